@@ -38,10 +38,11 @@ _EXPORTS: dict[str, str] = {
     "ParameterError": "clvkit.exceptions",
     "ConvergenceError": "clvkit.exceptions",
     "ReportError": "clvkit.exceptions",
+    "Dataset": "clvkit.tables",
 }
 _SUBMODULES = (
     "cli", "datasets", "exceptions", "i18n", "io", "metrics", "models", "plots",
-    "report", "schema", "segments", "summary", "validation",
+    "report", "schema", "segments", "summary", "tables", "validation",
 )
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])

@@ -1,0 +1,37 @@
+"""Predictive models: buy-till-you-die CLV, contractual retention, churn prediction.
+
+Names are resolved lazily (PEP 562) so that importing :mod:`clvkit.models` does not
+import lifetimes or scikit-learn until a model is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> submodule. Each submodule's owner lists its names here.
+_EXPORTS: dict[str, str] = {
+    # btyd.py: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma (through lifetimes), CLV
+    "fit_bgnbd": "btyd",
+    "fit_paretonbd": "btyd",
+    "fit_mbgnbd": "btyd",
+    "fit_gamma_gamma": "btyd",
+    "customer_value": "btyd",
+    # contractual.py: shifted-beta-geometric retention model
+    "fit_sbg": "contractual",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'clvkit.models' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return __all__
