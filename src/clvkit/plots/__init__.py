@@ -11,12 +11,11 @@ import importlib
 import pkgutil
 from typing import Any
 
-_SUBMODULES = ("style", "quality", "retention", "satisfaction", "value", "models", "segments")
 
 
 def _available() -> list[str]:
-    present = {m.name for m in pkgutil.iter_modules(__path__)}
-    return [name for name in _SUBMODULES if name in present]
+    """Themed submodules present in this folder (style, retention, models, ...)."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def __getattr__(name: str) -> Any:
