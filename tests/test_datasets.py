@@ -222,7 +222,7 @@ def test_small_demo_still_has_every_group(small):
 def test_make_demo_rejects_bad_arguments():
     with pytest.raises(ck.ParameterError, match="n_customers must be a positive integer; got 0"):
         make_demo(0)
-    with pytest.raises(ck.ParameterError, match="n_customers must be .* got 2.5"):
+    with pytest.raises(ck.ParameterError, match=r"n_customers must be .* got 2\.5"):
         make_demo(2.5)
     with pytest.raises(ck.ParameterError, match="seed must be an integer; got '1'"):
         make_demo(10, seed="1")

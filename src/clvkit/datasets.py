@@ -227,9 +227,9 @@ def _customers(rng: np.random.Generator, c: pd.DataFrame, ids: np.ndarray,
         s.CONTRACT: np.where(c["sub"].to_numpy(), "subscription", "none").astype(object),
         s.CHURN_DATE: (DEMO_START + pd.to_timedelta(churn_day, unit="D")).astype(
             "datetime64[ns]"),
-        s.NAME: [_SURNAMES[a][1] + _GIVEN[b][1] for a, b in zip(sur, giv)],
+        s.NAME: [_SURNAMES[a][1] + _GIVEN[b][1] for a, b in zip(sur, giv, strict=True)],
         s.EMAIL: [f"{_GIVEN[b][0].lower()}.{_SURNAMES[a][0].lower()}{i}@example.com"
-                  for i, (a, b) in enumerate(zip(sur, giv), start=1)],
+                  for i, (a, b) in enumerate(zip(sur, giv, strict=True), start=1)],
         s.PHONE: ["+86 1" + "".join(map(str, d[:2])) + " " + "".join(map(str, d[2:6]))
                   + " " + "".join(map(str, d[6:])) + "0" for d in digits],
     })
@@ -258,7 +258,7 @@ def _surveys(rng: np.random.Generator, c: pd.DataFrame, ids: np.ndarray,
     pick = rng.random(who.size)
     has_comment = rng.random(who.size) < 0.45
     comment = [_COMMENTS[g][int(u * len(_COMMENTS[g]))] if k else None
-               for g, u, k in zip(group, pick, has_comment)]
+               for g, u, k in zip(group, pick, has_comment, strict=True)]
     out = pd.DataFrame({
         s.CUSTOMER_ID: ids[who],
         s.DATE: (DEMO_START + pd.to_timedelta(day, unit="D")).astype("datetime64[ns]"),
