@@ -19,6 +19,8 @@ _EXPORTS: dict[str, str] = {
     "customer_value": "btyd",
     # contractual.py: shifted-beta-geometric retention model
     "fit_sbg": "contractual",
+    "SBGModel": "contractual",
+    "cohort_active_counts": "contractual",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,213 @@
+"""Survival counts for the sBG model: checking them and building them from a customer table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..exceptions import DataValidationError, ParameterError
+
+__all__ = ["cohort_active_counts", "survival_data"]
+
+
+def _examples(ids) -> str:
+    ids = [str(i) for i in ids]
+    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+
+
+def _check_cohort(values: np.ndarray, where: str) -> np.ndarray:
+    """Validate one cohort's active counts (cohort size first); return them as floats."""
+    if values.size < 2:
+        msg = (
+            f"{where}needs at least two counts, the cohort size and the number still active "
+            f"after period 1; got {values.size}."
+        )
+        raise DataValidationError(msg)
+    if np.any(values < 0) or np.any(values != np.round(values)):
+        bad = np.flatnonzero((values < 0) | (values != np.round(values)))
+        msg = (
+            f"{where}active counts must be whole numbers >= 0; {bad.size:,} are not "
+            f"(periods {_examples(bad)}: {_examples(values[bad])})."
+        )
+        raise DataValidationError(msg, n_failed=int(bad.size))
+    rises = np.flatnonzero(np.diff(values) > 0) + 1
+    if rises.size:
+        msg = (
+            f"{where}active counts must not increase over time (customers who cancelled do "
+            f"not come back), but they rise in {rises.size:,} period(s): {_examples(rises)}. "
+            "Pass one cohort's survivors, cohort size first, not new sign-ups."
+        )
+        raise DataValidationError(msg, n_failed=int(rises.size))
+    return values.astype(float)
+
+
+def _rows(active) -> list[tuple[str, np.ndarray]]:
+    """Split the input into (label, counts) cohorts, dropping each row's trailing NaN."""
+    if isinstance(active, pd.DataFrame):
+        rows = []
+        for label, row in active.iterrows():
+            vals = pd.to_numeric(row, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            seen = ~np.isnan(vals)
+            n = int(np.argmin(seen)) if not seen.all() else vals.size
+            if seen[n:].any():
+                msg = (
+                    f"Cohort {label}: active counts have a gap (missing period {n} but later "
+                    "periods present). Missing values may only follow the last observed period."
+                )
+                raise DataValidationError(msg)
+            if n >= 2 and vals[0] > 0:  # too-recent or empty cohorts carry no information
+                rows.append((f"Cohort {label}: ", vals[:n]))
+        return rows
+    vals = np.asarray(active, dtype=float)
+    if vals.ndim != 1:
+        msg = (
+            f"active must be one cohort's counts (1-D) or a DataFrame with one cohort per row; "
+            f"got an array with shape {vals.shape}."
+        )
+        raise DataValidationError(msg)
+    if np.isnan(vals).any():
+        msg = f"active contains {int(np.isnan(vals).sum()):,} missing value(s); pass counts only."
+        raise DataValidationError(msg)
+    return [("", vals)]
+
+
+def survival_data(active: Sequence[int] | np.ndarray | pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """Turn active counts into sBG sufficient statistics (lost per period, censored).
+
+    Parameters
+    ----------
+    active : sequence of int or pandas.DataFrame
+        One cohort's active counts (cohort size first), or one cohort per row.
+
+    Returns
+    -------
+    lost : numpy.ndarray
+        ``lost[t - 1]`` = customers who cancelled in period t = 1..m.
+    censored : numpy.ndarray
+        ``censored[t]`` = customers still active after their last observed period t = 0..m.
+
+    Raises
+    ------
+    DataValidationError
+        Invalid counts (see :func:`_check_cohort`), or no cancellation at all.
+    """
+    cohorts = [(where, _check_cohort(vals, where)) for where, vals in _rows(active)]
+    if not cohorts:
+        msg = (
+            "No cohort has been observed for a full period (each needs a size > 0 and the count "
+            "after period 1). Use a later observation_end or older cohorts."
+        )
+        raise DataValidationError(msg)
+    m = max(vals.size for _, vals in cohorts) - 1
+    lost, censored = np.zeros(m), np.zeros(m + 1)
+    for _, vals in cohorts:
+        lost[: vals.size - 1] += -np.diff(vals)
+        censored[vals.size - 1] += vals[-1]
+    if lost.sum() == 0:
+        msg = (
+            f"No customer cancelled in the data ({int(censored.sum()):,} customers, "
+            f"{m:,} period(s)), so the churn distribution cannot be estimated. "
+            "Wait for more periods or check the churn dates."
+        )
+        raise DataValidationError(msg)
+    return lost, censored
+
+
+def cohort_active_counts(
+    customers: pd.DataFrame,
+    *,
+    observation_end: str | pd.Timestamp | None = None,
+    contract: str | None = "subscription",
+) -> pd.DataFrame:
+    """Count the subscribers of each monthly sign-up cohort still active after each month.
+
+    A subscriber who signed up on day :math:`s` and cancelled on day :math:`c` is lost in
+    period :math:`\\lceil (c - s) / 30.4375 \\rceil` (at least 1); periods are average
+    months (``clvkit.schema.DAYS_PER_MONTH`` days). A cohort (calendar month of sign-up)
+    is observed for period *t* only when every member's *t*-th month has ended by
+    ``observation_end``; later cells are missing. Cancellations after
+    ``observation_end`` are not yet known and count as active.
+
+    Parameters
+    ----------
+    customers : pandas.DataFrame
+        One row per customer with columns customer_id, signup_date, churn_date (NaT while
+        active) and, when ``contract`` is given, contract.
+    observation_end : str or pandas.Timestamp, optional
+        Last day of data; default the latest signup or churn date.
+    contract : str or None, default "subscription"
+        Keep customers whose ``contract`` column equals this; None keeps everyone.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``cohort`` ("YYYY-MM"), columns 0, 1, 2, ... (months since sign-up), nullable
+        integer counts: column 0 is the cohort size. Feed it to :func:`fit_sbg`.
+
+    Raises
+    ------
+    DataValidationError
+        A required column is missing, no customer has the contract type, or churn dates
+        precede sign-up dates.
+    """
+    cols = [schema.SIGNUP_DATE, schema.CHURN_DATE] + ([schema.CONTRACT] if contract else [])
+    missing = [c for c in cols if c not in customers.columns]
+    if missing:
+        msg = (
+            f"cohort_active_counts() needs column(s) {', '.join(map(repr, missing))} in the "
+            f"customers table; it has {', '.join(map(repr, customers.columns))}."
+        )
+        raise DataValidationError(msg, column=missing[0])
+    subs = customers if contract is None else customers[customers[schema.CONTRACT] == contract]
+    subs = subs.dropna(subset=[schema.SIGNUP_DATE])
+    if subs.empty:
+        kinds = customers.get(schema.CONTRACT, pd.Series(dtype=object)).dropna().unique()
+        present = sorted(map(str, kinds))
+        msg = (
+            f"No customer with contract == {contract!r} and a signup_date among "
+            f"{len(customers):,} customers; contract values present: {present}."
+        )
+        raise DataValidationError(msg, column=schema.CONTRACT)
+    signup = pd.to_datetime(subs[schema.SIGNUP_DATE]).dt.normalize()
+    churn = pd.to_datetime(subs[schema.CHURN_DATE]).dt.normalize()
+    end = _observation_end(observation_end, signup, churn)
+    churn = churn.where(churn <= end)
+    early = churn < signup
+    if early.any():
+        ids = subs[schema.CUSTOMER_ID] if schema.CUSTOMER_ID in subs else subs.index.to_series()
+        ids = ids[early.to_numpy()]
+        msg = (
+            f"{int(early.sum()):,} of {len(subs):,} subscribers have a churn_date before their "
+            f"signup_date (e.g. customer_id {_examples(ids)}). Fix or drop these rows."
+        )
+        raise DataValidationError(msg, column=schema.CHURN_DATE, n_failed=int(early.sum()))
+    period = np.ceil((churn - signup).dt.days / schema.DAYS_PER_MONTH).clip(lower=1)
+    frame = pd.DataFrame({"cohort": signup.dt.to_period("M").astype(str), "signup": signup,
+                          "period": period})
+    return _count_by_cohort(frame, end)
+
+
+def _observation_end(observation_end, signup: pd.Series, churn: pd.Series) -> pd.Timestamp:
+    if observation_end is None:
+        return max(signup.max(), churn.max() if churn.notna().any() else signup.max())
+    try:
+        return pd.Timestamp(observation_end).normalize()
+    except (TypeError, ValueError) as err:
+        msg = f"observation_end must be a date (YYYY-MM-DD); got {observation_end!r}"
+        raise ParameterError(msg) from err
+
+
+def _count_by_cohort(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    counts = {}
+    for cohort, grp in frame.groupby("cohort", sort=True):
+        n_obs = int((end - grp["signup"].max()).days // schema.DAYS_PER_MONTH)
+        t = np.arange(max(n_obs, 0) + 1)
+        life = grp["period"].fillna(np.inf).to_numpy()
+        counts[cohort] = pd.Series((life[None, :] > t[:, None]).sum(axis=1), index=t)
+    out = pd.DataFrame(counts).T.astype("Int64")
+    out.index.name = "cohort"
+    out.columns.name = "period"
+    return out
