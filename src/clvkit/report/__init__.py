@@ -1,0 +1,64 @@
+"""Report notebooks and the pipeline that turns them into HTML reports.
+
+In a notebook::
+
+    import clvkit as ck
+    ctx = ck.report.setup(globals())      # language, style, formatting, privacy
+    ...
+    ck.report.provenance(ctx, ds)         # last cell
+
+From Python or the command line (``clvkit report``)::
+
+    ck.report.run_report("reports/latest", params={"data": "demo"})
+
+The runner (papermill + nbconvert) is imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._notebook import AUDIENCES, ReportContext, setup
+from ._privacy import drop_pii, pseudonymise, pseudonymise_frame, pseudonymise_ids
+from ._provenance import Provenance, data_hash, provenance, versions
+from ._table import Table
+
+_LAZY = {
+    "run_report": "._runner",
+    "RunResult": "._runner",
+    "notebook_paths": "._runner",
+    "render_html": "._html",
+}
+
+__all__ = [
+    "AUDIENCES",
+    "Provenance",
+    "ReportContext",
+    "RunResult",
+    "Table",
+    "data_hash",
+    "drop_pii",
+    "notebook_paths",
+    "provenance",
+    "pseudonymise",
+    "pseudonymise_frame",
+    "pseudonymise_ids",
+    "render_html",
+    "run_report",
+    "setup",
+    "versions",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    msg = f"module 'clvkit.report' has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,292 @@
+"""Notebook set-up: language, figure style, formatting helpers and provenance.
+
+Every report notebook starts with::
+
+    import clvkit as ck
+    ctx = ck.report.setup(globals())
+
+right after its ``parameters`` cell, and ends with ``ck.report.provenance(ctx, ds)``.
+See ``notebooks/README.md`` for the full conventions.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import i18n, schema
+from ..exceptions import ParameterError
+from ._privacy import drop_pii, pseudonymise_ids
+from ._table import DEFAULT_MAX_ROWS, Table, make_table
+
+__all__ = ["AUDIENCES", "ReportContext", "setup"]
+
+AUDIENCES: tuple[str, ...] = ("client", "analyst")
+#: Parameter values a notebook namespace may hold that count as report parameters.
+_LITERAL_TYPES = (str, int, float, bool)
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+
+
+def _literal_params(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep the public names bound to plain literals (the notebook's parameters)."""
+    return {
+        k: v
+        for k, v in namespace.items()
+        if not k.startswith("_") and isinstance(v, _LITERAL_TYPES) and k not in {"In", "Out"}
+    }
+
+
+def _escape_value(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        value = i18n.format_int(value)
+    elif isinstance(value, float):
+        value = i18n.format_number(value, 1)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False))
+
+
+@dataclass
+class ReportContext:
+    """Settings of one notebook run and the helpers that format its output.
+
+    Create it with :func:`setup`. Attributes are read-only by convention.
+
+    Attributes
+    ----------
+    params : dict
+        The notebook's parameters (plain literals), as passed to :func:`setup`.
+    lang, currency, audience, salt : str
+        Report language ("en"/"zh"), currency symbol, audience ("client"/"analyst")
+        and the salt used to pseudonymise customer ids.
+    output_dir : pathlib.Path or None
+        Folder where :meth:`save_table` writes; ``None`` in interactive runs (nothing
+        is written).
+    started : float
+        ``time.perf_counter()`` at set-up, for the run time in the provenance.
+    """
+
+    params: dict[str, Any]
+    lang: str = "en"
+    currency: str = "¥"
+    audience: str = "client"
+    salt: str = "clvkit-demo"
+    output_dir: Path | None = None
+    started: float = field(default_factory=time.perf_counter)
+    started_at: str = field(
+        default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
+    )
+
+    @property
+    def client(self) -> bool:
+        """Whether output is meant for a client (ids pseudonymised)."""
+        return self.audience == "client"
+
+    # --- numbers and words -----------------------------------------------------------
+    def money(self, x: float, decimals: int = 0) -> str:
+        """Format an amount with the report currency ("¥1,234")."""
+        return i18n.format_money(x, self.currency, decimals)
+
+    def pct(self, share: float, decimals: int = 1) -> str:
+        """Format a share in [0, 1] as a percentage ("12.3%")."""
+        return i18n.format_pct(share, decimals)
+
+    def num(self, x: float, decimals: int = 0) -> str:
+        """Format a number with thousands separators ("12,345")."""
+        return i18n.format_number(x, decimals)
+
+    def t(self, key: str, **values: object) -> str:
+        """Translate a catalogue key into the report language."""
+        return i18n.t(key, self.lang, **values)
+
+    def say(self, key: str, **values: object):
+        """Return a generated sentence as Markdown, for display in the report.
+
+        The sentence is the catalogue entry ``key`` in the report language with its
+        ``{placeholders}`` filled from ``values``. Values are HTML- and
+        Markdown-escaped (they may come from the data); ints get thousands
+        separators and floats one decimal, so pass amounts and shares already
+        formatted with :meth:`money` and :meth:`pct`.
+        """
+        from IPython.display import Markdown
+
+        escaped = {k: _escape_value(v) for k, v in values.items()}
+        return Markdown(i18n.t(key, self.lang, **escaped))
+
+    # --- customers and tables --------------------------------------------------------
+    def ids(self, ids: pd.Series | pd.Index | Iterable[object]) -> pd.Series:
+        """Return customer ids as they may be shown: pseudonyms unless audience is analyst."""
+        if self.client:
+            return pseudonymise_ids(ids, self.salt)
+        return ids.copy() if isinstance(ids, pd.Series) else pd.Series(list(ids), dtype=object)
+
+    def table(
+        self,
+        frame: pd.DataFrame | pd.Series,
+        *,
+        money: Iterable[str] = (),
+        pct: Iterable[str] = (),
+        decimals: int = 2,
+        max_rows: int | None = DEFAULT_MAX_ROWS,
+        caption: str = "",
+    ) -> Table:
+        """Return a display-ready copy of ``frame`` (the frame itself is not changed).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame or pandas.Series
+            Any table; a ``customer_id`` index level or column is pseudonymised for
+            clients; ``name``/``email``/``phone`` columns are always removed.
+        money, pct : iterable of str, default ()
+            Columns to format as amounts in the report currency, or as percentages
+            (values are shares in [0, 1]).
+        decimals : int, default 2
+            Decimal places of other float columns.
+        max_rows : int or None, default 25
+            Rows shown; a note under the table gives the total. ``None`` shows all.
+        caption : str, default ""
+            Text shown above the table.
+
+        Returns
+        -------
+        Table
+            Displays as an escaped HTML table (or a "no rows" note when empty);
+            ``.data`` holds the formatted strings.
+        """
+        return make_table(
+            frame, audience=self.audience, salt=self.salt, currency=self.currency,
+            money=money, pct=pct, decimals=decimals, max_rows=max_rows, caption=caption,
+        )
+
+    def show(self, obj: Any) -> None:
+        """Display a figure, Axes, plotly figure or table, then release it.
+
+        Use it for every chart: an Axes returned by a ``ck.plots.plot_*`` function
+        would otherwise also print its text representation in the report.
+        """
+        from IPython.display import display
+
+        from ._figures import show_figure
+
+        if isinstance(obj, pd.DataFrame | pd.Series):
+            display(self.table(obj))
+        else:
+            show_figure(obj)
+
+    def save_table(self, frame: pd.DataFrame, name: str) -> list[Path]:
+        """Write ``frame`` as ``<output_dir>/<name>.csv`` and ``.parquet``.
+
+        Exports are data for the client's own systems (CRM import), so customer ids
+        stay raw; PII columns (name, email, phone) are always removed, and for a client
+        audience a ``customer_ref`` column holds the pseudonym shown in the report.
+        The CSV is UTF-8 with a byte-order mark so Excel opens Chinese text correctly.
+        In an interactive session (no ``output_dir``) nothing is written.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written (empty when there is no ``output_dir``).
+
+        Raises
+        ------
+        ParameterError
+            If ``name`` is not a plain file name (letters, digits, ``_.-``).
+        """
+        if not _SAFE_NAME.match(name):
+            msg = f"table name must be a plain file name (letters, digits, _ . -); got {name!r}"
+            raise ParameterError(msg)
+        if self.output_dir is None:
+            return []
+        out = drop_pii(frame)
+        if out.index.name is not None or isinstance(out.index, pd.MultiIndex):
+            out = out.reset_index()
+        else:
+            out = out.reset_index(drop=True)
+        if self.client and schema.CUSTOMER_ID in out.columns:
+            refs = pseudonymise_ids(out[schema.CUSTOMER_ID], self.salt)
+            out.insert(out.columns.get_loc(schema.CUSTOMER_ID) + 1, "customer_ref", refs)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        csv, parquet = self.output_dir / f"{name}.csv", self.output_dir / f"{name}.parquet"
+        out.to_csv(csv, index=False, encoding="utf-8-sig")
+        out.to_parquet(parquet, index=False)
+        return [csv, parquet]
+
+
+def setup(
+    params: Mapping[str, Any] | None = None,
+    /,
+    *,
+    lang: str | None = None,
+    currency: str | None = None,
+    audience: str | None = None,
+    salt: str | None = None,
+    output_dir: str | Path | None = None,
+) -> ReportContext:
+    """Prepare a notebook for a report: language, figure style, tables, plotly.
+
+    Call it once, in the cell right after the ``parameters`` cell, as
+    ``ctx = ck.report.setup(globals())``: the notebook's parameters are then the
+    plain literals (str/int/float/bool) defined so far, and ``lang``, ``currency``,
+    ``audience``, ``salt`` and ``output_dir`` are read from them. Keyword arguments
+    override the mapping.
+
+    It sets the i18n language, the matplotlib/seaborn theme with CJK-capable fonts
+    (:func:`clvkit.plots.style.apply_style`), high-dpi PNG figures, pandas display
+    options and an offline plotly renderer (plotly.js embedded once per page).
+
+    Parameters
+    ----------
+    params : mapping, optional
+        The notebook namespace (``globals()``) or a dict of parameters.
+    lang : {"en", "zh"}, default from params or "en"
+    currency : str, default from params or "¥"
+    audience : {"client", "analyst"}, default from params or "client"
+        "client" pseudonymises customer ids in tables; "analyst" shows raw ids.
+    salt : str, default from params or "clvkit-demo"
+        Key of the id pseudonyms; use a per-project secret for real data.
+    output_dir : str or Path, default from params or ""
+        Folder for :meth:`ReportContext.save_table`; "" writes nothing.
+        ``clvkit report`` passes it to every notebook.
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    ParameterError
+        If ``lang`` or ``audience`` is not one of the supported values.
+    """
+    found = _literal_params(params or {})
+    given = {"lang": lang, "currency": currency, "audience": audience, "salt": salt,
+             "output_dir": output_dir}
+    found.update({k: v for k, v in given.items() if v is not None})
+    ctx = ReportContext(
+        params=found,
+        lang=str(found.get("lang", "en")),
+        currency=str(found.get("currency", "¥")),
+        audience=str(found.get("audience", "client")),
+        salt=str(found.get("salt", "clvkit-demo")),
+        output_dir=Path(found["output_dir"]) if found.get("output_dir") else None,
+    )
+    if ctx.audience not in AUDIENCES:
+        msg = f"audience must be one of 'client', 'analyst'; got {ctx.audience!r}"
+        raise ParameterError(msg)
+    i18n.set_language(ctx.lang)
+    from ..plots.style import apply_style
+    from ._figures import configure_display
+
+    apply_style(lang=ctx.lang)
+    configure_display()
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 120)
+    return ctx

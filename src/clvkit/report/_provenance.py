@@ -1,0 +1,165 @@
+"""Provenance: which code, which data, which parameters produced a report page."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__
+from ._notebook import ReportContext
+
+__all__ = ["PROVENANCE_FILE", "Provenance", "data_hash", "provenance", "versions"]
+
+#: File (in the run's output folder) where each notebook's provenance is left for the runner.
+PROVENANCE_FILE = ".provenance.json"
+_PACKAGES = ("pandas", "numpy", "lifetimes", "scikit-learn", "matplotlib", "plotly")
+
+
+def versions() -> dict[str, str]:
+    """Return the versions of Python, clvkit and the main libraries behind the numbers."""
+    out = {"python": platform.python_version(), "clvkit": __version__}
+    for name in _PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _hash_frame(h: Any, frame: pd.DataFrame) -> None:
+    h.update(json.dumps([str(c) for c in frame.columns]).encode())
+    h.update(json.dumps([str(t) for t in frame.dtypes]).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+
+
+def data_hash(data: Any) -> str:
+    """Return a SHA-256 fingerprint of the data a report was computed from.
+
+    Parameters
+    ----------
+    data : Dataset, DataFrame, str or Path
+        A :class:`clvkit.Dataset` (its transactions, customers and surveys tables are
+        hashed by content: column names, dtypes and values, not the row index), a
+        single DataFrame, or a file whose bytes are hashed.
+
+    Returns
+    -------
+    str
+        64 hex digits; identical data gives the identical hash on every run.
+    """
+    h = hashlib.sha256()
+    if isinstance(data, pd.DataFrame):
+        _hash_frame(h, data)
+    elif isinstance(data, str | os.PathLike):
+        with Path(data).open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    else:
+        for table in ("transactions", "customers", "surveys"):
+            frame = getattr(data, table, None)
+            h.update(table.encode())
+            if frame is not None:
+                _hash_frame(h, frame)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced a report page; shown as a small table at the end of a notebook."""
+
+    versions: dict[str, str]
+    parameters: dict[str, Any]
+    data_name: str
+    data_sha256: str
+    data_rows: int | None
+    run_at: str
+    seconds: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dict."""
+        return asdict(self)
+
+    def _rows(self) -> list[tuple[str, str]]:
+        from .. import i18n
+
+        rows = [
+            (i18n.t("report_prov_versions"),
+             ", ".join(f"{k} {v}" for k, v in self.versions.items())),
+            (i18n.t("report_prov_data"), self.data_name or "–"),
+            (i18n.t("report_prov_hash"), self.data_sha256[:16] if self.data_sha256 else "–"),
+            (i18n.t("report_prov_params"),
+             ", ".join(f"{k}={v!r}" for k, v in sorted(self.parameters.items())
+                       if k not in {"salt", "output_dir"})),
+            (i18n.t("report_prov_run_at"), self.run_at),
+        ]
+        if self.seconds is not None:
+            rows.append((i18n.t("report_prov_seconds"), f"{self.seconds:.1f} s"))
+        return rows
+
+    def _repr_html_(self) -> str:
+        cells = "".join(
+            f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in self._rows()
+        )
+        return f'<table class="clv-provenance">{cells}</table>'
+
+    def __repr__(self) -> str:
+        return "\n".join(f"{k}: {v}" for k, v in self._rows())
+
+
+def provenance(params: ReportContext | Mapping[str, Any], data: Any = None) -> Provenance:
+    """Record and show the versions, data fingerprint, parameters and run time.
+
+    Put ``ck.report.provenance(ctx, ds)`` as the last cell of every report notebook.
+    When the context has an output folder (a ``clvkit report`` run), the record is
+    also written there for the runner, which collects it into ``run.json``.
+
+    Parameters
+    ----------
+    params : ReportContext or mapping
+        The context from :func:`setup` (gives parameters and the run time) or a
+        plain dict of parameters.
+    data : Dataset, DataFrame, str or Path, optional
+        What the notebook analysed; see :func:`data_hash`. ``None`` hashes nothing.
+
+    Returns
+    -------
+    Provenance
+        Displays as a small table; ``.to_dict()`` gives the record.
+    """
+    ctx = params if isinstance(params, ReportContext) else None
+    parameters = dict(ctx.params if ctx else params)
+    rows, name = None, ""
+    if isinstance(data, pd.DataFrame):
+        rows = len(data)
+    elif isinstance(data, str | os.PathLike):
+        name = str(data)
+    elif data is not None:
+        name = str(getattr(data, "name", "") or "")
+        if getattr(data, "transactions", None) is not None:
+            rows = len(data.transactions)
+    record = Provenance(
+        versions=versions(),
+        parameters=parameters,
+        data_name=name,
+        data_sha256=data_hash(data) if data is not None else "",
+        data_rows=rows,
+        run_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - ctx.started, 2) if ctx else None,
+    )
+    if ctx is not None and ctx.output_dir is not None:
+        ctx.output_dir.mkdir(parents=True, exist_ok=True)
+        path = ctx.output_dir / PROVENANCE_FILE
+        path.write_text(json.dumps(record.to_dict(), default=str, indent=2), encoding="utf-8")
+    return record
