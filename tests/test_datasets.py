@@ -7,7 +7,13 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
-from clvkit.datasets import DEMO_OBSERVATION_END, make_demo, write_demo
+from clvkit.datasets import (
+    DEMO_OBSERVATION_END,
+    load_cdnow,
+    load_cdnow_dataset,
+    make_demo,
+    write_demo,
+)
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +257,88 @@ def test_write_demo_csv_only_and_bad_format(tmp_path):
     assert [p.suffix for p in paths] == [".csv"] * 3
     with pytest.raises(ck.ParameterError, match=r"'csv', 'parquet'; got \['xlsx'\]"):
         write_demo(tmp_path, n_customers=20, formats=("xlsx",))
+
+
+# --- CDNOW ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    return load_cdnow()
+
+
+@pytest.fixture(scope="module")
+def cdnow_sample() -> pd.DataFrame:
+    return load_cdnow(sample=True)
+
+
+def test_cdnow_full_counts_and_schema(cdnow):
+    assert list(cdnow.columns) == ["customer_id", "timestamp", "amount", "quantity"]
+    assert dict(cdnow.dtypes.astype(str)) == {"customer_id": "int64",
+                                              "timestamp": "datetime64[ns]",
+                                              "amount": "float64", "quantity": "int64"}
+    assert len(cdnow) == 69_659
+    assert cdnow["customer_id"].nunique() == 23_570
+    assert cdnow["customer_id"].min() == 1 and cdnow["customer_id"].max() == 23_570
+    assert cdnow["timestamp"].min() == pd.Timestamp("1997-01-01")
+    assert cdnow["timestamp"].max() == pd.Timestamp("1998-06-30")
+    # the issue's facts about the raw file: kept as they are
+    assert cdnow.duplicated().sum() == 255
+    assert (cdnow["amount"] == 0).sum() == 80
+
+
+def test_cdnow_first_rows_match_raw_file(cdnow):
+    # raw file: " 00001 19970101  1   11.77" / " 00002 19970112  1   12.00"
+    first = cdnow.iloc[0]
+    assert (first["customer_id"], first["timestamp"], first["quantity"], first["amount"]) == (
+        1, pd.Timestamp("1997-01-01"), 1, 11.77)
+    assert cdnow.iloc[1]["amount"] == 12.0 and cdnow.iloc[1]["quantity"] == 1
+    assert cdnow["quantity"].min() >= 1
+    # totals computed from the raw file with awk: sum of column 4 and of column 3
+    assert round(cdnow["amount"].sum(), 2) == 2_500_315.63
+    assert cdnow["quantity"].sum() == 167_881
+
+
+def test_cdnow_sample_counts_and_ids(cdnow, cdnow_sample):
+    assert list(cdnow_sample.columns) == ["customer_id", "timestamp", "amount", "quantity",
+                                          "master_id"]
+    assert len(cdnow_sample) == 6_919
+    assert cdnow_sample["customer_id"].nunique() == 2_357
+    assert set(cdnow_sample["customer_id"]) == set(range(1, 2_358))
+    # one master id per sample id, and the rows are exactly the master file's rows
+    assert cdnow_sample.groupby("customer_id")["master_id"].nunique().eq(1).all()
+    cols = ["customer_id", "timestamp", "amount", "quantity"]
+    from_master = cdnow[cdnow["customer_id"].isin(cdnow_sample["master_id"])][cols]
+    mine = cdnow_sample.assign(customer_id=cdnow_sample["master_id"])[cols]
+    key = ["customer_id", "timestamp", "amount", "quantity"]
+    pd.testing.assert_frame_equal(from_master.sort_values(key, ignore_index=True),
+                                  mine.sort_values(key, ignore_index=True))
+    # sample customers are numbered in order of first purchase
+    assert cdnow_sample.groupby("customer_id")["timestamp"].min().is_monotonic_increasing
+
+
+def test_cdnow_sample_reproduces_lifetimes_summary_file(cdnow_sample):
+    """lifetimes' cdnow_customers_summary.csv is the 39-week calibration summary of the
+    sample in exact weeks (days / 7, rounded to 2 decimals): lifetimes' own
+    summary_data_from_transaction_data with freq="D", freq_multiplier=7 reproduces it."""
+    from lifetimes.datasets import load_cdnow_summary_data_with_monetary_value
+    from lifetimes.utils import summary_data_from_transaction_data
+
+    cal = cdnow_sample[cdnow_sample["timestamp"] <= "1997-09-30"]
+    got = summary_data_from_transaction_data(
+        cal, "customer_id", "timestamp", monetary_value_col="amount",
+        observation_period_end="1997-09-30", freq="D", freq_multiplier=7)
+    ref = load_cdnow_summary_data_with_monetary_value()
+    assert len(got) == len(ref) == 2_357
+    np.testing.assert_array_equal(got["frequency"].to_numpy(), ref["frequency"].to_numpy())
+    for col in ("recency", "T"):
+        np.testing.assert_allclose(got[col].round(2).to_numpy(), ref[col].to_numpy())
+    np.testing.assert_allclose(got["monetary_value"], ref["monetary_value"], atol=0.0051)
+
+
+def test_cdnow_dataset_wrapper():
+    ds = load_cdnow_dataset(sample=True)
+    assert ds.observation_end == pd.Timestamp("1998-06-30")
+    assert ds.name == "CDNOW 1/10 sample (2,357 customers, 1997-01-01 to 1998-06-30)"
+    assert ds.customers is None and ds.surveys is None
+    assert ds.extra["source"] == "cdnow-sample" and len(ds.transactions) == 6_919

@@ -1,11 +1,4 @@
-"""Bundled data sets: a synthetic retail demo and the CDNOW transaction log.
-
-* :func:`make_demo` generates a deterministic retail data set (transactions, customers,
-  surveys) whose generating process is known, so every part of the workbook has
-  something real to find; :func:`write_demo` saves it as CSV/Parquet files.
-* :func:`load_cdnow` reads the CDNOW master file (and the 1/10 sample used by the
-  BTYD papers) that the ``lifetimes`` package ships.
-"""
+"""The synthetic retail demo data set (see :func:`make_demo` for its generating process)."""
 
 from __future__ import annotations
 
