@@ -22,6 +22,7 @@ from typing import Any
 from ._notebook import AUDIENCES, ReportContext, setup
 from ._privacy import drop_pii, pseudonymise, pseudonymise_frame, pseudonymise_ids
 from ._provenance import Provenance, data_hash, provenance, versions
+from ._sections import describe_quality, save_set_aside, set_aside_examples
 from ._table import Table
 
 _LAZY = {
@@ -38,6 +39,7 @@ __all__ = [
     "RunResult",
     "Table",
     "data_hash",
+    "describe_quality",
     "drop_pii",
     "notebook_paths",
     "provenance",
@@ -46,6 +48,8 @@ __all__ = [
     "pseudonymise_ids",
     "render_html",
     "run_report",
+    "save_set_aside",
+    "set_aside_examples",
     "setup",
     "versions",
 ]

@@ -138,6 +138,7 @@ class ReportContext:
         decimals: int = 2,
         max_rows: int | None = DEFAULT_MAX_ROWS,
         caption: str = "",
+        private: Iterable[str] = (),
     ) -> Table:
         """Return a display-ready copy of ``frame`` (the frame itself is not changed).
 
@@ -155,6 +156,9 @@ class ReportContext:
             Rows shown; a note under the table gives the total. ``None`` shows all.
         caption : str, default ""
             Text shown above the table.
+        private : iterable of str, default ()
+            Columns left out for a client audience, e.g. free text that may quote raw
+            customer ids (validation ``examples``).
 
         Returns
         -------
@@ -162,6 +166,9 @@ class ReportContext:
             Displays as an escaped HTML table (or a "no rows" note when empty);
             ``.data`` holds the formatted strings.
         """
+        if self.client:
+            hidden = [c for c in private if c in frame.columns]
+            frame = frame.drop(columns=hidden) if hidden else frame
         return make_table(
             frame, audience=self.audience, salt=self.salt, currency=self.currency,
             money=money, pct=pct, decimals=decimals, max_rows=max_rows, caption=caption,
@@ -182,14 +189,17 @@ class ReportContext:
         else:
             show_figure(obj)
 
-    def save_table(self, frame: pd.DataFrame, name: str) -> list[Path]:
-        """Write ``frame`` as ``<output_dir>/<name>.csv`` and ``.parquet``.
+    def save_table(
+        self, frame: pd.DataFrame, name: str, *, formats: Iterable[str] = ("csv", "parquet")
+    ) -> list[Path]:
+        """Write ``frame`` as ``<output_dir>/<name>.csv`` and/or ``.parquet``.
 
         Exports are data for the client's own systems (CRM import), so customer ids
         stay raw; PII columns (name, email, phone) are always removed, and for a client
         audience a ``customer_ref`` column holds the pseudonym shown in the report.
         The CSV is UTF-8 with a byte-order mark so Excel opens Chinese text correctly.
-        In an interactive session (no ``output_dir``) nothing is written.
+        In an interactive session (no ``output_dir``) nothing is written. Use
+        ``formats=("csv",)`` for raw rows of mixed types that Parquet cannot store.
 
         Returns
         -------
@@ -199,10 +209,16 @@ class ReportContext:
         Raises
         ------
         ParameterError
-            If ``name`` is not a plain file name (letters, digits, ``_.-``).
+            If ``name`` is not a plain file name (letters, digits, ``_.-``) or a
+            format is not "csv" or "parquet".
         """
         if not _SAFE_NAME.match(name):
             msg = f"table name must be a plain file name (letters, digits, _ . -); got {name!r}"
+            raise ParameterError(msg)
+        formats = tuple(formats)
+        unknown = [f for f in formats if f not in ("csv", "parquet")]
+        if unknown:
+            msg = f"formats must be 'csv' and/or 'parquet'; got {', '.join(map(repr, unknown))}"
             raise ParameterError(msg)
         if self.output_dir is None:
             return []
@@ -215,10 +231,15 @@ class ReportContext:
             refs = pseudonymise_ids(out[schema.CUSTOMER_ID], self.salt)
             out.insert(out.columns.get_loc(schema.CUSTOMER_ID) + 1, "customer_ref", refs)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        csv, parquet = self.output_dir / f"{name}.csv", self.output_dir / f"{name}.parquet"
-        out.to_csv(csv, index=False, encoding="utf-8-sig")
-        out.to_parquet(parquet, index=False)
-        return [csv, parquet]
+        written = []
+        for fmt in formats:
+            path = self.output_dir / f"{name}.{fmt}"
+            if fmt == "csv":
+                out.to_csv(path, index=False, encoding="utf-8-sig")
+            else:
+                out.to_parquet(path, index=False)
+            written.append(path)
+        return written
 
 
 def setup(

@@ -1,0 +1,185 @@
+"""Data-quality figures: rows kept and set aside, reasons, monthly activity."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from .. import schema
+from ..exceptions import DataValidationError
+from ..i18n import t
+from .style import PALETTE, money_formatter
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["plot_monthly_activity", "plot_rows_kept", "plot_set_aside_reasons"]
+
+_SUMMARY_COLUMNS = ("table", "action", "rows")
+_KEPT, _SET_ASIDE = "kept", "set aside"
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 3.5)) -> Axes:
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
+
+
+def _check_summary(summary: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    missing = [c for c in columns if c not in summary.columns]
+    if missing:
+        msg = (
+            f"summary is missing column(s) {', '.join(map(repr, missing))}; it has "
+            f"{', '.join(map(repr, summary.columns))}. Pass DataQuality.summary()."
+        )
+        raise DataValidationError(msg)
+
+
+def _table_label(name: str) -> str:
+    return t(f"quality.table.{name}")
+
+
+def plot_rows_kept(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Draw one horizontal bar per table: rows kept and rows set aside, stacked.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :meth:`clvkit.DataQuality.summary` (columns table, action, rows).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Bars labelled with their row counts; x axis "Rows".
+
+    Raises
+    ------
+    DataValidationError
+        If a required column is missing.
+    """
+    _check_summary(summary, _SUMMARY_COLUMNS)
+    counts = summary.pivot_table(
+        index="table", columns="action", values="rows", aggfunc="sum", fill_value=0, sort=False
+    ).reindex(columns=[_KEPT, _SET_ASIDE], fill_value=0)
+    ax = _axes(ax, (8.0, 0.8 + 0.7 * len(counts)))
+    labels = [_table_label(name) for name in counts.index]
+    left = pd.Series(0, index=counts.index)
+    for action, colour, key in ((_KEPT, PALETTE[0], "dq_kept"),
+                                (_SET_ASIDE, PALETTE[3], "dq_set_aside")):
+        bars = ax.barh(labels, counts[action], left=left, color=colour, label=t(key))
+        ax.bar_label(bars, labels=[f"{v:,}" if v else "" for v in counts[action]],
+                     label_type="center", color="white", fontsize=9)
+        left = left + counts[action]
+    ax.invert_yaxis()
+    ax.set(title=t("dq_chart_title"), xlabel=t("dq_axis_rows"), ylabel="")
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:,.0f}")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_set_aside_reasons(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Draw the number of rows set aside by reason, one bar per table and reason.
+
+    Reasons with no rows are left out. When nothing was set aside the Axes says so
+    instead of showing an empty chart.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :meth:`clvkit.DataQuality.summary` (columns table, label, action, rows).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is created when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    DataValidationError
+        If a required column is missing.
+    """
+    _check_summary(summary, (*_SUMMARY_COLUMNS, "label"))
+    aside = summary[(summary["action"] == _SET_ASIDE) & (summary["rows"] > 0)]
+    aside = aside.sort_values("rows", ascending=False, kind="stable")
+    ax = _axes(ax, (8.0, 1.2 + 0.45 * max(len(aside), 1)))
+    ax.set(title=t("dq_chart_reasons_title"), xlabel=t("dq_axis_rows"), ylabel="")
+    if aside.empty:
+        ax.text(0.5, 0.5, t("dq_nothing_set_aside"), ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_yticks([])
+        return ax
+    tables = list(dict.fromkeys(aside["table"]))
+    labels = [f"{row.label} ({_table_label(row.table)})" if len(tables) > 1 else row.label
+              for row in aside.itertuples()]
+    colours = [PALETTE[3 + tables.index(name) % 5] for name in aside["table"]]
+    bars = ax.barh(labels, aside["rows"], color=colours)
+    ax.bar_label(bars, labels=[f"{v:,}" for v in aside["rows"]], padding=3, fontsize=9)
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:,.0f}")
+    ax.margins(x=0.12)
+    return ax
+
+
+def plot_monthly_activity(
+    transactions: pd.DataFrame, *, currency: str = "¥", ax: Axes | None = None
+) -> Axes:
+    """Draw orders per calendar month (bars) and revenue per month (line, right axis).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Clean transactions with ``timestamp`` (datetime) and ``amount``.
+    currency : str, default "¥"
+        Currency symbol for the revenue axis.
+    ax : matplotlib.axes.Axes, optional
+        Axes for the bars; the revenue line goes on a twin axis.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The Axes with the order bars (left axis, "Orders"); the revenue line is on
+        its twin Axes (right axis, amounts in ``currency``).
+
+    Raises
+    ------
+    DataValidationError
+        If ``timestamp`` or ``amount`` is missing or ``timestamp`` is not datetime.
+    """
+    missing = [c for c in (schema.TIMESTAMP, schema.AMOUNT) if c not in transactions]
+    if missing:
+        msg = (f"transactions need column(s) {', '.join(map(repr, missing))}; they have "
+               f"{', '.join(map(repr, transactions.columns))}")
+        raise DataValidationError(msg)
+    if not pd.api.types.is_datetime64_any_dtype(transactions[schema.TIMESTAMP]):
+        msg = "'timestamp' must be datetime64; load the data with clvkit.load_data()"
+        raise DataValidationError(msg)
+    import matplotlib.dates as mdates
+
+    month = transactions[schema.TIMESTAMP].dt.to_period("M")
+    monthly = transactions.groupby(month)[schema.AMOUNT].agg(["size", "sum"])
+    monthly = monthly.reindex(pd.period_range(monthly.index.min(), monthly.index.max()),
+                              fill_value=0)
+    ax = _axes(ax, (9.0, 3.8))
+    x = monthly.index.to_timestamp()
+    ax.bar(x, monthly["size"], width=20, color=PALETTE[0], alpha=0.8, label=t("dq_axis_orders"))
+    right = ax.twinx()
+    right.plot(x, monthly["sum"], color=PALETTE[1], marker="o", markersize=3,
+               label=t("dq_axis_revenue", currency=currency))
+    right.yaxis.set_major_formatter(money_formatter(currency))
+    right.set_ylim(bottom=0)
+    right.grid(False)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set(title=t("dq_monthly_title"), ylabel=t("dq_axis_orders"), xlabel=t("month"))
+    right.set_ylabel(t("dq_axis_revenue", currency=currency))
+    right.tick_params(axis="y", length=0)
+    handles = ax.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
+    ax.legend(handles, [h.get_label() for h in handles], loc="upper left")
+    return ax

@@ -1,0 +1,104 @@
+"""Building blocks of the report's own sections (data quality, executive summary).
+
+The notebooks stay thin: what needs more than a call or two lives here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import i18n
+
+if TYPE_CHECKING:
+    from ._notebook import ReportContext
+
+__all__ = ["describe_quality", "save_set_aside", "set_aside_examples"]
+
+_SET_ASIDE = "set aside"
+
+
+def _reason_label(code: object) -> str:
+    return i18n.t(f"quality.{code}")
+
+
+def describe_quality(ctx: ReportContext, quality: Any, table: str = "transactions"):
+    """Return the generated overview of a data-quality result as Markdown.
+
+    Sentences (in the report language): rows read, kept (with share) and set aside
+    for ``table``; the most common reason for setting rows aside (or that nothing
+    was); the tables loaded; a note when the customer or survey table is absent.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        From :func:`clvkit.report.setup` (language and formatting).
+    quality : clvkit.DataQuality
+        ``Dataset.quality``.
+    table : str, default "transactions"
+        The table the first two sentences describe.
+
+    Returns
+    -------
+    IPython.display.Markdown
+    """
+    from IPython.display import Markdown
+
+    v = quality[table]
+    share = v.n_kept / v.n_read if v.n_read else 0.0
+    parts = []
+    if v.n_set_aside:
+        parts.append(ctx.say("dq_overview", read=v.n_read, kept=v.n_kept,
+                             kept_share=ctx.pct(share), aside=v.n_set_aside).data)
+        counts = v.counts[v.counts["action"] == _SET_ASIDE]
+        top = counts.sort_values("rows", ascending=False, kind="stable").iloc[0]
+        parts.append(ctx.say("dq_top_reason", reason=_reason_label(top["reason"]),
+                             rows=int(top["rows"]), share=ctx.pct(float(top["share"]))).data)
+    else:
+        parts.append(ctx.say("dq_overview_clean", read=v.n_read).data)
+    names = ", ".join(i18n.t(f"quality.table.{name}") for name in quality)
+    parts.append(ctx.say("dq_tables_loaded", tables=names).data)
+    for name, key in (("customers", "dq_no_customers"), ("surveys", "dq_no_surveys")):
+        if name not in quality:
+            parts.append(ctx.t(key))
+    return Markdown(" ".join(parts))
+
+
+def set_aside_examples(quality: Any, table: str = "transactions", n: int = 10) -> pd.DataFrame:
+    """Return the first ``n`` rows set aside from ``table`` with a readable reason.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``reason`` (translated label), ``source_row`` (1-based row in the
+        source) and the columns as read. Empty when nothing was set aside or the
+        table was not loaded.
+    """
+    if table not in quality:
+        return pd.DataFrame(columns=["reason", "source_row"])
+    rows = quality[table].set_aside.head(n).copy()
+    rows["reason"] = [_reason_label(code) for code in rows["reason"]]
+    return rows
+
+
+def save_set_aside(ctx: ReportContext, quality: Any) -> list[Path]:
+    """Write ``<table>_set_aside.csv`` for every table into the run's output folder.
+
+    Columns: reason (code), reason_label (report language), source_row, then the
+    columns as read, without PII columns (name, email, phone). Every table gets a
+    file, header only when nothing was set aside. Nothing is written in an
+    interactive session (see :meth:`ReportContext.save_table`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    written: list[Path] = []
+    for name in quality:
+        rows = quality[name].set_aside.copy()
+        rows.insert(1, "reason_label", [_reason_label(c) for c in rows["reason"]])
+        written += ctx.save_table(rows, f"{name}_set_aside", formats=("csv",))
+    return written
