@@ -1,0 +1,156 @@
+"""Read and check the small TOML configuration of a data set (re-exported by clvkit.io)."""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import schema as s
+from .exceptions import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["read_config"]
+
+_TABLE_KEYS: dict[str, type | tuple[type, ...]] = {
+    "path": str, "encoding": str, "date_format": str, "sheet": (str, int),
+    "table": str, "query": str, "columns": dict,
+}
+_VALIDATION_KEYS: dict[str, type | tuple[type, ...]] = {
+    "observation_end": (str, dt.date), "drop_exact_duplicates": bool,
+}
+_SECTIONS = (*s.TABLES, "validation")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _load(path_or_dict: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], Path, str]:
+    if isinstance(path_or_dict, Mapping):
+        return dict(path_or_dict), Path.cwd(), "config"
+    path = Path(path_or_dict).expanduser()
+    if not path.is_file():
+        msg = f"config file not found: {path}"
+        raise ConfigError(msg)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig")), path.parent, path.name
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        msg = f"{path.name} is not valid UTF-8 TOML: {err}"
+        raise ConfigError(msg) from None
+
+
+def _check_keys(section: Any, name: str, allowed: Mapping[str, Any], where: str) -> dict:
+    if not isinstance(section, Mapping):
+        msg = f"{where}: [{name}] must be a table of keys; got {section!r}"
+        raise ConfigError(msg)
+    unknown = [k for k in section if k not in allowed]
+    if unknown:
+        msg = (f"{where}: unknown key(s) {', '.join(map(repr, unknown))} in [{name}]; "
+               f"valid keys: {', '.join(allowed)}")
+        raise ConfigError(msg)
+    for key, value in section.items():
+        kind = allowed[key]
+        if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join(k.__name__ for k in kinds)
+            msg = f"{where}: [{name}] {key} must be {expected}; got {value!r}"
+            raise ConfigError(msg)
+    return dict(section)
+
+
+def _table_section(role: str, section: Any, base: Path, where: str) -> dict[str, Any]:
+    out = _check_keys(section, role, _TABLE_KEYS, where)
+    if "table" in out and "query" in out:
+        msg = f"{where}: [{role}] has both table and query; give one of them"
+        raise ConfigError(msg)
+    if "encoding" in out:
+        try:
+            codecs.lookup(out["encoding"])
+        except LookupError:
+            msg = f"{where}: [{role}] encoding {out['encoding']!r} is not a known encoding"
+            raise ConfigError(msg) from None
+    columns = out.get("columns", {})
+    valid = (*s.TABLES[role]["required"], *s.TABLES[role]["optional"])
+    unknown = [r for r in columns if r not in valid]
+    if unknown:
+        msg = (f"{where}: unknown role(s) {', '.join(map(repr, unknown))} in "
+               f"[{role}.columns]; valid roles: {', '.join(valid)}")
+        raise ConfigError(msg)
+    bad = [r for r, c in columns.items() if not isinstance(c, str) or not c.strip()]
+    if bad:
+        msg = f"{where}: [{role}.columns] values must be column names; check {', '.join(bad)}"
+        raise ConfigError(msg)
+    if "path" in out and not _URL.match(out["path"]):
+        out["path"] = str((base / Path(out["path"]).expanduser()).resolve())
+    return out
+
+
+def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """Read a data-set configuration (TOML file or dict) and check every key.
+
+    Format (every section and key optional)::
+
+        [transactions]
+        path = "orders.csv"       # file, folder-relative to the config file, or a
+                                  # database URL / SQLite or DuckDB file
+        encoding = "gb18030"      # CSV encoding; default: utf-8-sig, then gb18030
+        date_format = "%Y/%m/%d"  # strptime format; default: common formats
+        sheet = "订单"            # Excel sheet name or 0-based position
+        table = "orders"          # database table (default: the section name), or
+        # query = "SELECT ..."    # a query instead of a table
+        [transactions.columns]    # role = "your column"
+        customer_id = "客户编号"
+        timestamp = "下单时间"
+        amount = "金额"
+        [customers]               # same keys
+        [surveys]                 # same keys
+        [validation]
+        observation_end = "2024-12-31"
+        drop_exact_duplicates = false
+
+    Parameters
+    ----------
+    path_or_dict : str, pathlib.Path or mapping
+        A UTF-8 TOML file, or the same structure as a dict (relative paths are then
+        relative to the current directory).
+
+    Returns
+    -------
+    dict
+        Keys "transactions", "customers", "surveys" (dicts of the keys above, paths
+        made absolute), "validation" ({"observation_end": Timestamp or None,
+        "drop_exact_duplicates": bool}) and "source" (file name or "config").
+
+    Raises
+    ------
+    ConfigError
+        Missing file, invalid TOML, unknown section/key/role (lists the valid ones),
+        a value of the wrong type, an unknown encoding or an invalid date.
+    """
+    data, base, where = _load(path_or_dict)
+    unknown = [k for k in data if k not in _SECTIONS]
+    if unknown:
+        msg = (f"{where}: unknown section(s) {', '.join(map(repr, unknown))}; "
+               f"valid sections: {', '.join(_SECTIONS)}")
+        raise ConfigError(msg)
+    out: dict[str, Any] = {role: _table_section(role, data.get(role, {}), base, where)
+                           for role in s.TABLES}
+    valid = _check_keys(data.get("validation", {}), "validation", _VALIDATION_KEYS, where)
+    end = valid.get("observation_end")
+    try:
+        end = pd.Timestamp(end).normalize() if end not in (None, "") else None
+    except ValueError:
+        msg = f"{where}: [validation] observation_end must be a date like 2024-12-31; got {end!r}"
+        raise ConfigError(msg) from None
+    out["validation"] = {"observation_end": end,
+                         "drop_exact_duplicates": valid.get("drop_exact_duplicates", False)}
+    out["source"] = where
+    return out

@@ -1,0 +1,91 @@
+"""Parse raw cell values (strings from CSV/Excel) into dates, numbers and ids.
+
+Private module; :func:`parse_dates` and :func:`parse_numbers` are re-exported by
+:mod:`clvkit.validation`. Nothing here drops or coerces silently: values that do not
+parse become NaT/NaN and the caller compares with the input to report them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["as_ids", "as_text", "parse_dates", "parse_numbers"]
+
+# Date formats tried in turn when no date_format is given; ISO 8601 also covers
+# 2024/1/5, 2024-01-05 13:45 and 19970101. Day/month orders such as 05/01/2024 are
+# ambiguous and need an explicit date_format.
+_DATE_FORMATS = (
+    "ISO8601", "%Y年%m月%d日", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日 %H:%M:%S",
+    "%Y.%m.%d", "%d.%m.%Y", "%d.%m.%Y %H:%M",
+)
+_TZ_SUFFIX = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_CURRENCY = re.compile(r"^([-+]?)\s*[¥￥$€£]\s*|\s*(?:元|RMB|CNY)$")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Return values as stripped strings (pandas ``string`` dtype), NA when empty."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        num = values.astype(float)
+        text = num.astype(str)
+        integral = num.notna() & (num == np.floor(num))
+        text[integral] = num[integral].astype("int64").astype(str)
+        return text.where(num.notna()).astype("string")
+    text = values.astype("string").str.strip()
+    return text.mask(text == "")
+
+
+def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Parse dates and times; leave NaT where a value is missing or not a date.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Strings, datetimes or integers such as 19970101.
+    date_format : str, optional
+        An explicit ``strptime`` format ("%d/%m/%Y"). Default: try ISO 8601
+        (2024-01-05, 2024/1/5, 20240105, with an optional time), then 2024年1月5日,
+        2024.01.05 and 05.01.2024. Time-zone offsets are dropped, keeping local time.
+
+    Returns
+    -------
+    pandas.Series
+        ``datetime64[ns]`` with the index of ``values``; NaT marks missing and
+        unparseable values (compare with the input to tell them apart).
+    """
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_localize(None).astype("datetime64[ns]")
+    if pd.api.types.is_datetime64_dtype(values):
+        return values.astype("datetime64[ns]")
+    text = as_text(values)
+    timed = text.str.contains(":", regex=False).fillna(False).astype(bool)
+    text = text.where(~timed, text.str.replace(_TZ_SUFFIX, "", regex=True))
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in (date_format,) if date_format else _DATE_FORMATS:
+        todo = out.isna() & text.notna()
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    return out
+
+
+def parse_numbers(values: pd.Series) -> pd.Series:
+    """Parse numbers, tolerating currency signs (¥, $, 元) and 1,234.5 separators.
+
+    Returns a float Series, NaN where a value is missing or not a number.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(float)
+    text = as_text(values).str.replace(_CURRENCY, r"\1", regex=True)
+    grouped = text.str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
+    text = text.where(~grouped, text.str.replace(",", "", regex=False))
+    num = pd.to_numeric(text, errors="coerce")
+    return pd.Series(num.to_numpy(dtype=float, na_value=np.nan), index=values.index)
+
+
+def as_ids(values: pd.Series) -> pd.Series:
+    """Return ids as stripped strings (object dtype), NaN when missing or empty."""
+    return as_text(values).astype(object).where(lambda x: x.notna(), np.nan)
