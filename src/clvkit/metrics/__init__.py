@@ -1,0 +1,64 @@
+"""Business metrics over the tidy tables: churn, retention, satisfaction and value.
+
+Plain functions (no learned state) returning DataFrames, Series, floats or small
+frozen result objects that carry the period, population and definition used, and
+can print a sentence about themselves in English or Chinese (``.sentence()``).
+
+=====================  ==========================================================
+theme                  functions
+=====================  ==========================================================
+churn                  churn_rate, churn_series, periods_to_keep_revenue
+retention              cohort_counts, cohort_retention, survival_curves
+satisfaction           nps, nps_groups, nps_trend, nps_by_segment, ces_summary,
+                       effort_groups
+money link             satisfaction_value_link, customer_satisfaction_table
+value                  simple_clv, expected_lifetime, margin_clv, customer_roi
+economics              value_concentration, retention_scenarios
+=====================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from .churn import ChurnResult, churn_rate, churn_series, periods_to_keep_revenue
+from .economics import ConcentrationResult, retention_scenarios, value_concentration
+from .retention import cohort_counts, cohort_retention, survival_curves
+from .satisfaction import (
+    CESResult,
+    NPSResult,
+    ces_summary,
+    effort_groups,
+    nps,
+    nps_by_segment,
+    nps_groups,
+    nps_trend,
+)
+from .value import customer_roi, expected_lifetime, margin_clv, simple_clv
+from .value_link import ValueLinkResult, customer_satisfaction_table, satisfaction_value_link
+
+__all__ = [
+    "CESResult",
+    "ChurnResult",
+    "ConcentrationResult",
+    "NPSResult",
+    "ValueLinkResult",
+    "ces_summary",
+    "churn_rate",
+    "churn_series",
+    "cohort_counts",
+    "cohort_retention",
+    "customer_roi",
+    "customer_satisfaction_table",
+    "effort_groups",
+    "expected_lifetime",
+    "margin_clv",
+    "nps",
+    "nps_by_segment",
+    "nps_groups",
+    "nps_trend",
+    "periods_to_keep_revenue",
+    "retention_scenarios",
+    "satisfaction_value_link",
+    "simple_clv",
+    "survival_curves",
+    "value_concentration",
+]

@@ -1,0 +1,344 @@
+"""Acquisition-cohort retention matrices and Kaplan-Meier survival curves.
+
+Three ways to say a customer acquired in period :math:`c` is "still active" in period
+:math:`c + k` (``definition=``):
+
+* ``"activity"``: bought at least once in period :math:`c + k` (the classic cohort
+  table; shares can go up again when customers come back);
+* ``"inactivity"``: not yet lost at the end of period :math:`c + k`, where lost means
+  ``inactivity_days`` without a purchase, counted on the first activity spell (a
+  customer once lost stays lost, so each row is non-increasing);
+* ``"contractual"``: no ``churn_date`` on or before the end of period :math:`c + k`
+  (cohorts by ``signup_date``; non-increasing).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError, ParameterError
+from ..schema import CUSTOMER_ID, DAYS_PER_MONTH, TIMESTAMP
+from ..tables import Dataset
+from . import _spells
+from ._common import (
+    check_choice,
+    check_whole,
+    customers_of,
+    examples,
+    observation_end_of,
+    transactions_of,
+)
+
+__all__ = ["cohort_counts", "cohort_retention", "survival_curves"]
+
+CohortDefinition = Literal["activity", "inactivity", "contractual"]
+_FREQS = ("M", "Q", "Y")
+
+
+def _ordinals(dates: pd.Series, freq: str) -> np.ndarray:
+    return dates.dt.to_period(freq).array.asi8
+
+
+def _last_full_ordinal(observation_end: pd.Timestamp, freq: str) -> int:
+    period = observation_end.to_period(freq)
+    full = observation_end.normalize() >= period.end_time.normalize()
+    return int(period.ordinal) - (0 if full else 1)
+
+
+def _activity_pairs(tx: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:
+    tx = tx.loc[tx[TIMESTAMP] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+    frame = pd.DataFrame({CUSTOMER_ID: tx[CUSTOMER_ID].to_numpy(),
+                          "p": _ordinals(tx[TIMESTAMP], freq)})
+    frame["cohort"] = frame.groupby(CUSTOMER_ID)["p"].transform("min")
+    frame["k"] = frame["p"] - frame["cohort"]
+    return frame.drop_duplicates([CUSTOMER_ID, "k"])
+
+
+def _lifetime_pairs(spells: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Cohort and number of whole periods survived, one row per customer."""
+    first = spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
+    cohort = _ordinals(first["start"], freq)
+    lost = first["end"].dt.to_period(freq).array.asi8.astype(float)
+    lost[first["end"].isna().to_numpy()] = np.inf
+    return pd.DataFrame({CUSTOMER_ID: first[CUSTOMER_ID].to_numpy(), "cohort": cohort,
+                         "alive": lost - cohort})
+
+
+def cohort_counts(
+    data: Dataset | pd.DataFrame,
+    *,
+    freq: Literal["M", "Q", "Y"] = "M",
+    definition: CohortDefinition = "activity",
+    inactivity_days: int = 365,
+    observation_end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Count the customers of each acquisition cohort still active k periods later.
+
+    Parameters
+    ----------
+    data : Dataset or pandas.DataFrame
+        A Dataset, the transactions table ("activity", "inactivity") or the customers
+        table ("contractual": customer_id, signup_date, churn_date, optional contract).
+    freq : {"M", "Q", "Y"}, default "M"
+        Cohort and period length: month, quarter or year.
+    definition : {"activity", "inactivity", "contractual"}, default "activity"
+        What "still active" means (see the module docstring).
+    inactivity_days : int, default 365
+        Days without a purchase after which a customer is lost ("inactivity" only).
+    observation_end : date-like, optional
+        Last day of data (default: the Dataset's, else the last date seen). Only
+        periods that end on or before it are counted; a cohort whose own period is
+        not complete is left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``cohort`` (pandas Period), columns ``0..K`` (periods since acquisition),
+        nullable integer counts, ``<NA>`` where period :math:`c + k` is not yet over.
+        ``attrs["cohort_size"]`` maps ``str(cohort)`` to the customers acquired;
+        ``attrs["definition"]`` and ``attrs["freq"]`` record the settings.
+
+    Raises
+    ------
+    DataValidationError
+        Missing column, empty table, bad contract dates, or no complete cohort.
+    ParameterError
+        Unknown freq or definition.
+    """
+    what = "cohort_counts()"
+    check_choice("freq", freq, _FREQS)
+    check_choice("definition", definition, ("activity", "inactivity", "contractual"))
+    if definition == "contractual":
+        spells, _ = _spells.contractual_spells(customers_of(data, what), what)
+        end = observation_end_of(data, observation_end, spells["start"])
+    else:
+        tx = transactions_of(data, what)
+        end = observation_end_of(data, observation_end, tx[TIMESTAMP])
+    last = _last_full_ordinal(end, freq)
+    if definition == "activity":
+        pairs = _activity_pairs(tx, end, freq)
+        sizes = pairs.groupby("cohort")[CUSTOMER_ID].nunique()
+        counts = pairs.groupby(["cohort", "k"]).size().unstack(fill_value=0)
+    else:
+        if definition == "inactivity":
+            spells = _spells.inactivity_spells(tx, _days(inactivity_days), end)
+        counts, sizes = _survivor_counts(_lifetime_pairs(spells, freq), last)
+    return _finish(counts, sizes, last, freq, definition, end)
+
+
+def _days(inactivity_days: int) -> int:
+    return check_whole("inactivity_days", inactivity_days, "days")
+
+
+def _survivor_counts(pairs: pd.DataFrame, last: int) -> tuple[pd.DataFrame, pd.Series]:
+    horizon = max(last - int(pairs["cohort"].min()) + 1, 1)
+    alive = pairs["alive"].clip(upper=horizon).astype(int)
+    hist = pd.crosstab(pairs["cohort"], alive).reindex(columns=range(horizon + 1), fill_value=0)
+    # customers alive at k = those who survived more than k whole periods
+    counts = hist.iloc[:, ::-1].cumsum(axis=1).iloc[:, ::-1].shift(-1, axis=1, fill_value=0)
+    return counts.iloc[:, :horizon], hist.sum(axis=1)
+
+
+def _finish(counts, sizes, last, freq, definition, end) -> pd.DataFrame:
+    counts = counts.loc[counts.index <= last]
+    sizes = sizes.loc[sizes.index <= last]
+    if counts.empty:
+        msg = (
+            f"No complete {freq} cohort before the observation end {end.date()}: the first "
+            "acquisition period is not over yet. Use a shorter freq or later data."
+        )
+        raise DataValidationError(msg, n_failed=0)
+    width = int(last - counts.index.min()) + 1
+    counts = counts.reindex(columns=range(width), fill_value=0).astype("Int64")
+    observed = (counts.index.to_numpy()[:, None] + np.arange(width)[None, :]) <= last
+    counts = counts.mask(~observed)
+    index = pd.PeriodIndex.from_ordinals(counts.index.to_numpy(), freq=freq, name="cohort")
+    counts.index = index
+    counts.columns = pd.Index(range(width), name="periods_since_acquisition")
+    size = {str(p): int(n) for p, n in zip(index, sizes.to_numpy(), strict=True)}
+    counts.attrs.update(cohort_size=size, definition=definition, freq=freq)
+    return counts
+
+
+def cohort_retention(
+    data: Dataset | pd.DataFrame,
+    *,
+    freq: Literal["M", "Q", "Y"] = "M",
+    definition: CohortDefinition = "activity",
+    inactivity_days: int = 365,
+    observation_end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Compute the share of each acquisition cohort still active k periods later.
+
+    .. math::
+
+        R_{c,k} = \\frac{\\#\\{i \\in c : i \\text{ active in period } c + k\\}}{|c|}
+
+    Parameters
+    ----------
+    data, freq, definition, inactivity_days, observation_end
+        As in :func:`cohort_counts`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``cohort`` (Period), columns ``0..K``, float shares in [0, 1], NaN for
+        periods not yet over; ``attrs`` as in :func:`cohort_counts`.
+
+    Raises
+    ------
+    DataValidationError, ParameterError
+        As in :func:`cohort_counts`.
+
+    Examples
+    --------
+    >>> import pandas as pd, clvkit as ck
+    >>> tx = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-03", "2024-01-20"])})
+    >>> ck.metrics.cohort_retention(tx, observation_end="2024-02-29").round(2)
+    periods_since_acquisition    0    1
+    cohort
+    2024-01                    1.0  0.5
+    """
+    counts = cohort_counts(data, freq=freq, definition=definition,
+                           inactivity_days=inactivity_days, observation_end=observation_end)
+    sizes = [counts.attrs["cohort_size"][str(p)] for p in counts.index]
+    shares = counts.astype("Float64").div(sizes, axis=0).astype(float)
+    shares.attrs.update(counts.attrs)
+    return shares
+
+
+def _durations(data, definition, inactivity_days, observation_end, what):
+    """Per-customer duration (days) and event flag for Kaplan-Meier."""
+    if definition == "contractual":
+        spells, _ = _spells.contractual_spells(customers_of(data, what), what)
+        seen = pd.concat([spells["start"], spells["end"].dropna()])
+        end = observation_end_of(data, observation_end, seen)
+        spells = spells.loc[spells["start"] <= end]
+        event = spells["end"].notna() & (spells["end"] <= end)
+        stop = spells["end"].where(event, end)
+    else:
+        tx = transactions_of(data, what)
+        end = observation_end_of(data, observation_end, tx[TIMESTAMP])
+        spells = _spells.inactivity_spells(tx, _days(inactivity_days), end)
+        spells = spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
+        # a loss is seen only if it happened by end - window: censor every customer there
+        horizon = end - pd.Timedelta(days=_days(inactivity_days))
+        spells = spells.loc[spells["start"] <= horizon]
+        event = spells["end"] <= end
+        stop = spells["last"].where(event, horizon)
+    days = (stop - spells["start"]).dt.days.to_numpy(dtype=float)
+    return pd.DataFrame({"days": days, "event": event.to_numpy()},
+                        index=pd.Index(spells[CUSTOMER_ID].to_numpy(), name=CUSTOMER_ID))
+
+
+def _segments(data, by, index: pd.Index, what: str) -> pd.Series:
+    if by is None:
+        return pd.Series("all", index=index)
+    if isinstance(by, pd.Series):
+        seg = by
+    else:
+        customers = customers_of(data, what)
+        if by not in customers.columns:
+            msg = (f"{what}: segment column {by!r} is not in the customers table, which has "
+                   f"{', '.join(map(repr, customers.columns))}. Pass a column name or a Series "
+                   "indexed by customer_id.")
+            raise DataValidationError(msg, column=str(by))
+        seg = customers.set_index(CUSTOMER_ID)[by]
+    seg = seg.reindex(index)
+    if seg.isna().any():
+        ids = examples(seg.index[seg.isna()])
+        msg = (f"{what}: {int(seg.isna().sum()):,} of {len(seg):,} customers have no segment "
+               f"(e.g. customer_id {ids}); they are left out.")
+        warnings.warn(msg, UserWarning, stacklevel=3)
+    return seg.dropna().astype(str)
+
+
+def survival_curves(
+    data: Dataset | pd.DataFrame,
+    *,
+    definition: Literal["inactivity", "contractual"] = "inactivity",
+    by: str | pd.Series | None = None,
+    inactivity_days: int = 365,
+    observation_end: str | pd.Timestamp | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Estimate Kaplan-Meier survival curves of customer lifetimes, overall or by segment.
+
+    Lifetimes are measured from acquisition, in months (days / 30.4375):
+
+    * contractual: from ``signup_date`` to ``churn_date``; customers still subscribed
+      are censored at the observation end;
+    * inactivity: from the first purchase to the last purchase before the customer was
+      lost (``inactivity_days`` without buying, first spell only). A loss is visible
+      only once the window has run out, so every customer is censored at
+      ``observation_end - inactivity_days`` (a censoring time that depends on the
+      acquisition date only, as Kaplan-Meier requires); customers acquired after
+      that day are left out. One-time buyers who were lost have lifetime 0, so the
+      curve starts below 1.
+
+    The estimator and its pointwise confidence band (Greenwood variance, exponential
+    transform) come from :class:`lifelines.KaplanMeierFitter`.
+
+    Parameters
+    ----------
+    data : Dataset or pandas.DataFrame
+        As in :func:`clvkit.metrics.churn_rate`; a Dataset when ``by`` names a column.
+    definition : {"inactivity", "contractual"}, default "inactivity"
+        How lifetimes and losses are defined.
+    by : str or pandas.Series, optional
+        Segment: a customers-table column (e.g. "channel") or a Series indexed by
+        customer_id. Customers without a segment are left out with a warning.
+    inactivity_days : int, default 365
+        Inactivity window, days.
+    observation_end : date-like, optional
+        Last day of data.
+    confidence : float, default 0.95
+        Level of the confidence band.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table with columns segment, time_months, survival, ci_low, ci_high,
+        at_risk, customers (segment size) and median_months (median lifetime, inf if
+        the curve never reaches 0.5), one row per event/censoring time per segment.
+
+    Raises
+    ------
+    DataValidationError
+        Missing column or table, empty data.
+    ParameterError
+        Unknown definition or a confidence level outside (0, 1).
+
+    References
+    ----------
+    Kaplan, E. L. and Meier, P. (1958). Nonparametric estimation from incomplete
+    observations. JASA 53(282), 457-481.
+    """
+    from lifelines import KaplanMeierFitter
+
+    what = "survival_curves()"
+    check_choice("definition", definition, ("inactivity", "contractual"))
+    if not 0 < confidence < 1:
+        msg = f"confidence must be in (0, 1); got {confidence!r}"
+        raise ParameterError(msg)
+    dur = _durations(data, definition, inactivity_days, observation_end, what)
+    seg = _segments(data, by, dur.index, what)
+    frames = []
+    for name, ids in seg.groupby(seg).groups.items():
+        part = dur.loc[ids]
+        kmf = KaplanMeierFitter().fit(part["days"] / DAYS_PER_MONTH, part["event"],
+                                      alpha=1 - confidence)
+        ci = kmf.confidence_interval_survival_function_
+        frames.append(pd.DataFrame({
+            "segment": name, "time_months": kmf.survival_function_.index.to_numpy(),
+            "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
+            "ci_low": ci.iloc[:, 0].to_numpy(), "ci_high": ci.iloc[:, 1].to_numpy(),
+            "at_risk": kmf.event_table["at_risk"].to_numpy(), "customers": len(part),
+            "median_months": float(kmf.median_survival_time_),
+        }))
+    return pd.concat(frames, ignore_index=True)

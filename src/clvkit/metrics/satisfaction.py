@@ -1,0 +1,463 @@
+"""Net Promoter Score and customer effort score, with their uncertainty.
+
+NPS groups 0-10 answers to "how likely are you to recommend us?" into promoters
+(9-10), passives (7-8) and detractors (0-6); NPS = %promoters - %detractors, in
+points from -100 to 100. The customer effort score (CES) is a 1-7 answer to "how easy
+was it?" read here as effort (high effort = 5-7 by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .. import i18n
+from ..exceptions import DataValidationError, ParameterError
+from ..schema import CUSTOMER_ID, DATE, NPS, PASSIVE_MIN, PROMOTER_MIN
+from ..tables import Dataset
+from ._common import (
+    bootstrap_rng,
+    check_choice,
+    examples,
+    quantile_interval,
+    require_columns,
+    surveys_of,
+)
+
+__all__ = [
+    "CESResult",
+    "NPSResult",
+    "ces_summary",
+    "effort_groups",
+    "nps",
+    "nps_by_segment",
+    "nps_groups",
+    "nps_trend",
+]
+
+NPS_GROUPS = ("promoter", "passive", "detractor")
+EFFORT_GROUPS = ("low_effort", "high_effort")
+_METHODS = ("adjusted_wald", "wald", "bootstrap")
+
+
+def _scores(values: Sequence[float] | pd.Series | np.ndarray, low: int, high: int, name: str,
+            *, allow_empty: bool = False) -> tuple[np.ndarray, int]:
+    """Validated integer scores (missing values dropped) and the number dropped."""
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    raw = pd.to_numeric(series, errors="coerce")
+    present = series.notna().to_numpy()
+    bad = present & (raw.isna() | (raw % 1 != 0) | (raw < low) | (raw > high)).to_numpy()
+    if bad.any():
+        msg = (
+            f"{int(bad.sum()):,} of {len(series):,} {name} scores are not whole numbers from "
+            f"{low} to {high} (values {examples(series[bad])} at index "
+            f"{examples(series.index[bad])}). Fix them or set them aside with "
+            "clvkit.validate_surveys() first."
+        )
+        raise DataValidationError(msg, column=name, n_failed=int(bad.sum()),
+                                  failure_cases=series[bad].to_frame(name))
+    kept = raw[present].to_numpy(dtype=int)
+    if kept.size == 0 and not allow_empty:
+        msg = f"No {name} scores to summarise ({len(series):,} given, all missing)."
+        raise DataValidationError(msg, column=name, n_failed=len(series))
+    return kept, int((~present).sum())
+
+
+@dataclass(frozen=True)
+class NPSResult:
+    """Net Promoter Score with its confidence interval and group counts.
+
+    Attributes
+    ----------
+    score, ci_low, ci_high : float
+        NPS and its interval, in points (-100..100).
+    n, n_promoters, n_passives, n_detractors : int
+        Responses used and per group.
+    n_missing : int
+        Missing answers left out.
+    confidence : float
+        Interval level.
+    method : str
+        ``"adjusted_wald"``, ``"wald"`` or ``"bootstrap"``.
+    """
+
+    score: float
+    ci_low: float
+    ci_high: float
+    n: int
+    n_promoters: int
+    n_passives: int
+    n_detractors: int
+    n_missing: int
+    confidence: float
+    method: str
+
+    @property
+    def share_promoters(self) -> float:
+        """Share of promoters in [0, 1]."""
+        return self.n_promoters / self.n
+
+    @property
+    def share_detractors(self) -> float:
+        """Share of detractors in [0, 1]."""
+        return self.n_detractors / self.n
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the result as a one-row DataFrame."""
+        return pd.DataFrame([asdict(self)])
+
+    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
+        """Describe the score, its interval and the counts in one sentence."""
+        return i18n.t(
+            "nps.sentence", lang, score=f"{self.score:+.0f}", low=f"{self.ci_low:+.0f}",
+            high=f"{self.ci_high:+.0f}", level=i18n.format_pct(self.confidence, 0),
+            n=i18n.format_int(self.n), promoters=i18n.format_pct(self.share_promoters),
+            detractors=i18n.format_pct(self.share_detractors),
+            method=i18n.t(f"nps.method_{self.method}", lang),
+        )
+
+
+def _wald(n_pro: float, n_det: float, n: float, z: float) -> tuple[float, float]:
+    p, d = n_pro / n, n_det / n
+    se = np.sqrt((p + d - (p - d) ** 2) / n)
+    return (100 * max(p - d - z * se, -1.0), 100 * min(p - d + z * se, 1.0))
+
+
+def nps(
+    scores: Sequence[float] | pd.Series | np.ndarray,
+    *,
+    confidence: float = 0.95,
+    method: Literal["adjusted_wald", "wald", "bootstrap"] = "adjusted_wald",
+    n_boot: int = 2000,
+    random_state: int | np.random.Generator | None = 0,
+) -> NPSResult:
+    """Compute the Net Promoter Score from 0-10 survey responses.
+
+    .. math::
+
+        \\mathrm{NPS} = 100\\,(\\hat p - \\hat d), \\qquad
+        \\widehat{\\mathrm{Var}}(\\hat p - \\hat d)
+        = \\frac{\\hat p + \\hat d - (\\hat p - \\hat d)^2}{n}
+
+    with :math:`\\hat p, \\hat d` the shares of promoters (9-10) and detractors (0-6).
+    The variance is that of a difference of two proportions of one multinomial
+    sample, :math:`[p(1-p) + d(1-d) + 2pd]/n`. ``"wald"`` uses it as is:
+    :math:`100(\\hat p - \\hat d \\pm z\\,\\mathrm{se})`. ``"adjusted_wald"`` (default;
+    Rocks 2016, section 3) first adds 3/4 of a response to promoters and to
+    detractors and 3/2 to passives (:math:`n + 3`), which keeps coverage close to
+    nominal for small samples and extreme scores. ``"bootstrap"`` takes percentile
+    limits of ``n_boot`` resamples of the responses. Limits are clipped to [-100, 100].
+
+    Parameters
+    ----------
+    scores : sequence, numpy array or pandas Series
+        Answers 0-10, whole numbers; missing values (NaN/None) are left out and counted.
+    confidence : float, default 0.95
+        Interval level.
+    method : {"adjusted_wald", "wald", "bootstrap"}, default "adjusted_wald"
+        Interval method (above).
+    n_boot : int, default 2000
+        Bootstrap resamples (``method="bootstrap"`` only).
+    random_state : int or numpy Generator, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    NPSResult
+        ``score``, ``ci_low``, ``ci_high`` (points), group counts, method.
+
+    Raises
+    ------
+    DataValidationError
+        If a score is not a whole number in 0-10 (with positions and values), or if
+        no score is left.
+    ParameterError
+        Unknown method or a confidence outside (0, 1).
+
+    References
+    ----------
+    Reichheld, F. F. (2003). The one number you need to grow. Harvard Business Review.
+    Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The American
+    Statistician 70(4), 365-372.
+
+    Examples
+    --------
+    >>> from clvkit.metrics import nps
+    >>> res = nps([10, 9, 9, 10, 9, 8, 7, 3, 6, 0])
+    >>> res.score, res.n_promoters, res.n_passives, res.n_detractors
+    (20.0, 5, 2, 3)
+    """
+    check_choice("method", method, _METHODS)
+    if not 0 < confidence < 1:
+        msg = f"confidence must be in (0, 1); got {confidence!r}"
+        raise ParameterError(msg)
+    x, n_missing = _scores(scores, 0, 10, "nps")
+    n = x.size
+    n_pro, n_det = int((x >= PROMOTER_MIN).sum()), int((x < PASSIVE_MIN).sum())
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    if method == "wald":
+        low, high = _wald(n_pro, n_det, n, z)
+    elif method == "adjusted_wald":
+        low, high = _wald(n_pro + 0.75, n_det + 0.75, n + 3, z)
+    else:
+        coded = np.where(x >= PROMOTER_MIN, 1.0, np.where(x < PASSIVE_MIN, -1.0, 0.0))
+        rng = bootstrap_rng(random_state)
+        draws = coded[rng.integers(0, n, size=(n_boot, n))].mean(axis=1) * 100
+        low, high = quantile_interval(draws, confidence)
+    return NPSResult(
+        score=100 * (n_pro - n_det) / n, ci_low=float(low), ci_high=float(high), n=n,
+        n_promoters=n_pro, n_passives=n - n_pro - n_det, n_detractors=n_det,
+        n_missing=n_missing, confidence=confidence, method=method,
+    )
+
+
+def nps_groups(scores: pd.Series) -> pd.Series:
+    """Label each 0-10 score promoter, passive or detractor (missing stays missing).
+
+    Parameters
+    ----------
+    scores : pandas.Series
+        Whole numbers 0-10, any index (kept).
+
+    Returns
+    -------
+    pandas.Series
+        Ordered categorical with categories promoter, passive, detractor.
+
+    Raises
+    ------
+    DataValidationError
+        If a score is not a whole number in 0-10.
+    """
+    _scores(scores, 0, 10, "nps", allow_empty=True)
+    labels = np.select([scores >= PROMOTER_MIN, scores >= PASSIVE_MIN, scores.notna()],
+                       ["promoter", "passive", "detractor"], default=None)
+    return pd.Series(pd.Categorical(labels, categories=NPS_GROUPS, ordered=True),
+                     index=scores.index, name="nps_group")
+
+
+def effort_groups(scores: pd.Series, *, high_effort_min: int = 5) -> pd.Series:
+    """Label each 1-7 effort score low_effort or high_effort (>= ``high_effort_min``).
+
+    Parameters
+    ----------
+    scores : pandas.Series
+        Whole numbers 1-7 (7 = most effort), any index (kept).
+    high_effort_min : int, default 5
+        Lowest score counted as high effort.
+
+    Returns
+    -------
+    pandas.Series
+        Categorical with categories low_effort, high_effort (missing stays missing).
+
+    Raises
+    ------
+    DataValidationError
+        If a score is not a whole number in 1-7.
+    ParameterError
+        If ``high_effort_min`` is not in 2-7.
+    """
+    _check_high_effort(high_effort_min)
+    _scores(scores, 1, 7, "ces", allow_empty=True)
+    labels = np.select([scores >= high_effort_min, scores.notna()],
+                       ["high_effort", "low_effort"], default=None)
+    return pd.Series(pd.Categorical(labels, categories=EFFORT_GROUPS, ordered=True),
+                     index=scores.index, name="effort_group")
+
+
+def _check_high_effort(high_effort_min: int) -> None:
+    if high_effort_min not in range(2, 8):
+        msg = f"high_effort_min must be a whole number from 2 to 7; got {high_effort_min!r}"
+        raise ParameterError(msg)
+
+
+@dataclass(frozen=True)
+class CESResult:
+    """Customer effort score summary.
+
+    Attributes
+    ----------
+    mean, ci_low, ci_high : float
+        Mean effort (1-7) and its t interval.
+    n, n_high_effort : int
+        Responses and those at or above ``high_effort_min``.
+    share_high_effort : float
+        Share of high-effort responses in [0, 1].
+    high_effort_min : int
+        Threshold used.
+    distribution : tuple of int
+        Counts of scores 1..7.
+    confidence : float
+        Interval level.
+    """
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int
+    n_high_effort: int
+    share_high_effort: float
+    high_effort_min: int
+    distribution: tuple[int, ...]
+    confidence: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the result as a one-row DataFrame (distribution as count_1..count_7)."""
+        row = asdict(self)
+        row.update({f"count_{k}": v for k, v in enumerate(row.pop("distribution"), start=1)})
+        return pd.DataFrame([row])
+
+    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
+        """Describe the effort score in one sentence."""
+        return i18n.t(
+            "ces.sentence", lang, mean=f"{self.mean:.2f}", low=f"{self.ci_low:.2f}",
+            high=f"{self.ci_high:.2f}", n=i18n.format_int(self.n),
+            level=i18n.format_pct(self.confidence, 0),
+            share=i18n.format_pct(self.share_high_effort), threshold=self.high_effort_min,
+        )
+
+
+def ces_summary(
+    scores: Sequence[float] | pd.Series | np.ndarray,
+    *,
+    high_effort_min: int = 5,
+    confidence: float = 0.95,
+) -> CESResult:
+    """Summarise customer effort scores (1 = very easy .. 7 = very hard).
+
+    The interval of the mean is Student's t: :math:`\\bar x \\pm t_{n-1}\\, s/\\sqrt n`.
+
+    Parameters
+    ----------
+    scores : sequence, numpy array or pandas Series
+        Whole numbers 1-7; missing values are left out.
+    high_effort_min : int, default 5
+        Lowest score counted as high effort (5-7 by default).
+    confidence : float, default 0.95
+        Level of the interval of the mean.
+
+    Returns
+    -------
+    CESResult
+
+    Raises
+    ------
+    DataValidationError
+        If a score is not a whole number in 1-7, or none is left.
+    ParameterError
+        If ``high_effort_min`` is not in 2-7.
+    """
+    _check_high_effort(high_effort_min)
+    x, _ = _scores(scores, 1, 7, "ces")
+    n = x.size
+    mean = float(x.mean())
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * x.std(ddof=1) / np.sqrt(n)) if n > 1 \
+        else float("nan")
+    high = int((x >= high_effort_min).sum())
+    return CESResult(
+        mean=mean, ci_low=mean - half, ci_high=mean + half, n=n, n_high_effort=high,
+        share_high_effort=high / n, high_effort_min=high_effort_min,
+        distribution=tuple(int((x == k).sum()) for k in range(1, 8)), confidence=confidence,
+    )
+
+
+def _nps_table(groups, **kwargs) -> pd.DataFrame:
+    rows = {key: nps(part, **kwargs).to_frame().iloc[0] for key, part in groups}
+    if not rows:
+        msg = "No survey responses to compute an NPS from."
+        raise DataValidationError(msg, n_failed=0)
+    table = pd.DataFrame(rows).T
+    cols = ["score", "ci_low", "ci_high", "n", "n_promoters", "n_passives", "n_detractors"]
+    return table[cols].astype({c: int for c in cols[3:]} | {c: float for c in cols[:3]})
+
+
+def nps_trend(
+    surveys: Dataset | pd.DataFrame, *, freq: Literal["M", "Q", "Y"] = "M",
+    confidence: float = 0.95, method: Literal["adjusted_wald", "wald"] = "adjusted_wald",
+) -> pd.DataFrame:
+    """Compute the NPS per calendar month (or quarter, year) of the survey date.
+
+    Parameters
+    ----------
+    surveys : Dataset or pandas.DataFrame
+        Survey responses with columns date and nps (every response counts).
+    freq : {"M", "Q", "Y"}, default "M"
+        Period length.
+    confidence, method
+        As in :func:`nps` (no bootstrap here, to keep it fast).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index period (pandas Period), columns score, ci_low, ci_high, n, n_promoters,
+        n_passives, n_detractors. Periods without responses are absent.
+
+    Raises
+    ------
+    DataValidationError
+        Missing surveys table or columns, invalid scores.
+    """
+    frame = surveys_of(surveys, "nps_trend()")
+    require_columns(frame, (DATE, NPS), "surveys", "nps_trend()")
+    check_choice("freq", freq, ("M", "Q", "Y"))
+    period = pd.to_datetime(frame[DATE]).dt.to_period(freq).rename("period")
+    table = _nps_table(frame[NPS].groupby(period), confidence=confidence, method=method)
+    table.index = pd.PeriodIndex(table.index, freq=freq, name="period")
+    return table
+
+
+def nps_by_segment(
+    surveys: Dataset | pd.DataFrame, by: str | pd.Series, *,
+    customers: pd.DataFrame | None = None, confidence: float = 0.95,
+    method: Literal["adjusted_wald", "wald"] = "adjusted_wald",
+) -> pd.DataFrame:
+    """Compute the NPS of each segment.
+
+    Parameters
+    ----------
+    surveys : Dataset or pandas.DataFrame
+        Survey responses (customer_id, nps); a Dataset also supplies its customers table.
+    by : str or pandas.Series
+        A column of the surveys table, else of the customers table (joined on
+        customer_id), or a Series of segments indexed by customer_id.
+    customers : pandas.DataFrame, optional
+        Customers table, when ``surveys`` is a DataFrame and ``by`` is one of its columns.
+    confidence, method
+        As in :func:`nps`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index segment, columns as in :func:`nps_trend`. Responses without a segment are
+        left out.
+
+    Raises
+    ------
+    DataValidationError
+        Missing table or column, invalid scores.
+    """
+    what = "nps_by_segment()"
+    frame = surveys_of(surveys, what)
+    require_columns(frame, (NPS,), "surveys", what)
+    if customers is None and isinstance(surveys, Dataset):
+        customers = surveys.customers
+    if isinstance(by, pd.Series):
+        seg = frame[CUSTOMER_ID].map(by)
+    elif by in frame.columns:
+        seg = frame[by]
+    elif customers is not None and by in customers.columns:
+        seg = frame[CUSTOMER_ID].map(customers.set_index(CUSTOMER_ID)[by])
+    else:
+        msg = (f"{what}: segment column {by!r} is in neither the surveys table nor the "
+               "customers table. Pass an existing column or a Series indexed by customer_id.")
+        raise DataValidationError(msg, column=str(by))
+    table = _nps_table(frame[NPS].groupby(seg.rename("segment").to_numpy()),
+                       confidence=confidence, method=method)
+    table.index.name = "segment"
+    return table

@@ -1,0 +1,324 @@
+"""The money link: what promoters, detractors, low- and high-effort customers are worth.
+
+For each satisfaction group (NPS group or effort group, from each customer's latest
+survey answer) compute spend per year, the churn rate over the last period and,
+when per-customer values are passed (e.g. CLV from a model), their mean; then the
+difference to a reference group (detractors, or high-effort customers) with
+percentile bootstrap intervals obtained by resampling customers within each group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .. import i18n
+from ..exceptions import DataValidationError, ParameterError
+from ..schema import AMOUNT, CES, CUSTOMER_ID, DATE, DAYS_PER_YEAR, NPS, TIMESTAMP
+from ..tables import Dataset
+from . import _spells
+from ._common import (
+    bootstrap_rng,
+    check_choice,
+    check_whole,
+    observation_end_of,
+    quantile_interval,
+    require_columns,
+    surveys_of,
+    transactions_of,
+)
+from .churn import shift_months
+from .satisfaction import effort_groups, nps_groups
+
+__all__ = ["ValueLinkResult", "customer_satisfaction_table", "satisfaction_value_link"]
+
+_REFERENCE = {"nps": ("detractor", "promoter"), "ces": ("high_effort", "low_effort")}
+_MAX_CELLS = 4_000_000  # bootstrap draws x customers held in memory at once
+
+
+@dataclass(frozen=True)
+class ValueLinkResult:
+    """Spend, churn and value by satisfaction group, with differences to a reference group.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per (group, metric): columns group, metric (spend_per_year,
+        churn_rate, value), customers, estimate, diff (group - reference), diff_low,
+        diff_high (bootstrap interval), rel_diff (diff / reference estimate).
+    by : str
+        ``"nps"`` or ``"ces"``.
+    reference, focus : str
+        The reference group (detractor / high_effort) and the group the sentence
+        talks about (promoter / low_effort).
+    period_start, period_end : pandas.Timestamp
+        Churn period (period_start, period_end].
+    inactivity_days : int
+        Inactivity window defining a lost customer.
+    confidence : float
+        Interval level.
+    n_boot : int
+        Bootstrap resamples.
+    """
+
+    table: pd.DataFrame
+    by: str
+    reference: str
+    focus: str
+    period_start: pd.Timestamp
+    period_end: pd.Timestamp
+    inactivity_days: int
+    confidence: float
+    n_boot: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a copy of :attr:`table`."""
+        return self.table.copy()
+
+    def row(self, group: str, metric: str) -> pd.Series:
+        """Return the table row of one group and metric."""
+        hit = self.table[(self.table["group"] == group) & (self.table["metric"] == metric)]
+        if hit.empty:
+            msg = f"No row for group {group!r} and metric {metric!r} in this result."
+            raise KeyError(msg)
+        return hit.iloc[0]
+
+    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
+        """Say how the focus group differs from the reference group in spend and churn."""
+        spend, churn = self.row(self.focus, "spend_per_year"), self.row(self.focus, "churn_rate")
+        money = lambda x: i18n.format_money(x, currency)  # noqa: E731
+        text = i18n.t(
+            "link.sentence", lang,
+            group=i18n.t(f"group.{self.focus}", lang),
+            reference=i18n.t(f"group.{self.reference}", lang),
+            pct=i18n.format_pct(abs(spend["rel_diff"])),
+            direction=i18n.t("link.more" if spend["diff"] >= 0 else "link.less", lang),
+            diff=money(spend["diff"]), low=money(spend["diff_low"]),
+            high=money(spend["diff_high"]),
+            level=i18n.format_pct(self.confidence, 0),
+            points=f"{abs(100 * churn['diff']):.1f}",
+            cdirection=i18n.t("link.lower" if churn["diff"] <= 0 else "link.higher", lang),
+            clow=f"{100 * churn['diff_low']:+.1f}", chigh=f"{100 * churn['diff_high']:+.1f}",
+        )
+        return text[:1].upper() + text[1:]
+
+
+def customer_satisfaction_table(
+    data: Dataset | pd.DataFrame,
+    surveys: pd.DataFrame | None = None,
+    *,
+    observation_end: str | pd.Timestamp | None = None,
+    period_months: int = 12,
+    inactivity_days: int = 365,
+    high_effort_min: int = 5,
+) -> pd.DataFrame:
+    """Build one row per surveyed customer with groups, spend and churn pieces.
+
+    Spend per year is total spend up to the observation end divided by the years since
+    the first purchase, with at least one year in the denominator (so customers younger
+    than a year show their spend so far rather than an inflated annualised figure).
+
+    Parameters
+    ----------
+    data : Dataset or pandas.DataFrame
+        A Dataset (transactions and surveys) or the transactions table (customer_id,
+        timestamp, amount).
+    surveys : pandas.DataFrame, optional
+        Survey responses (customer_id, date, nps, optional ces); default ``data.surveys``.
+    observation_end : date-like, optional
+        Last day of data (default: the Dataset's, else the last transaction date).
+        Survey answers after it are ignored.
+    period_months : int, default 12
+        Length of the churn period ending at the observation end.
+    inactivity_days : int, default 365
+        Days without a purchase after which a customer counts as lost.
+    high_effort_min : int, default 5
+        Lowest CES counted as high effort.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer_id (surveyed customers with at least one purchase) with
+        columns nps, ces (latest answers, when present), nps_group, effort_group,
+        spend, tenure_years, spend_per_year, active_start, active_end, lost.
+
+    Raises
+    ------
+    DataValidationError
+        Missing tables or columns, invalid scores, no surveyed customer with purchases.
+    """
+    what = "customer_satisfaction_table()"
+    check_whole("inactivity_days", inactivity_days, "days")
+    check_whole("period_months", period_months, "months")
+    tx = transactions_of(data, what)
+    require_columns(tx, (AMOUNT,), "transactions", what)
+    sv = surveys_of(surveys if surveys is not None else data, what)
+    require_columns(sv, (NPS,), "surveys", what)
+    end = observation_end_of(data, observation_end, tx[TIMESTAMP])
+    tx = tx.loc[tx[TIMESTAMP] < end + pd.Timedelta(days=1)]
+    if DATE in sv.columns:
+        sv = sv.loc[pd.to_datetime(sv[DATE]) < end + pd.Timedelta(days=1)]
+        sv = sv.sort_values(DATE, kind="stable")
+    latest = sv.groupby(CUSTOMER_ID).last()[[c for c in (NPS, CES) if c in sv.columns]]
+    latest["nps_group"] = nps_groups(latest[NPS])
+    if CES in latest.columns:
+        latest["effort_group"] = effort_groups(latest[CES], high_effort_min=high_effort_min)
+    grouped = tx.groupby(CUSTOMER_ID)
+    years = ((end - grouped[TIMESTAMP].min().dt.normalize()).dt.days / DAYS_PER_YEAR).clip(lower=1)
+    money = pd.DataFrame({"spend": grouped[AMOUNT].sum(), "tenure_years": years})
+    money["spend_per_year"] = money["spend"] / money["tenure_years"]
+    spells = _spells.inactivity_spells(tx, inactivity_days, end)
+    parts = _spells.customer_parts(spells, shift_months(end, period_months), end)
+    table = latest.join(money.join(parts), how="inner")
+    if table.empty:
+        msg = (f"{what}: none of the {len(latest):,} surveyed customers has a purchase up to "
+               f"{end.date()}; check that survey and transaction customer_ids match.")
+        raise DataValidationError(msg, column=CUSTOMER_ID, n_failed=len(latest))
+    return table
+
+
+def _bootstrap(arrays: list[np.ndarray], stat: Callable[..., np.ndarray], n_boot: int,
+               rng: np.random.Generator) -> np.ndarray:
+    """Statistic of ``n_boot`` resamples (rows drawn with replacement), in chunks."""
+    n = arrays[0].size
+    chunk = max(1, _MAX_CELLS // max(n, 1))
+    out = []
+    for start in range(0, n_boot, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
+        out.append(stat(*(a[idx] for a in arrays)))
+    return np.concatenate(out)
+
+
+def _mean(x: np.ndarray) -> np.ndarray:
+    return x.mean(axis=-1)
+
+
+def _churn(lost: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    avg = (a.sum(axis=-1) + b.sum(axis=-1)) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(avg > 0, lost.sum(axis=-1) / np.where(avg > 0, avg, 1), np.nan)
+
+
+def _metric_rows(table, group_col, metric, columns, stat, groups, ref, n_boot, rng, conf):
+    data = {g: [table.loc[table[group_col] == g, c].to_numpy(dtype=float) for c in columns]
+            for g in groups}
+    data = {g: a for g, a in data.items() if a[0].size}
+    if ref not in data:
+        return []
+    est = {g: float(stat(*a)) for g, a in data.items()}
+    draws = {g: _bootstrap(a, stat, n_boot, rng) for g, a in data.items()}
+    rows = []
+    for g in data:
+        diff = est[g] - est[ref]
+        if g == ref:
+            low, high = np.nan, np.nan
+        else:
+            low, high = quantile_interval(draws[g] - draws[ref], conf)
+        rel = diff / est[ref] if est[ref] else np.nan
+        rows.append({"group": g, "metric": metric, "customers": data[g][0].size,
+                     "estimate": est[g], "diff": diff, "diff_low": low, "diff_high": high,
+                     "rel_diff": rel})
+    return rows
+
+
+def satisfaction_value_link(
+    data: Dataset | pd.DataFrame,
+    surveys: pd.DataFrame | None = None,
+    *,
+    by: Literal["nps", "ces"] = "nps",
+    value: pd.Series | None = None,
+    observation_end: str | pd.Timestamp | None = None,
+    period_months: int = 12,
+    inactivity_days: int = 365,
+    high_effort_min: int = 5,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    random_state: int | np.random.Generator | None = 0,
+) -> ValueLinkResult:
+    """Compare spend per year, churn and value across NPS or effort groups.
+
+    Groups come from each customer's latest survey answer (promoter / passive /
+    detractor, or low / high effort). Per group: mean spend per year (see
+    :func:`customer_satisfaction_table`), churn rate over the last ``period_months``
+    (lost / average active customers, inactivity definition, as in
+    :func:`clvkit.metrics.churn_rate`) and the mean of ``value`` when given. Each
+    difference to the reference group (detractors; high-effort customers) gets a
+    percentile bootstrap interval from ``n_boot`` resamples of customers drawn with
+    replacement within each group (Efron & Tibshirani 1993, ch. 13).
+
+    .. warning:: These are associations in observational data, not causal effects:
+       customers who spend more may also be the ones who answer more warmly.
+
+    Parameters
+    ----------
+    data : Dataset or pandas.DataFrame
+        A Dataset, or the transactions table (customer_id, timestamp, amount).
+    surveys : pandas.DataFrame, optional
+        Survey responses; default ``data.surveys``.
+    by : {"nps", "ces"}, default "nps"
+        Group customers by NPS group or by effort group (needs a ces column).
+    value : pandas.Series, optional
+        Per-customer value indexed by customer_id (e.g. CLV, in currency); adds the
+        metric "value". Customers missing from it are left out of that metric.
+    observation_end, period_months, inactivity_days, high_effort_min
+        As in :func:`customer_satisfaction_table`.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+    confidence : float, default 0.95
+        Interval level.
+    random_state : int or numpy Generator, default 0
+        Seed of the bootstrap.
+
+    Returns
+    -------
+    ValueLinkResult
+        ``.table`` (group x metric), ``.sentence()``.
+
+    Raises
+    ------
+    DataValidationError
+        Missing tables/columns, invalid scores, or no customer in the reference group.
+    ParameterError
+        Unknown ``by``, ``n_boot`` < 1 or ``confidence`` outside (0, 1).
+
+    References
+    ----------
+    Efron, B. and Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
+    """
+    check_choice("by", by, tuple(_REFERENCE))
+    if n_boot < 1 or not 0 < confidence < 1:
+        msg = f"n_boot must be >= 1 and confidence in (0, 1); got {n_boot!r} and {confidence!r}"
+        raise ParameterError(msg)
+    table = customer_satisfaction_table(
+        data, surveys, observation_end=observation_end, period_months=period_months,
+        inactivity_days=inactivity_days, high_effort_min=high_effort_min)
+    group_col = "nps_group" if by == "nps" else "effort_group"
+    if group_col not in table.columns:
+        msg = "satisfaction_value_link(by='ces') needs a 'ces' column in the surveys table."
+        raise DataValidationError(msg, column=CES)
+    ref, focus = _REFERENCE[by]
+    groups = list(table[group_col].cat.categories)
+    if not (table[group_col] == ref).any():
+        msg = (f"No surveyed customer is in the reference group {ref!r} (of {len(table):,}), so "
+               "differences cannot be computed.")
+        raise DataValidationError(msg, column=group_col, n_failed=0)
+    rng = bootstrap_rng(random_state)
+    specs = [("spend_per_year", ["spend_per_year"], _mean),
+             ("churn_rate", ["lost", "active_start", "active_end"], _churn)]
+    if value is not None:
+        table = table.assign(value=value.reindex(table.index))
+        specs.append(("value", ["value"], _mean))
+    rows = []
+    for metric, cols, stat in specs:
+        part = table.dropna(subset=cols)
+        rows += _metric_rows(part, group_col, metric, cols, stat, groups, ref, n_boot, rng,
+                             confidence)
+    end = observation_end_of(data, observation_end, transactions_of(data, "")[TIMESTAMP])
+    return ValueLinkResult(
+        table=pd.DataFrame(rows), by=by, reference=ref, focus=focus,
+        period_start=shift_months(end, period_months), period_end=end,
+        inactivity_days=inactivity_days, confidence=confidence, n_boot=n_boot)
