@@ -32,6 +32,17 @@ _EXPORTS: dict[str, str] = {
     "churn_calibration_table": "churn",
     "predict_churn": "churn",
     "at_risk_customers": "churn",
+    # churn_features.py / churn.py: scikit-learn churn prediction
+    "make_churn_features": "churn_features",
+    "churn_feature_table": "churn_features",
+    "churn_labels": "churn_features",
+    "make_churn_pipeline": "churn",
+    "evaluate_churn_model": "churn",
+    "ChurnEvaluation": "churn",
+    "churn_metrics": "churn",
+    "churn_calibration_table": "churn",
+    "predict_churn": "churn",
+    "at_risk_customers": "churn",
 }
 
 __all__ = sorted(_EXPORTS)

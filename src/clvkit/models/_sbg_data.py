@@ -10,7 +10,7 @@ import pandas as pd
 from .. import schema
 from ..exceptions import DataValidationError, ParameterError
 
-__all__ = ["cohort_active_counts", "survival_data"]
+__all__ = ["cohort_active_counts", "observed_table", "survival_data"]
 
 
 def _examples(ids) -> str:
@@ -211,3 +211,20 @@ def _count_by_cohort(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
     out.index.name = "cohort"
     out.columns.name = "period"
     return out
+
+
+def observed_table(lost: np.ndarray, censored: np.ndarray) -> pd.DataFrame:
+    """Discrete Kaplan-Meier table of the fitted counts, indexed by period 0..m."""
+    m = lost.size
+    lost_t = np.r_[0.0, lost]  # lost_t[t]: cancelled in period t (none in period 0)
+    cens_t = censored[: m + 1]  # cens_t[t]: still active, observed for exactly t periods
+    # at risk in period t: not lost in periods 1..t-1 and observed for at least t periods
+    at_risk = lost.sum() + censored.sum() - np.cumsum(lost_t) + lost_t - np.r_[
+        0.0, np.cumsum(cens_t)[:-1]
+    ]
+    hazard = np.divide(lost_t, at_risk, out=np.zeros_like(lost_t), where=at_risk > 0)
+    return pd.DataFrame(
+        {"at_risk": at_risk, "lost": lost_t, "censored": cens_t,
+         "observed_survival": np.cumprod(1 - hazard)},
+        index=pd.Index(np.arange(m + 1), name="period"),
+    )

@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConvergenceError, ParameterError
-from ._sbg_data import cohort_active_counts, survival_data
+from ._sbg_data import cohort_active_counts, observed_table, survival_data
 
 __all__ = ["SBGModel", "cohort_active_counts", "fit_sbg"]
 
@@ -183,7 +183,7 @@ class SBGModel(BaseEstimator):
         self.standard_errors_ = self._standard_errors(alpha, beta, lost, censored)
         self.n_customers_ = int(lost.sum() + censored.sum())
         self.n_periods_ = int(lost.size)
-        self.observed_ = _observed_table(lost, censored)
+        self.observed_ = observed_table(lost, censored)
         return self
 
     @staticmethod
@@ -364,23 +364,6 @@ def _periods(t, *, minimum: int, name: str = "t") -> np.ndarray:
         msg = f"{name} must be whole numbers of periods >= {minimum}; got {t!r}"
         raise ParameterError(msg)
     return arr.astype(float)
-
-
-def _observed_table(lost: np.ndarray, censored: np.ndarray) -> pd.DataFrame:
-    """Discrete Kaplan-Meier table of the fitted counts, indexed by period 0..m."""
-    m = lost.size
-    lost_t = np.r_[0.0, lost]  # lost_t[t]: cancelled in period t (none in period 0)
-    cens_t = censored[: m + 1]  # cens_t[t]: still active, observed for exactly t periods
-    # at risk in period t: not lost in periods 1..t-1 and observed for at least t periods
-    at_risk = lost.sum() + censored.sum() - np.cumsum(lost_t) + lost_t - np.r_[
-        0.0, np.cumsum(cens_t)[:-1]
-    ]
-    hazard = np.divide(lost_t, at_risk, out=np.zeros_like(lost_t), where=at_risk > 0)
-    return pd.DataFrame(
-        {"at_risk": at_risk, "lost": lost_t, "censored": cens_t,
-         "observed_survival": np.cumprod(1 - hazard)},
-        index=pd.Index(np.arange(m + 1), name="period"),
-    )
 
 
 def fit_sbg(active: Sequence[int] | np.ndarray | pd.DataFrame, **kwargs) -> SBGModel:

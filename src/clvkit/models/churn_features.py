@@ -1,0 +1,285 @@
+"""Churn features and labels with a strict time split at a cutoff date.
+
+Everything that describes a customer (the features) comes from data dated on or before
+the cutoff day; the label comes only from the window that follows it. Keeping the two
+apart is what makes a churn model's evaluation honest: a feature computed with a single
+holdout row would let the model "see" the answer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..exceptions import DataValidationError, ParameterError
+
+__all__ = ["churn_feature_table", "churn_labels", "make_churn_features"]
+
+_DAY = pd.Timedelta(days=1)
+#: Length of the "recent" and "prior" spend windows behind ``spend_trend``, in days.
+TREND_WINDOW_DAYS = 90
+SUBSCRIPTION = "subscription"
+
+
+def _boundary(cutoff) -> pd.Timestamp:
+    """First instant after the cutoff day (features use timestamps before it)."""
+    try:
+        return pd.Timestamp(cutoff).normalize() + _DAY
+    except (TypeError, ValueError) as err:
+        msg = f"cutoff must be a date (YYYY-MM-DD); got {cutoff!r}"
+        raise ParameterError(msg) from err
+
+
+def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = (
+            f"The {table} table needs column(s) {', '.join(map(repr, missing))}; it has "
+            f"{', '.join(map(repr, frame.columns))}. Map your columns to clvkit's names first "
+            "(clvkit.load_data with a config)."
+        )
+        raise DataValidationError(msg, column=missing[0])
+
+
+def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame:
+    """RFM, inter-purchase times and spend trend per customer from pre-cutoff rows."""
+    g = tx.groupby(schema.CUSTOMER_ID, sort=True)
+    ts = tx[schema.TIMESTAMP]
+    out = pd.DataFrame({
+        "recency_days": (boundary - g[schema.TIMESTAMP].max()).dt.total_seconds() / 86400,
+        "first_purchase": g[schema.TIMESTAMP].min(),
+        "n_orders": g.size().astype(float),
+        "total_spend": g[schema.AMOUNT].sum(),
+    })
+    out["avg_order_value"] = out["total_spend"] / out["n_orders"]
+    days = tx.assign(_day=ts.dt.normalize()).drop_duplicates([schema.CUSTOMER_ID, "_day"])
+    gaps = days.sort_values([schema.CUSTOMER_ID, "_day"]).groupby(schema.CUSTOMER_ID)["_day"]
+    gaps = gaps.diff().dt.days.dropna().groupby(days[schema.CUSTOMER_ID])
+    out["n_purchase_days"] = days.groupby(schema.CUSTOMER_ID).size().astype(float)
+    out["ipt_mean_days"] = gaps.mean()
+    out["ipt_std_days"] = gaps.std()  # NaN with fewer than two gaps
+    out["recency_over_ipt"] = out["recency_days"] / out["ipt_mean_days"]
+    window = pd.Timedelta(days=TREND_WINDOW_DAYS)
+    recent = tx[ts >= boundary - window].groupby(schema.CUSTOMER_ID)[schema.AMOUNT]
+    prior = tx[(ts >= boundary - 2 * window) & (ts < boundary - window)]
+    out["spend_last_90d"] = recent.sum().reindex(out.index, fill_value=0.0)
+    out["orders_last_90d"] = recent.size().reindex(out.index, fill_value=0).astype(float)
+    spend_prior = prior.groupby(schema.CUSTOMER_ID)[schema.AMOUNT].sum()
+    spend_prior = spend_prior.reindex(out.index, fill_value=0.0)
+    out["spend_trend"] = np.log1p(out["spend_last_90d"]) - np.log1p(spend_prior)
+    if schema.GROSS_MARGIN in tx.columns:
+        out["margin_rate"] = g[schema.GROSS_MARGIN].sum() / out["total_spend"].where(
+            out["total_spend"] > 0)
+    if schema.CHANNEL in tx.columns:
+        mode = tx.groupby([schema.CUSTOMER_ID, schema.CHANNEL]).size().rename("n").reset_index()
+        mode = mode.sort_values([schema.CUSTOMER_ID, "n", schema.CHANNEL],
+                                ascending=[True, False, True])
+        out["purchase_channel"] = mode.drop_duplicates(schema.CUSTOMER_ID).set_index(
+            schema.CUSTOMER_ID)[schema.CHANNEL].astype(str).reindex(out.index).fillna("unknown")
+    return out
+
+
+def _customer_features(out: pd.DataFrame, customers: pd.DataFrame,
+                       boundary: pd.Timestamp) -> pd.DataFrame:
+    """Tenure from signup, acquisition channel, region and contract (static attributes)."""
+    cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
+    cust = cust.reindex(out.index)
+    start = out.pop("first_purchase")
+    if schema.SIGNUP_DATE in cust.columns:
+        signup = pd.to_datetime(cust[schema.SIGNUP_DATE])
+        start = start.where(signup.isna() | (signup > start), signup)
+    out["tenure_days"] = (boundary - start).dt.total_seconds() / 86400
+    for source, name in ((schema.CHANNEL, "acquisition_channel"), (schema.REGION, "region"),
+                         (schema.CONTRACT, "contract")):
+        if source in cust.columns:
+            out[name] = cust[source].astype("string").fillna("unknown").astype(str)
+    return out
+
+
+def _survey_features(out: pd.DataFrame, surveys: pd.DataFrame,
+                     boundary: pd.Timestamp) -> pd.DataFrame:
+    """Last NPS / CES answered on or before the cutoff day, and the number of answers."""
+    _require(surveys, (schema.CUSTOMER_ID, schema.DATE, schema.NPS), "surveys")
+    s = surveys[pd.to_datetime(surveys[schema.DATE]) < boundary]
+    s = s.sort_values([schema.CUSTOMER_ID, schema.DATE], kind="stable")
+    last = s.groupby(schema.CUSTOMER_ID).last()
+    out["last_nps"] = last[schema.NPS].reindex(out.index).astype(float)
+    if schema.CES in s.columns:
+        out["last_ces"] = last[schema.CES].reindex(out.index).astype(float)
+    n = s.groupby(schema.CUSTOMER_ID).size()
+    out["n_surveys"] = n.reindex(out.index, fill_value=0).astype(float)
+    return out
+
+
+def churn_feature_table(
+    transactions: pd.DataFrame,
+    *,
+    cutoff: str | pd.Timestamp,
+    customers: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Describe every customer as of the end of the ``cutoff`` day, for churn scoring.
+
+    Only rows dated on or before the cutoff day are read (transactions' ``timestamp``,
+    surveys' ``date``); anything later is ignored, so the table is the same whatever
+    happened afterwards.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Columns customer_id, timestamp, amount; optional gross_margin, channel.
+    cutoff : str or pandas.Timestamp
+        Last day of history (inclusive).
+    customers : pandas.DataFrame, optional
+        customer_id with optional signup_date, channel (acquisition), region, contract,
+        churn_date. Subscribers whose churn_date is on or before the cutoff day are left
+        out (already lost).
+    surveys : pandas.DataFrame, optional
+        customer_id, date, nps and optional ces.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer_id (customers with a purchase on or before the cutoff), with
+        numeric columns recency_days, n_orders, total_spend, avg_order_value,
+        n_purchase_days, ipt_mean_days and ipt_std_days (days between purchase days; NaN
+        for fewer than 2 / 3 purchase days), recency_over_ipt, spend_last_90d,
+        orders_last_90d, spend_trend (log-ratio of the last 90 days' spend to the 90
+        before), tenure_days, margin_rate (with gross_margin), last_nps, last_ces,
+        n_surveys (with surveys); and text columns purchase_channel (most used),
+        acquisition_channel, region, contract (with customers).
+
+    Raises
+    ------
+    DataValidationError
+        Missing columns, or no transaction on or before the cutoff.
+    ParameterError
+        ``cutoff`` is not a date.
+    """
+    _require(transactions, (schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT), "transactions")
+    boundary = _boundary(cutoff)
+    tx = transactions[pd.to_datetime(transactions[schema.TIMESTAMP]) < boundary]
+    tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
+    if customers is not None:
+        _require(customers, (schema.CUSTOMER_ID,), "customers")
+        tx = tx[~tx[schema.CUSTOMER_ID].isin(_lost_before(customers, boundary))]
+    if tx.empty:
+        first = pd.to_datetime(transactions[schema.TIMESTAMP]).min()
+        msg = (
+            f"No transaction on or before the cutoff {boundary - _DAY:%Y-%m-%d} (the first is "
+            f"{first:%Y-%m-%d}); choose a later cutoff."
+        )
+        raise DataValidationError(msg, column=schema.TIMESTAMP)
+    out = _purchase_features(tx, boundary)
+    out = _customer_features(out, customers if customers is not None else pd.DataFrame(
+        {schema.CUSTOMER_ID: []}), boundary)
+    if surveys is not None:
+        out = _survey_features(out, surveys, boundary)
+    out.index.name = schema.CUSTOMER_ID
+    return out
+
+
+def _lost_before(customers: pd.DataFrame, boundary: pd.Timestamp) -> pd.Index:
+    """Subscribers whose contract ended on or before the cutoff day."""
+    if schema.CHURN_DATE not in customers.columns:
+        return pd.Index([])
+    churn = pd.to_datetime(customers[schema.CHURN_DATE])
+    return pd.Index(customers.loc[(churn < boundary).to_numpy(), schema.CUSTOMER_ID])
+
+
+def churn_labels(
+    transactions: pd.DataFrame,
+    index: pd.Index,
+    *,
+    cutoff: str | pd.Timestamp,
+    churn_window_days: int,
+    customers: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Label who churned in the ``churn_window_days`` days after the cutoff day.
+
+    A subscriber (customers' ``contract == "subscription"`` with a churn_date column)
+    churned when her churn_date falls in the window; anyone else churned when she made
+    no purchase in it (non-contractual definition).
+
+    Returns
+    -------
+    pandas.Series
+        0/1 integers named ``churned``, indexed by ``index`` (customer_id).
+    """
+    boundary = _boundary(cutoff)
+    end = boundary + pd.Timedelta(days=churn_window_days)
+    ts = pd.to_datetime(transactions[schema.TIMESTAMP])
+    buyers = transactions.loc[((ts >= boundary) & (ts < end)).to_numpy(), schema.CUSTOMER_ID]
+    churned = pd.Series(~index.isin(buyers.unique()), index=index, name="churned")
+    if customers is not None and {schema.CONTRACT, schema.CHURN_DATE} <= set(customers.columns):
+        cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
+        cust = cust.reindex(index)
+        subscriber = (cust[schema.CONTRACT] == SUBSCRIPTION).fillna(False).to_numpy(bool)
+        churn = pd.to_datetime(cust[schema.CHURN_DATE])
+        lost = ((churn >= boundary) & (churn < end)).to_numpy()
+        churned = churned.where(~subscriber, lost)
+    return churned.astype(int)
+
+
+def make_churn_features(
+    transactions: pd.DataFrame,
+    *,
+    cutoff: str | pd.Timestamp,
+    churn_window_days: int = 90,
+    customers: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    observation_end: str | pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Build churn features up to ``cutoff`` and labels from the window after it.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Columns customer_id, timestamp, amount (+ gross_margin, channel if present).
+    cutoff : str or pandas.Timestamp
+        Last day of the feature period (inclusive). The label window is the
+        ``churn_window_days`` days that follow it.
+    churn_window_days : int, default 90
+        Length of the label window in days (>= 1).
+    customers, surveys : pandas.DataFrame, optional
+        See :func:`churn_feature_table`; customers also decides contractual labels.
+    observation_end : str or pandas.Timestamp, optional
+        Last day of data; default the last transaction's day. The label window must end
+        on or before it, otherwise late churners would be missed.
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        :func:`churn_feature_table` at the cutoff, indexed by customer_id.
+    y : pandas.Series
+        1 = churned in the window (no purchase, or a subscriber's churn_date in it),
+        indexed like ``X``.
+
+    Raises
+    ------
+    ParameterError
+        ``churn_window_days`` < 1, or the window runs past ``observation_end``.
+    DataValidationError
+        See :func:`churn_feature_table`.
+    """
+    days = churn_window_days
+    if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
+        msg = f"churn_window_days must be a whole number of days >= 1; got {churn_window_days!r}"
+        raise ParameterError(msg)
+    boundary = _boundary(cutoff)
+    last = (pd.Timestamp(observation_end) if observation_end is not None
+            else pd.to_datetime(transactions[schema.TIMESTAMP]).max()).normalize()
+    window_end = boundary + pd.Timedelta(days=churn_window_days - 1)
+    if window_end > last:
+        latest = last - pd.Timedelta(days=churn_window_days)
+        msg = (
+            f"The {churn_window_days}-day churn window after cutoff {boundary - _DAY:%Y-%m-%d} "
+            f"ends {window_end:%Y-%m-%d}, after the end of the data {last:%Y-%m-%d}; use a "
+            f"cutoff on or before {latest:%Y-%m-%d} or a shorter window."
+        )
+        raise ParameterError(msg)
+    X = churn_feature_table(transactions, cutoff=cutoff, customers=customers, surveys=surveys)
+    y = churn_labels(transactions, X.index, cutoff=cutoff, churn_window_days=churn_window_days,
+                     customers=customers)
+    return X, y

@@ -1,0 +1,255 @@
+"""Tests for churn features, the scikit-learn pipeline and its evaluation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from clvkit.exceptions import DataValidationError, ParameterError
+from clvkit.models import (
+    at_risk_customers,
+    churn_calibration_table,
+    churn_feature_table,
+    churn_metrics,
+    evaluate_churn_model,
+    make_churn_features,
+    make_churn_pipeline,
+    predict_churn,
+)
+
+ts = pd.Timestamp
+CUTOFF = "2024-03-31"  # features: up to 2024-03-31 23:59:59; label window from 2024-04-01
+
+
+@pytest.fixture(scope="module")
+def demo_small():
+    from clvkit.datasets import make_demo
+
+    return make_demo(n_customers=400, seed=7)
+
+
+def _hand_tables():
+    transactions = pd.DataFrame({
+        "customer_id": ["A", "A", "A", "B", "B", "B", "C", "D"],
+        "timestamp": [ts("2024-01-01 12:00"), ts("2024-01-11 12:00"), ts("2024-01-31 12:00"),
+                      ts("2024-03-31 09:00"), ts("2024-03-31 18:00"), ts("2024-04-05 10:00"),
+                      ts("2024-04-02 08:00"), ts("2024-02-01 10:00")],
+        "amount": [100.0, 50.0, 30.0, 20.0, 30.0, 999.0, 40.0, 10.0],
+        "gross_margin": [30.0, 10.0, 5.0, 4.0, 6.0, 1.0, 8.0, 1.0],
+        "channel": ["app", "store", "app", "online", "online", "store", "app", "app"],
+    })
+    customers = pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D"],
+        "signup_date": [ts("2023-12-01"), ts("2024-03-31"), ts("2024-04-02"), ts("2024-01-15")],
+        "channel": ["search", "social", "store", "search"],
+        "region": ["North", "South", "East", None],
+        "contract": ["none", "subscription", "none", "subscription"],
+        "churn_date": [pd.NaT, ts("2024-04-20"), pd.NaT, ts("2024-03-15")],
+    })
+    surveys = pd.DataFrame({
+        "customer_id": ["A", "A", "C"],
+        "date": [ts("2024-02-01"), ts("2024-04-10"), ts("2024-04-03")],
+        "nps": [9, 3, 0],
+        "ces": [2, 6, 7],
+    })
+    return transactions, customers, surveys
+
+
+def test_features_by_hand():
+    tx, cust, surv = _hand_tables()
+    X, y = make_churn_features(tx, cutoff=CUTOFF, churn_window_days=30, customers=cust,
+                               surveys=surv, observation_end="2024-05-15")
+    # C buys only after the cutoff; D cancelled before it: neither is described.
+    assert list(X.index) == ["A", "B"] and X.index.name == "customer_id"
+    a, b = X.loc["A"], X.loc["B"]
+    assert a["recency_days"] == 60.5  # 2024-01-31 12:00 -> 2024-04-01 00:00
+    assert (a["n_orders"], a["total_spend"], a["avg_order_value"]) == (3, 180, 60)
+    assert (a["n_purchase_days"], a["ipt_mean_days"]) == (3, 15)  # gaps of 10 and 20 days
+    assert a["ipt_std_days"] == pytest.approx(math.sqrt(50))
+    assert a["recency_over_ipt"] == pytest.approx(60.5 / 15)
+    # last 90 days = from 2024-01-02: 50 + 30; the 90 days before: 100
+    assert (a["spend_last_90d"], a["orders_last_90d"]) == (80, 2)
+    assert a["spend_trend"] == pytest.approx(math.log(81 / 101))
+    assert a["margin_rate"] == pytest.approx(45 / 180)
+    assert a["tenure_days"] == 122  # from signup 2023-12-01, before the first purchase
+    assert (a["purchase_channel"], a["acquisition_channel"], a["region"]) == (
+        "app", "search", "North")
+    assert (a["last_nps"], a["last_ces"], a["n_surveys"]) == (9, 2, 1)  # April answer ignored
+    assert b["recency_days"] == 0.25 and b["n_orders"] == 2 and b["n_purchase_days"] == 1
+    assert math.isnan(b["ipt_mean_days"]) and math.isnan(b["last_nps"])
+    assert b["n_surveys"] == 0 and b["contract"] == "subscription"
+    assert b["tenure_days"] == 1.0  # signup 2024-03-31 (midnight), before the 09:00 order
+    # A never buys again (non-contractual churn); B buys on 2024-04-05 but, as a subscriber,
+    # churns by contract on 2024-04-20.
+    assert y.name == "churned" and y.to_dict() == {"A": 1, "B": 1}
+
+
+def test_labels_without_customers_use_purchases():
+    tx, _, _ = _hand_tables()
+    X, y = make_churn_features(tx, cutoff=CUTOFF, churn_window_days=30,
+                               observation_end="2024-05-15")
+    assert list(X.index) == ["A", "B", "D"]
+    assert y.to_dict() == {"A": 1, "B": 0, "D": 1}
+    assert {"tenure_days", "purchase_channel"} <= set(X.columns)
+    assert not {"region", "contract", "last_nps"} & set(X.columns)
+
+
+def test_cutoff_day_is_inclusive():
+    tx = pd.DataFrame({"customer_id": ["A", "A", "B"], "amount": [1.0, 2.0, 3.0],
+                       "timestamp": [ts("2024-03-31 23:59:59"), ts("2024-04-01 00:00"),
+                                     ts("2024-03-01")]})
+    X, y = make_churn_features(tx, cutoff="2024-03-31", churn_window_days=1)
+    assert X.loc["A", "total_spend"] == 1.0 and y["A"] == 0
+    X, y = make_churn_features(tx, cutoff=ts("2024-03-31 15:00"), churn_window_days=1)
+    assert X.loc["A", "total_spend"] == 1.0  # a time of day on the cutoff is ignored
+
+
+def test_no_holdout_data_reaches_the_features(demo_small):
+    ds = demo_small
+    before = ds.transactions.copy()
+    cutoff = ts("2025-01-31")
+    kw = {"cutoff": cutoff, "churn_window_days": 90}
+    X, y = make_churn_features(ds.transactions, customers=ds.customers, surveys=ds.surveys,
+                               **kw)
+    pd.testing.assert_frame_equal(ds.transactions, before)  # input untouched
+    tx, cust, surv = ds.transactions.copy(), ds.customers.copy(), ds.surveys.copy()
+    after = tx["timestamp"] >= cutoff + pd.Timedelta(days=1)
+    tx.loc[after, "amount"] *= 10
+    tx.loc[after, "channel"] = "store"
+    # everyone present before the cutoff buys again in the window, plus unseen customers
+    extra = pd.DataFrame({"customer_id": [*X.index[:50], "NEW1"], "order_id": "X",
+                          "timestamp": cutoff + pd.Timedelta(days=3), "amount": 5.0,
+                          "quantity": 1, "gross_margin": 1.0, "channel": "app",
+                          "category": "home"})
+    tx = pd.concat([tx, extra], ignore_index=True)
+    surv.loc[surv["date"] > cutoff, "nps"] = 0
+    late = cust["churn_date"] > cutoff
+    cust.loc[late, "churn_date"] = cust.loc[late, "churn_date"] + pd.Timedelta(days=400)
+    X2, y2 = make_churn_features(tx, customers=cust, surveys=surv, **kw)
+    pd.testing.assert_frame_equal(X, X2)
+    assert not y.equals(y2)  # the holdout changes did reach the labels
+
+
+def test_feature_errors():
+    tx, _, _ = _hand_tables()
+    with pytest.raises(DataValidationError, match=r"transactions table needs column\(s\) 'amo"):
+        churn_feature_table(tx.drop(columns="amount"), cutoff=CUTOFF)
+    with pytest.raises(DataValidationError, match=r"No transaction on or before the cutoff 2023"):
+        churn_feature_table(tx, cutoff="2023-06-30")
+    with pytest.raises(ParameterError, match="cutoff must be a date"):
+        churn_feature_table(tx, cutoff="end of March")
+    with pytest.raises(ParameterError, match="churn_window_days must be a whole number"):
+        make_churn_features(tx, cutoff=CUTOFF, churn_window_days=0)
+    with pytest.raises(ParameterError, match=(
+            r"90-day churn window after cutoff 2024-03-31 ends 2024-06-29, after the end of the "
+            r"data 2024-04-05; use a cutoff on or before 2024-01-06")):
+        make_churn_features(tx, cutoff=CUTOFF, churn_window_days=90)
+    with pytest.raises(DataValidationError, match=r"surveys table needs column\(s\) 'nps'"):
+        churn_feature_table(tx, cutoff=CUTOFF, surveys=pd.DataFrame(
+            {"customer_id": ["A"], "date": [ts("2024-01-01")]}))
+
+
+# --- metrics ------------------------------------------------------------------------
+
+def test_churn_metrics_by_hand():
+    y, s = [0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]
+    m = churn_metrics(y, s, model="m", split="test").set_index("metric")["value"]
+    assert m["roc_auc"] == 0.75  # 3 of 4 churner/non-churner pairs ordered correctly
+    assert m["pr_auc"] == pytest.approx(0.5 * 1 + 0.5 * 2 / 3)
+    assert m["top_decile_lift"] == 2.0  # top 1 of 4 is a churner; base rate 0.5
+    assert m["brier"] == pytest.approx((0.01 + 0.16 + 0.4225 + 0.04) / 4)
+    assert (m["churn_rate"], m["n_customers"]) == (0.5, 4)
+    frame = churn_metrics(y, s, model="m", split="test")
+    assert list(frame.columns) == ["model", "metric", "value", "split"]
+    with pytest.raises(DataValidationError, match="All 3 customers in the test split have"):
+        churn_metrics([1, 1, 1], [0.2, 0.3, 0.4])
+    with pytest.raises(DataValidationError, match="y_true has 2 values but score has 3"):
+        churn_metrics([1, 0], [0.2, 0.3, 0.4])
+
+
+def test_calibration_table_by_hand():
+    table = churn_calibration_table([0, 1, 0, 1], [0.4, 0.3, 0.1, 0.2], n_bins=2)
+    assert table["bin"].tolist() == [1, 2]
+    assert table["n_customers"].tolist() == [2, 2]
+    np.testing.assert_allclose(table["mean_predicted"], [0.15, 0.35])
+    np.testing.assert_allclose(table["observed_rate"], [0.5, 0.5])
+    np.testing.assert_allclose(table["gap"], [0.35, 0.15])
+    with pytest.raises(ParameterError, match="n_bins must be a whole number >= 1; got 0"):
+        churn_calibration_table([0, 1], [0.1, 0.2], n_bins=0)
+
+
+def test_at_risk_customers_by_hand():
+    proba = pd.Series({"A": 0.9, "B": 0.2, "C": 0.5, "D": 0.4})
+    value = pd.Series({"A": 100.0, "B": 1000.0, "C": 400.0, "E": 5.0})
+    with pytest.warns(UserWarning, match=r"1 of 4 scored customers have no value.*D\)"):
+        risk = at_risk_customers(proba, value)
+    assert list(risk.index) == ["C", "B", "A"]
+    assert risk["value_at_stake"].tolist() == [200.0, 200.0, 90.0]  # tie -> higher risk first
+    assert risk["rank"].tolist() == [1, 2, 3]
+    assert list(risk.columns) == ["rank", "churn_probability", "value", "value_at_stake"]
+    assert len(at_risk_customers(proba.drop("D"), value, top=2)) == 2
+    with pytest.raises(DataValidationError, match="None of the 4 scored customers has a value"):
+        at_risk_customers(proba, pd.Series({"Z": 1.0}))
+
+
+# --- pipeline and evaluation on the demo data -------------------------------------------
+
+def test_pipeline_is_deterministic_and_handles_unseen_categories(demo_small):
+    ds = demo_small
+    X, y = make_churn_features(ds.transactions, cutoff="2024-12-31", customers=ds.customers,
+                               surveys=ds.surveys)
+    p1 = make_churn_pipeline(random_state=3).fit(X, y).predict_proba(X)[:, 1]
+    pipe = clone(make_churn_pipeline(random_state=3)).fit(X, y)
+    np.testing.assert_array_equal(p1, pipe.predict_proba(X)[:, 1])
+    assert ((p1 > 0) & (p1 < 1)).all()
+    odd = X.head(3).assign(region="Mars", purchase_channel="fax")
+    assert pipe.predict_proba(odd).shape == (3, 2)
+
+
+def test_evaluate_churn_model_on_demo(demo_small):
+    ds = demo_small
+    ev = evaluate_churn_model(ds.transactions, cutoff="2025-03-31", churn_window_days=90,
+                              customers=ds.customers, surveys=ds.surveys, random_state=0,
+                              n_repeats=2)
+    assert ev.train_cutoff == ts("2024-12-31") and ev.test_cutoff == ts("2025-03-31")
+    m = ev.metrics
+    assert set(m["model"]) == {"gradient_boosting", "bgnbd_1_minus_p_alive"}
+    assert set(m["split"]) == {"train", "test"}
+    assert m.groupby(["model", "split"]).size().eq(6).all()
+    # the demo's churners are predictable from history: far better than chance, and the
+    # classifier is at least as good as BG/NBD's 1 - P(alive) out of time
+    assert ev.metric("roc_auc") > 0.75
+    assert ev.metric("roc_auc") >= ev.metric("roc_auc", model="bgnbd_1_minus_p_alive") - 0.02
+    assert ev.metric("top_decile_lift") > 1
+    assert 0 <= ev.metric("brier") <= 0.25
+    assert ev.scores["churned"].isin([0, 1]).all()
+    assert ev.scores["churn_probability"].between(0, 1).all()
+    assert ev.scores["bgnbd_1_minus_p_alive"].between(0, 1).all()
+    assert ev.calibration.groupby("model")["n_customers"].sum().eq(len(ev.scores)).all()
+    assert ev.importance.iloc[0]["feature"] in {"recency_days", "recency_over_ipt"}
+    again = evaluate_churn_model(ds.transactions, cutoff="2025-03-31", customers=ds.customers,
+                                 surveys=ds.surveys, random_state=0, n_repeats=2,
+                                 baseline=False)
+    np.testing.assert_array_equal(again.scores["churn_probability"],
+                                  ev.scores["churn_probability"])
+    with pytest.raises(ParameterError, match="No metric 'auc' for model"):
+        ev.metric("auc")
+
+
+def test_predict_churn_scores_todays_customers(demo_small):
+    ds = demo_small
+    proba = predict_churn(ds.transactions, observation_end=ds.observation_end,
+                          customers=ds.customers, surveys=ds.surveys, random_state=0)
+    assert proba.name == "churn_probability" and proba.index.is_unique
+    assert proba.between(0, 1).all()
+    churned = ds.customers.loc[ds.customers["churn_date"].notna(), "customer_id"]
+    assert not proba.index.isin(churned).any()  # cancelled subscribers are not scored
+    # recently active customers are less likely to churn than long-silent ones
+    X = churn_feature_table(ds.transactions, cutoff=ds.observation_end,
+                            customers=ds.customers)
+    recent = X["recency_days"] < 30
+    assert proba[recent].mean() < proba[X["recency_days"] > 180].mean()
