@@ -1,0 +1,85 @@
+"""Segments and actions: which customers matter and what to do about each.
+
+* :func:`rfm_segments` - RFM scores 1-5 and named segments from a visible,
+  overridable rule table (:data:`DEFAULT_SEGMENT_RULES`); :func:`segment_summary`.
+* :func:`value_tiers` - top 1% / next 4% / next 15% / rest by CLV or historical value,
+  with each tier's share of customers, revenue, margin and future value;
+  :func:`customer_tiers` for the per-customer assignment.
+* :func:`customer_profitability` - margin minus cost to serve;
+  :func:`action_matrix` / :func:`assign_actions` - keep / grow / fix cost / stop
+  investing by value x profitability (or value x P(alive)).
+* :func:`value_seasonality`, :func:`seasonal_peaks` - when each group spends;
+  :func:`cross_view` - segment x NPS group, tier x channel, tier x region.
+* :func:`customer_card` - the one-customer 360 view; :func:`scored_customers` and
+  :func:`write_scored` - the CRM import table as CSV (UTF-8 with BOM) and Parquet.
+
+Every function accepts model outputs (``customer_value`` from
+:func:`clvkit.models.customer_value`, ``churn_risk`` from a churn model) as optional
+inputs indexed by customer_id, and otherwise falls back to historical value; the
+``value_basis`` column / attribute says which was used.
+"""
+
+from __future__ import annotations
+
+from ._base import customer_history
+from .actions import (
+    DEFAULT_ACTIONS,
+    action_label,
+    action_matrix,
+    assign_actions,
+    customer_profitability,
+    recommendation,
+)
+from .card import CustomerCard, customer_card
+from .export import REQUIRED_SCORED_COLUMNS, SCORED_COLUMNS, scored_customers, write_scored
+from .rfm import (
+    DEFAULT_SEGMENT_RULES,
+    quantile_scores,
+    rfm_scores,
+    rfm_segments,
+    segment_label,
+    segment_rules,
+    segment_summary,
+)
+from .tiers import DEFAULT_TIER_CUTS, customer_tiers, tier_codes, value_tiers
+from .views import (
+    NPS_GROUPS,
+    cross_view,
+    customer_attributes,
+    nps_groups,
+    seasonal_peaks,
+    value_seasonality,
+)
+
+__all__ = [
+    "DEFAULT_ACTIONS",
+    "DEFAULT_SEGMENT_RULES",
+    "DEFAULT_TIER_CUTS",
+    "NPS_GROUPS",
+    "REQUIRED_SCORED_COLUMNS",
+    "SCORED_COLUMNS",
+    "CustomerCard",
+    "action_label",
+    "action_matrix",
+    "assign_actions",
+    "cross_view",
+    "customer_attributes",
+    "customer_card",
+    "customer_history",
+    "customer_profitability",
+    "customer_tiers",
+    "nps_groups",
+    "quantile_scores",
+    "recommendation",
+    "rfm_scores",
+    "rfm_segments",
+    "scored_customers",
+    "seasonal_peaks",
+    "segment_label",
+    "segment_rules",
+    "segment_summary",
+    "tier_codes",
+    "value_seasonality",
+    "value_tiers",
+    "write_scored",
+]

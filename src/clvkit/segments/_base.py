@@ -1,0 +1,339 @@
+"""Shared inputs of the segment functions: tables, per-customer history, model outputs.
+
+Everything here is private to :mod:`clvkit.segments` except :func:`customer_history`,
+which the package re-exports because analysts often want the plain per-customer
+numbers behind the segments.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError, ParameterError
+from ..schema import AMOUNT, CUSTOMER_ID, DAYS_PER_YEAR, GROSS_MARGIN, ORDER_ID, TIMESTAMP
+from ..tables import Dataset
+
+__all__ = ["customer_history"]
+
+# value_basis values written into outputs
+BASIS_CLV = "clv"
+BASIS_MARGIN = "historical_margin"
+BASIS_REVENUE = "historical_revenue"
+# churn_risk_basis values
+RISK_MODEL = "churn_model"
+RISK_PALIVE = "1 - p_alive"
+RISK_NONE = "unavailable"
+
+
+@dataclass
+class Tables:
+    """The tables one call works on, after unpacking a :class:`~clvkit.tables.Dataset`."""
+
+    transactions: pd.DataFrame
+    customers: pd.DataFrame | None
+    surveys: pd.DataFrame | None
+    observation_end: pd.Timestamp | None
+
+
+def as_tables(
+    data: Dataset | pd.DataFrame,
+    customers: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    observation_end: Any = None,
+) -> Tables:
+    """Unpack ``data`` (a Dataset or a transactions frame); explicit arguments win."""
+    if isinstance(data, Dataset):
+        return Tables(
+            data.transactions,
+            data.customers if customers is None else customers,
+            data.surveys if surveys is None else surveys,
+            _timestamp(data.observation_end if observation_end is None else observation_end),
+        )
+    if not isinstance(data, pd.DataFrame):
+        msg = (
+            "data must be a clvkit Dataset or a transactions DataFrame; "
+            f"got {type(data).__name__}"
+        )
+        raise ParameterError(msg)
+    return Tables(data, customers, surveys, _timestamp(observation_end))
+
+
+def _timestamp(value: Any) -> pd.Timestamp | None:
+    if value is None or (isinstance(value, str) and value == ""):
+        return None
+    try:
+        return pd.Timestamp(value)
+    except (TypeError, ValueError) as err:
+        msg = f"observation_end must be a date such as '2025-06-30'; got {value!r}"
+        raise ParameterError(msg) from err
+
+
+def examples(ids: Sequence[Any] | pd.Index, n: int = 5) -> str:
+    """Format up to ``n`` example ids for an error message."""
+    ids = list(ids)
+    shown = ", ".join(str(i) for i in ids[:n])
+    return shown + (", ..." if len(ids) > n else "")
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
+    """Raise DataValidationError naming the missing columns and the existing ones."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = (
+            f"The {table} table has no column {', '.join(map(repr, missing))}; "
+            f"it has {', '.join(map(repr, frame.columns))}. Rename the columns to clvkit's "
+            "names (see clvkit.schema) or map them in the config file."
+        )
+        raise DataValidationError(msg, column=missing[0])
+
+
+def clean_transactions(
+    transactions: pd.DataFrame, observation_end: pd.Timestamp | None
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Check the transactions and drop rows after ``observation_end`` (with a warning).
+
+    Returns the kept rows (a copy is never modified in place) and the observation end
+    (the last transaction's date when none was given).
+    """
+    require_columns(transactions, [CUSTOMER_ID, TIMESTAMP, AMOUNT], "transactions")
+    if transactions.empty:
+        msg = "The transactions table is empty: segments need at least one purchase."
+        raise DataValidationError(msg)
+    if not pd.api.types.is_datetime64_any_dtype(transactions[TIMESTAMP]):
+        msg = (
+            f"Column 'timestamp' must hold datetimes; got dtype {transactions[TIMESTAMP].dtype}. "
+            "Convert it with pandas.to_datetime() or load the data with clvkit.load_data()."
+        )
+        raise DataValidationError(msg, column=TIMESTAMP)
+    if observation_end is None:
+        return transactions, transactions[TIMESTAMP].max().normalize()
+    end = observation_end.normalize()
+    late = transactions[TIMESTAMP] >= end + pd.Timedelta(days=1)
+    if late.any():
+        ids = transactions.loc[late, CUSTOMER_ID].unique()
+        msg = (
+            f"{int(late.sum()):,} of {len(transactions):,} transactions are after "
+            f"observation_end {end.date()} (e.g. customer_id {examples(ids)}); they are "
+            "left out of the segments."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=3)
+        transactions = transactions.loc[~late]
+    return transactions, end
+
+
+def customer_history(
+    transactions: pd.DataFrame, observation_end: Any = None
+) -> pd.DataFrame:
+    """Summarise each customer's observed purchases (the historical value).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        One row per purchase with customer_id, timestamp (datetime) and amount
+        (currency units); gross_margin and order_id are used when present.
+    observation_end : date-like, optional
+        Last day of the observation window. Default: the date of the last transaction.
+        Later transactions are left out with a ``UserWarning``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer_id (sorted) with columns ``first_purchase``,
+        ``last_purchase`` (datetime), ``orders`` (int: distinct order_id when that
+        column exists, else rows), ``revenue`` (sum of amount), ``margin`` (sum of
+        gross_margin; NaN when the column is absent), ``recency_days`` (int: whole days
+        from the last purchase's date to observation_end) and ``tenure_years`` (float:
+        days from the first purchase to observation_end / 365.25).
+        ``attrs["observation_end"]`` holds the window end used.
+
+    Raises
+    ------
+    DataValidationError
+        When a required column is missing, the table is empty or timestamp is not a
+        datetime column.
+    """
+    tx, end = clean_transactions(transactions, _timestamp(observation_end))
+    grouped = tx.groupby(CUSTOMER_ID, sort=True)
+    out = pd.DataFrame(
+        {
+            "first_purchase": grouped[TIMESTAMP].min(),
+            "last_purchase": grouped[TIMESTAMP].max(),
+            "orders": grouped[ORDER_ID].nunique() if ORDER_ID in tx else grouped.size(),
+            "revenue": grouped[AMOUNT].sum().astype("float64"),
+        }
+    )
+    if GROSS_MARGIN in tx:
+        out["margin"] = grouped[GROSS_MARGIN].sum().astype("float64")
+    else:
+        out["margin"] = np.nan
+    out["orders"] = out["orders"].astype("int64")
+    out["recency_days"] = (end - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
+    tenure = (end - out["first_purchase"].dt.normalize()).dt.days
+    out["tenure_years"] = tenure.astype("float64") / DAYS_PER_YEAR
+    out.index.name = CUSTOMER_ID
+    out.attrs["observation_end"] = end
+    return out
+
+
+def model_frame(
+    index: pd.Index,
+    customer_value: pd.DataFrame | pd.Series | None,
+    churn_risk: pd.Series | pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Align optional model outputs with ``index``.
+
+    Returns a frame indexed like ``index`` with columns clv, p_alive,
+    expected_purchases, churn_risk (NaN where no model supplied them) and
+    churn_risk_basis (str).
+    """
+    out = pd.DataFrame(index=index)
+    for col in ("clv", "p_alive", "expected_purchases"):
+        out[col] = np.nan
+    if customer_value is not None:
+        cv = _as_frame(customer_value, "clv", "customer_value")
+        for col in ("clv", "p_alive", "expected_purchases"):
+            if col in cv:
+                out[col] = _aligned(cv[col], index, "customer_value")
+        if "clv" not in cv:
+            msg = (
+                "customer_value has no 'clv' column; it has "
+                f"{', '.join(map(repr, cv.columns))}. Pass the output of "
+                "clvkit.models.customer_value() or a Series of CLV indexed by customer_id."
+            )
+            raise DataValidationError(msg, column="clv")
+    out["churn_risk"] = np.nan
+    out["churn_risk_basis"] = RISK_NONE
+    if churn_risk is not None:
+        risk = _as_frame(churn_risk, "churn_risk", "churn_risk")
+        column = next(
+            (c for c in ("churn_risk", "churn_probability", "probability") if c in risk),
+            risk.columns[0] if risk.shape[1] == 1 else None,
+        )
+        if column is None:
+            msg = (
+                "churn_risk must be a Series or a one-column DataFrame of probabilities "
+                f"indexed by customer_id; got columns {', '.join(map(repr, risk.columns))}."
+            )
+            raise DataValidationError(msg)
+        out["churn_risk"] = _aligned(risk[column], index, "churn_risk")
+        out["churn_risk_basis"] = RISK_MODEL
+    elif out["p_alive"].notna().all():
+        out["churn_risk"] = 1.0 - out["p_alive"]
+        out["churn_risk_basis"] = RISK_PALIVE
+    _check_probabilities(out, ["p_alive", "churn_risk"])
+    return out
+
+
+def _as_frame(obj: pd.DataFrame | pd.Series, name: str, what: str) -> pd.DataFrame:
+    if isinstance(obj, pd.Series):
+        return obj.rename(name).to_frame()
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    msg = (
+        f"{what} must be a pandas Series or DataFrame indexed by customer_id; "
+        f"got {type(obj).__name__}"
+    )
+    raise ParameterError(msg)
+
+
+def _aligned(values: pd.Series, index: pd.Index, what: str) -> pd.Series:
+    """Reindex model output to the customers; every customer must be covered."""
+    if values.index.has_duplicates:
+        dup = values.index[values.index.duplicated()].unique()
+        msg = (
+            f"{what} has {len(dup):,} duplicated customer_id (e.g. {examples(dup)}); "
+            "it must have one row per customer."
+        )
+        raise DataValidationError(msg)
+    missing = index.difference(values.index)
+    if len(missing):
+        msg = (
+            f"{what} covers {len(index) - len(missing):,} of {len(index):,} customers; "
+            f"{len(missing):,} have no value (e.g. customer_id {examples(missing)}). "
+            "Fit the model on the same transactions (and observation_end) as the segments."
+        )
+        raise DataValidationError(msg, n_failed=len(missing))
+    return values.reindex(index).astype("float64")
+
+
+def _check_probabilities(frame: pd.DataFrame, columns: list[str]) -> None:
+    for col in columns:
+        bad = frame[col].notna() & ~frame[col].between(0.0, 1.0)
+        if bad.any():
+            msg = (
+                f"{int(bad.sum()):,} values of {col!r} are outside [0, 1] "
+                f"(e.g. customer_id {examples(frame.index[bad])}); expected probabilities."
+            )
+            raise DataValidationError(msg, column=col, n_failed=int(bad.sum()))
+
+
+def resolve_value(
+    history: pd.DataFrame, models: pd.DataFrame, basis: str = "auto"
+) -> tuple[pd.Series, str]:
+    """Choose the value that ranks customers: CLV, else historical margin, else revenue.
+
+    ``basis`` is "auto" (that order of preference) or one of "clv",
+    "historical_margin", "historical_revenue" to force a basis.
+    """
+    choices = (BASIS_CLV, BASIS_MARGIN, BASIS_REVENUE)
+    if basis not in ("auto", *choices):
+        msg = f"value_basis must be one of 'auto', {', '.join(map(repr, choices))}; got {basis!r}"
+        raise ParameterError(msg)
+    has_clv = models["clv"].notna().all()
+    has_margin = history["margin"].notna().all()
+    if basis == "auto":
+        basis = BASIS_CLV if has_clv else BASIS_MARGIN if has_margin else BASIS_REVENUE
+    if basis == BASIS_CLV and not has_clv:
+        msg = (
+            "value_basis='clv' needs customer_value "
+            "(the output of clvkit.models.customer_value())."
+        )
+        raise ParameterError(msg)
+    if basis == BASIS_MARGIN and not has_margin:
+        msg = "value_basis='historical_margin' needs a gross_margin column in the transactions."
+        raise ParameterError(msg)
+    column = {BASIS_CLV: models["clv"], BASIS_MARGIN: history["margin"]}
+    value = column.get(basis, history["revenue"]).rename("value")
+    return value, basis
+
+
+def rank_desc(values: pd.Series) -> pd.Series:
+    """Rank 1 = highest value; ties broken by customer_id (ascending), deterministically."""
+    order = pd.DataFrame({"v": values.to_numpy(), "id": values.index.to_numpy()})
+    order = order.sort_values(["v", "id"], ascending=[False, True], kind="mergesort")
+    ranks = pd.Series(np.arange(1, len(order) + 1), index=order["id"].to_numpy())
+    return ranks.reindex(values.index).astype("int64")
+
+
+def cut_levels(values: pd.Series, cuts: Sequence[float], what: str) -> pd.Series:
+    """Give each customer the index of its value band (0 = top) from cumulative shares.
+
+    A customer of rank r (1 = highest value) among n is in band k when
+    ``ceil(cuts[k-1] * n) < r <= ceil(cuts[k] * n)``; the last band takes the rest.
+    """
+    cuts = check_cuts(cuts, what)
+    n = len(values)
+    bounds = np.ceil(np.asarray(cuts) * n)
+    ranks = rank_desc(values).to_numpy()
+    return pd.Series(np.searchsorted(bounds, ranks, side="left"), index=values.index)
+
+
+def check_cuts(cuts: Sequence[float], what: str) -> list[float]:
+    """Cumulative shares strictly increasing inside (0, 1)."""
+    cuts = [float(c) for c in cuts]
+    ok = len(cuts) > 0 and all(0 < c < 1 for c in cuts)
+    ok = ok and all(a < b for a, b in itertools.pairwise(cuts))
+    if not ok:
+        msg = (
+            f"{what} must be cumulative shares strictly increasing inside (0, 1), "
+            f"e.g. (0.01, 0.05, 0.2); got {tuple(cuts)}"
+        )
+        raise ParameterError(msg)
+    return cuts

@@ -1,0 +1,193 @@
+"""The one-customer 360 card: history, scores, model outputs, satisfaction and action."""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..exceptions import DataValidationError
+from ..i18n import format_int, format_money, format_number, format_pct, t
+from ..schema import CES, CUSTOMER_ID, DATE, NPS, TIMESTAMP
+from ..tables import Dataset
+from ._base import as_tables, examples
+from .actions import recommendation
+from .export import scored_customers
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["CustomerCard", "customer_card"]
+
+# Transaction columns shown on the card (never personal data).
+_TIMELINE_COLUMNS = ("timestamp", "order_id", "amount", "gross_margin", "quantity", "channel",
+                     "category")
+
+
+@dataclass
+class CustomerCard:
+    """Everything known about one customer, ready to display in a notebook cell.
+
+    Attributes
+    ----------
+    customer_id : str
+        The customer.
+    timeline : pandas.DataFrame
+        The customer's purchases (timestamp, amount and other non-personal
+        transaction columns), oldest first.
+    surveys : pandas.DataFrame
+        The customer's survey answers (date, nps, ces), oldest first; may be empty.
+    facts : pandas.Series
+        The customer's row of :func:`clvkit.segments.scored_customers` (segment,
+        tier, RFM scores, revenue, profit, clv, p_alive, expected_purchases,
+        churn_risk, action ...).
+    recommendation : str
+        Plain-language recommendation of the action.
+    currency : str
+        Currency symbol used when displaying amounts.
+    lang : str or None
+        Language of labels.
+    """
+
+    customer_id: str
+    timeline: pd.DataFrame
+    surveys: pd.DataFrame
+    facts: pd.Series
+    recommendation: str = ""
+    currency: str = "¥"
+    lang: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        # card.clv, card.segment, card.p_alive ... read from facts.
+        facts = self.__dict__.get("facts")
+        if facts is not None and name in facts.index:
+            return facts[name]
+        msg = f"'CustomerCard' object has no attribute {name!r}"
+        raise AttributeError(msg)
+
+    def summary(self) -> pd.Series:
+        """Return the key facts as translated label -> formatted text."""
+        f, lang, cur = self.facts, self.lang, self.currency
+        rows = {
+            "segment": f["segment_label"],
+            "rfm": f"{f['r_score']}-{f['f_score']}-{f['m_score']}",
+            "tier": f["tier_label"],
+            "orders": format_int(f["orders"]),
+            "revenue": format_money(f["revenue"], cur),
+            "profit": format_money(f["profit"], cur),
+            "recency_days": format_int(f["recency_days"]),
+            "p_alive": self._model(f["p_alive"], format_pct),
+            "expected_purchases": self._model(f["expected_purchases"],
+                                              lambda x: format_number(x, 2)),
+            "clv": self._model(f["clv"], lambda x: format_money(x, cur)),
+            "churn_risk": self._model(f["churn_risk"], format_pct),
+            "value_basis": t(f"segments.basis.{f['value_basis']}", lang),
+            "action": f["action_label"],
+        }
+        return pd.Series({t(f"segments.card.{k}", lang): v for k, v in rows.items()},
+                         name=t("segments.card.title", lang, customer_id=self.customer_id))
+
+    def _model(self, value: float, fmt: Any) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return t("segments.card.not_modelled", self.lang)
+        return fmt(value)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
+            f"<td>{html.escape(str(v))}</td></tr>"
+            for k, v in self.summary().items()
+        )
+        title = html.escape(t("segments.card.title", self.lang, customer_id=self.customer_id))
+        advice = html.escape(self.recommendation)
+        return f"<div><strong>{title}</strong><table>{rows}</table><p>{advice}</p></div>"
+
+    def plot(self, **kwargs: Any) -> Figure:
+        """Draw the card (see :func:`clvkit.plots.segments.plot_customer_card`)."""
+        from ..plots.segments import plot_customer_card
+
+        return plot_customer_card(self, **kwargs)
+
+
+def customer_card(
+    customer_id: str,
+    data: Dataset | pd.DataFrame,
+    *,
+    customers: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    scored: pd.DataFrame | None = None,
+    currency: str = "¥",
+    lang: str | None = None,
+    **kwargs: Any,
+) -> CustomerCard:
+    """Build the 360 card of one customer.
+
+    RFM scores, tiers and actions are relative to the whole customer base, so the
+    card scores everyone with :func:`clvkit.segments.scored_customers` unless a
+    scored table is passed (reuse it when drawing many cards).
+
+    Parameters
+    ----------
+    customer_id : str
+        The customer to show.
+    data : Dataset or pandas.DataFrame
+        A Dataset or its transactions table.
+    customers, surveys : pandas.DataFrame, optional
+        Default: the Dataset's.
+    scored : pandas.DataFrame, optional
+        Output of :func:`clvkit.segments.scored_customers` for the same data (with
+        the original, not pseudonymised, ids).
+    currency : str, default "¥"
+        Currency symbol for display.
+    lang : {"en", "zh"}, optional
+        Language of labels.
+    **kwargs
+        Passed to :func:`clvkit.segments.scored_customers` (customer_value,
+        churn_risk, observation_end, margin_rate ...) when ``scored`` is None.
+
+    Returns
+    -------
+    CustomerCard
+        Display it in a notebook, read ``card.clv``, ``card.segment`` ..., or call
+        ``card.plot()``.
+
+    Raises
+    ------
+    DataValidationError
+        When the customer is not in the data.
+    """
+    tables = as_tables(data, customers, surveys, kwargs.pop("observation_end", None))
+    if scored is None:
+        scored = scored_customers(
+            tables.transactions, customers=tables.customers, surveys=tables.surveys,
+            observation_end=tables.observation_end, lang=lang, **kwargs,
+        )
+    row = scored.loc[scored[CUSTOMER_ID] == str(customer_id)]
+    if row.empty:
+        msg = (
+            f"customer_id {customer_id!r} is not among the {len(scored):,} scored customers "
+            f"(e.g. {examples(scored[CUSTOMER_ID])}). Check the id (ids are text) and that "
+            "the table was scored without id_transform."
+        )
+        raise DataValidationError(msg, column=CUSTOMER_ID)
+    tx = tables.transactions
+    own = tx.loc[tx[CUSTOMER_ID].astype(str) == str(customer_id)]
+    end = scored.attrs.get("observation_end")
+    if end is not None:
+        own = own.loc[own[TIMESTAMP] < end + pd.Timedelta(days=1)]
+    timeline = own[[c for c in _TIMELINE_COLUMNS if c in own.columns]]
+    timeline = timeline.sort_values(TIMESTAMP, kind="mergesort").reset_index(drop=True)
+    answers = pd.DataFrame(columns=[DATE, NPS, CES])
+    if tables.surveys is not None:
+        sv = tables.surveys
+        answers = sv.loc[sv[CUSTOMER_ID].astype(str) == str(customer_id)]
+        answers = answers[[c for c in (DATE, NPS, CES) if c in sv.columns]]
+        answers = answers.sort_values(DATE, kind="mergesort").reset_index(drop=True)
+    facts = row.iloc[0]
+    return CustomerCard(
+        customer_id=str(customer_id), timeline=timeline, surveys=answers, facts=facts,
+        recommendation=recommendation(str(facts["action"]), lang), currency=currency, lang=lang,
+    )

@@ -1,0 +1,189 @@
+"""Value tiers: the top 1% / next 4% / next 15% / rest of customers by value."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..i18n import t
+from ..tables import Dataset
+from ._base import (
+    as_tables,
+    check_cuts,
+    customer_history,
+    cut_levels,
+    model_frame,
+    rank_desc,
+    resolve_value,
+)
+
+__all__ = ["DEFAULT_TIER_CUTS", "customer_tiers", "tier_codes", "value_tiers"]
+
+# Cumulative shares of customers, ranked by value: top 1%, top 5%, top 20%, rest.
+DEFAULT_TIER_CUTS: tuple[float, ...] = (0.01, 0.05, 0.20)
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:g}"
+
+
+def tier_codes(cuts: Sequence[float] = DEFAULT_TIER_CUTS) -> list[str]:
+    """Return the stable tier codes for cumulative ``cuts``, best tier first.
+
+    (0.01, 0.05, 0.2) gives ``top_1pct``, ``top_1_5pct``, ``top_5_20pct``,
+    ``bottom_80pct``.
+    """
+    cuts = check_cuts(cuts, "cuts")
+    codes = [f"top_{_pct(cuts[0])}pct"]
+    codes += [f"top_{_pct(a)}_{_pct(b)}pct" for a, b in itertools.pairwise(cuts)]
+    codes.append(f"bottom_{_pct(1 - cuts[-1])}pct")
+    return codes
+
+
+def _tier_labels(cuts: Sequence[float], lang: str | None) -> list[str]:
+    labels = [t("segments.tier.top", lang, pct=_pct(cuts[0]))]
+    labels += [
+        t("segments.tier.next", lang, width=_pct(b - a), lo=_pct(a), hi=_pct(b))
+        for a, b in itertools.pairwise(cuts)
+    ]
+    labels.append(t("segments.tier.rest", lang, pct=_pct(1 - cuts[-1])))
+    return labels
+
+
+def customer_tiers(
+    data: Dataset | pd.DataFrame,
+    *,
+    observation_end: Any = None,
+    customer_value: pd.DataFrame | pd.Series | None = None,
+    cuts: Sequence[float] = DEFAULT_TIER_CUTS,
+    value_basis: str = "auto",
+    lang: str | None = None,
+) -> pd.DataFrame:
+    """Place every customer in a value tier.
+
+    Customers are ranked by value (highest first; equal values in customer_id
+    order). A customer of rank r among n is in the top tier when
+    :math:`r \\le \\lceil c_1 n \\rceil`, in tier k when
+    :math:`\\lceil c_{k-1} n \\rceil < r \\le \\lceil c_k n \\rceil`, else in the rest, so
+    the top tier is never empty.
+
+    Parameters
+    ----------
+    data : Dataset or pandas.DataFrame
+        A Dataset or its transactions table (customer_id, timestamp, amount,
+        optional gross_margin).
+    observation_end : date-like, optional
+        End of the observed window; default the Dataset's, else the last purchase.
+    customer_value : DataFrame or Series, optional
+        Output of :func:`clvkit.models.customer_value` (clv, p_alive, ...) or a Series
+        of CLV, indexed by customer_id. Without it tiers use historical value.
+    cuts : sequence of float, default (0.01, 0.05, 0.20)
+        Cumulative customer shares where tiers end.
+    value_basis : {"auto", "clv", "historical_margin", "historical_revenue"}
+        What ranks customers; "auto" = CLV when given, else margin when the
+        transactions have gross_margin, else revenue.
+    lang : {"en", "zh"}, optional
+        Language of tier_label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by customer_id with revenue, margin, clv, value, value_rank (1 =
+        highest), tier (categorical of codes, best first), tier_label and
+        value_basis (str). ``attrs["value_basis"]`` repeats the basis.
+
+    Raises
+    ------
+    DataValidationError
+        Unusable transactions, or model output not covering every customer.
+    ParameterError
+        Invalid cuts or value_basis.
+    """
+    tables = as_tables(data, observation_end=observation_end)
+    cuts = check_cuts(cuts, "cuts")
+    hist = customer_history(tables.transactions, tables.observation_end)
+    models = model_frame(hist.index, customer_value, None)
+    value, basis = resolve_value(hist, models, value_basis)
+    codes = tier_codes(cuts)
+    labels = dict(zip(codes, _tier_labels(cuts, lang), strict=True))
+    level = cut_levels(value, cuts, "cuts")
+    out = hist[["revenue", "margin"]].copy()
+    out["clv"] = models["clv"]
+    out["value"] = value
+    out["value_rank"] = rank_desc(value)
+    out["tier"] = pd.Categorical.from_codes(level.to_numpy(), categories=codes, ordered=True)
+    out["tier_label"] = out["tier"].map(labels).astype(str)
+    out["value_basis"] = basis
+    out.attrs = dict(hist.attrs, value_basis=basis, cuts=tuple(cuts))
+    return out
+
+
+def value_tiers(
+    data: Dataset | pd.DataFrame,
+    *,
+    observation_end: Any = None,
+    customer_value: pd.DataFrame | pd.Series | None = None,
+    cuts: Sequence[float] = DEFAULT_TIER_CUTS,
+    value_basis: str = "auto",
+    lang: str | None = None,
+) -> pd.DataFrame:
+    """Summarise value tiers: each tier's share of customers, revenue, margin and value.
+
+    Parameters are those of :func:`customer_tiers`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per tier (best first, indexed by tier code) with tier_label,
+        customers, share_customers, revenue, share_revenue, margin, share_margin,
+        future_value (sum of CLV; NaN without a model), share_future_value, value
+        (the ranking value), share_value, mean_value, min_value and
+        multiple_of_median (mean value of the tier / median customer value). Each
+        share column sums to 1 over the tiers. ``attrs`` holds ``value_basis``,
+        ``n_customers``, ``median_value`` and ``top_multiple_over_median`` (the
+        first tier's multiple, e.g. "the top 1% are worth 25x the median customer").
+
+    Raises
+    ------
+    DataValidationError, ParameterError
+        As :func:`customer_tiers`.
+    """
+    tiers = customer_tiers(
+        data, observation_end=observation_end, customer_value=customer_value,
+        cuts=cuts, value_basis=value_basis, lang=lang,
+    )
+    grouped = tiers.groupby("tier", observed=False)
+    out = pd.DataFrame(
+        {
+            "customers": grouped.size().astype("int64"),
+            "revenue": grouped["revenue"].sum(),
+            "margin": grouped["margin"].sum(min_count=1),
+            "future_value": grouped["clv"].sum(min_count=1),
+            "value": grouped["value"].sum(),
+            "mean_value": grouped["value"].mean(),
+            "min_value": grouped["value"].min(),
+        }
+    )
+    for col in ("customers", "revenue", "margin", "future_value", "value"):
+        total = out[col].sum(min_count=1)
+        out[f"share_{col}"] = out[col] / total if total and np.isfinite(total) else np.nan
+    median = float(tiers["value"].median())
+    out["multiple_of_median"] = out["mean_value"] / median if median > 0 else np.nan
+    out.index = out.index.astype(str)
+    out.index.name = "tier"
+    out.insert(0, "tier_label", _tier_labels(tiers.attrs["cuts"], lang))
+    order = ["tier_label", "customers", "share_customers", "revenue", "share_revenue",
+             "margin", "share_margin", "future_value", "share_future_value", "value",
+             "share_value", "mean_value", "min_value", "multiple_of_median"]
+    out = out[order]
+    out.attrs = {
+        "value_basis": tiers.attrs["value_basis"],
+        "n_customers": len(tiers),
+        "median_value": median,
+        "top_multiple_over_median": float(out["multiple_of_median"].iloc[0]),
+    }
+    return out
