@@ -162,6 +162,15 @@ def _timestamps(rng: np.random.Generator, day: np.ndarray) -> pd.Series:
     return DEMO_START + pd.to_timedelta(seconds.astype("int64"), unit="s")
 
 
+def _dates(day: np.ndarray) -> np.ndarray:
+    """Whole days since 2023-01-01 (NaN = no date) as datetime64[ns] dates (NaT)."""
+    missing = np.isnan(day)
+    whole = np.where(missing, 0, day).astype("int64").astype("timedelta64[D]")
+    out = (DEMO_START.to_datetime64() + whole).astype("datetime64[ns]")
+    out[missing] = np.datetime64("NaT")
+    return out
+
+
 def _ids(n: int) -> np.ndarray:
     width = max(5, len(str(n)))
     return np.array([f"C{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
@@ -211,15 +220,13 @@ def _customers(rng: np.random.Generator, c: pd.DataFrame, ids: np.ndarray,
     acq_cost = _ACQ_COST[c["acq"].to_numpy()] * rng.lognormal(0.0, 0.35, size=n)
     return pd.DataFrame({
         s.CUSTOMER_ID: ids,
-        s.SIGNUP_DATE: (DEMO_START + pd.to_timedelta(first_day, unit="D")).astype(
-            "datetime64[ns]"),
+        s.SIGNUP_DATE: _dates(first_day),
         s.CHANNEL: np.asarray(_ACQ_CHANNELS, dtype=object)[c["acq"].to_numpy()],
         s.REGION: np.asarray(_REGIONS, dtype=object)[c["region"].to_numpy()],
         s.ACQUISITION_COST: np.round(acq_cost, 2),
         s.COST_TO_SERVE: cost,
         s.CONTRACT: np.where(c["sub"].to_numpy(), "subscription", "none").astype(object),
-        s.CHURN_DATE: (DEMO_START + pd.to_timedelta(churn_day, unit="D")).astype(
-            "datetime64[ns]"),
+        s.CHURN_DATE: _dates(churn_day),
         s.NAME: [_SURNAMES[a][1] + _GIVEN[b][1] for a, b in zip(sur, giv, strict=True)],
         s.EMAIL: [f"{_GIVEN[b][0].lower()}.{_SURNAMES[a][0].lower()}{i}@example.com"
                   for i, (a, b) in enumerate(zip(sur, giv, strict=True), start=1)],
@@ -254,7 +261,7 @@ def _surveys(rng: np.random.Generator, c: pd.DataFrame, ids: np.ndarray,
                for g, u, k in zip(group, pick, has_comment, strict=True)]
     out = pd.DataFrame({
         s.CUSTOMER_ID: ids[who],
-        s.DATE: (DEMO_START + pd.to_timedelta(day, unit="D")).astype("datetime64[ns]"),
+        s.DATE: _dates(day),
         s.NPS: nps, s.CES: ces, s.COMMENT: pd.Series(comment, dtype=object),
     })
     return out.sort_values([s.DATE, s.CUSTOMER_ID], kind="stable", ignore_index=True)
