@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .exceptions import ClvkitError
+from .exceptions import ClvkitError, ParameterError
 
 __all__ = ["main"]
 
@@ -32,6 +32,9 @@ EXIT_ERROR = 2
 def _validate(args: argparse.Namespace) -> int:
     from .io import load_data
 
+    if args.source is None and args.config is None:
+        msg = "give a SOURCE (file, folder, database or demo/cdnow) or a --config naming the files"
+        raise ParameterError(msg)
     ds = load_data(
         args.source, config=args.config, observation_end=args.observation_end,
         encoding=args.encoding, drop_exact_duplicates=args.drop_exact_duplicates,
@@ -53,9 +56,10 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
             "when the data loaded, even with rows set aside; 2 when it could not."
         ),
     )
-    p.add_argument("source", metavar="SOURCE",
+    p.add_argument("source", metavar="SOURCE", nargs="?", default=None,
                    help="demo, cdnow, cdnow-sample, a file, a folder of transactions.* / "
-                        "customers.* / surveys.*, a SQLite/DuckDB file or a database URL")
+                        "customers.* / surveys.*, a SQLite/DuckDB file or a database URL; "
+                        "may be left out when the config names the files")
     p.add_argument("--config", metavar="FILE", help="TOML config: paths, column mapping, "
                    "encodings, date formats (see data/README.md)")
     p.add_argument("--encoding", metavar="E",
