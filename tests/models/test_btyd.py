@@ -36,7 +36,8 @@ def _sig3(x: float) -> str:
 @pytest.fixture(scope="module")
 def cdnow() -> pd.DataFrame:
     """The CDNOW 1/10 sample summary used by the papers (39-week calibration, in weeks)."""
-    path = resources.files("lifetimes") / "datasets" / "cdnow_customers_summary_with_transactions.csv"
+    folder = resources.files("lifetimes") / "datasets"
+    path = folder / "cdnow_customers_summary_with_transactions.csv"
     with resources.as_file(path) as p:
         raw = pd.read_csv(p, index_col=0)
     summary = raw.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
@@ -169,7 +170,8 @@ def test_simulation_is_deterministic_and_checks_arguments() -> None:
     assert a["customer_id"].nunique() == 200
     assert (a["timestamp"] <= a.attrs["observation_end"]).all()
     with pytest.raises(ParameterError, match=r"bgnbd_params needs positive r, alpha, a, b"):
-        simulate_transactions(10, bgnbd_params={"r": 1}, gamma_gamma_params=kw["gamma_gamma_params"])
+        simulate_transactions(10, bgnbd_params={"r": 1},
+                              gamma_gamma_params=kw["gamma_gamma_params"])
 
 
 # --- customer_value ---------------------------------------------------------------------
