@@ -28,6 +28,7 @@ _TABLE_KEYS: dict[str, type | tuple[type, ...]] = {
 }
 _VALIDATION_KEYS: dict[str, type | tuple[type, ...]] = {
     "observation_end": (str, dt.date), "drop_exact_duplicates": bool,
+    "keep_zero_amounts": bool,
 }
 _SECTIONS = (*s.TABLES, "validation")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -115,6 +116,7 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         [validation]
         observation_end = "2024-12-31"
         drop_exact_duplicates = false
+        keep_zero_amounts = false
 
     Parameters
     ----------
@@ -127,7 +129,8 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     dict
         Keys "transactions", "customers", "surveys" (dicts of the keys above, paths
         made absolute), "validation" ({"observation_end": Timestamp or None,
-        "drop_exact_duplicates": bool}) and "source" (file name or "config").
+        "drop_exact_duplicates": bool, "keep_zero_amounts": bool or None}) and
+        "source" (file name or "config").
 
     Raises
     ------
@@ -151,6 +154,7 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         msg = f"{where}: [validation] observation_end must be a date like 2024-12-31; got {end!r}"
         raise ConfigError(msg) from None
     out["validation"] = {"observation_end": end,
-                         "drop_exact_duplicates": valid.get("drop_exact_duplicates", False)}
+                         "drop_exact_duplicates": valid.get("drop_exact_duplicates", False),
+                         "keep_zero_amounts": valid.get("keep_zero_amounts")}
     out["source"] = where
     return out

@@ -126,14 +126,12 @@ def _with_reason(raw: pd.DataFrame, codes: pd.Series, mask: pd.Series) -> pd.Dat
 
 
 def _counts(
-    raw_rows: pd.DataFrame, reasons: Sequence[str], n_read: int, set_aside_exact: bool
+    raw_rows: pd.DataFrame, reasons: Sequence[str], n_read: int, kept_codes: Sequence[str]
 ) -> pd.DataFrame:
     records = []
     for code in (OK, *reasons):
         rows = raw_rows[raw_rows[REASON] == code]
-        kept = code == OK or code == "unknown_customer" or (
-            code == "exact_duplicate" and not set_aside_exact
-        )
+        kept = code == OK or code in kept_codes
         records.append({
             "reason": code,
             "label": label(code),
@@ -161,12 +159,15 @@ def build_table(
     *,
     reasons: Sequence[str],
     observation_end: pd.Timestamp | None,
-    set_aside_exact: bool = False,
+    kept_codes: Sequence[str] = (),
     sort_by: str | None = None,
     refunds: pd.DataFrame | None = None,
     int_columns: Sequence[str] = (),
 ) -> ValidatedTable:
-    """Assemble a :class:`ValidatedTable` from per-row reasons (set aside) and notes (kept)."""
+    """Assemble a :class:`ValidatedTable` from per-row reasons (set aside) and notes (kept).
+
+    ``kept_codes`` are the codes used as notes on kept rows (their action is "kept").
+    """
     kept = reason.isna()
     clean = typed[kept]
     if sort_by is not None:
@@ -180,7 +181,7 @@ def build_table(
         set_aside=_with_reason(raw, reason, ~kept),
         refunds=refunds if refunds is not None else typed.iloc[0:0].reset_index(drop=True),
         flagged=_with_reason(raw, note, kept & note.notna()),
-        counts=_counts(annotated, reasons, len(raw), set_aside_exact),
+        counts=_counts(annotated, reasons, len(raw), kept_codes),
         n_read=len(raw),
         n_kept=int(kept.sum()),
         observation_end=observation_end,

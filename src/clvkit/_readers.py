@@ -99,7 +99,8 @@ def _read_excel(path: Path, sheet: str | int | None, kwargs: dict[str, Any]) -> 
         if isinstance(sheet, str) and sheet not in names:
             msg = f"{path.name} has no sheet {sheet!r}; its sheets: {', '.join(map(repr, names))}"
             raise SourceError(msg)
-        return book.parse(sheet if sheet is not None else 0, **kwargs)
+        # dtype=object keeps text cells such as "001" as text (types are set later)
+        return book.parse(sheet if sheet is not None else 0, **{"dtype": object, **kwargs})
 
 
 def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame:

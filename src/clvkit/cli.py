@@ -38,6 +38,7 @@ def _validate(args: argparse.Namespace) -> int:
     ds = load_data(
         args.source, config=args.config, observation_end=args.observation_end,
         encoding=args.encoding, drop_exact_duplicates=args.drop_exact_duplicates,
+        keep_zero_amounts=True if args.keep_zero_amounts else None,
         demo_customers=args.customers, seed=args.seed,
     )
     print(f"{ds.name}\n{ds.quality.to_text(lang=args.lang)}")
@@ -71,6 +72,9 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
                         "default ./set_aside")
     p.add_argument("--drop-exact-duplicates", action="store_true",
                    help="set aside identical rows without order id (default: keep, report)")
+    p.add_argument("--keep-zero-amounts", action="store_true",
+                   help="keep and report zero-amount purchases instead of setting them aside "
+                        "(default: kept for cdnow, set aside otherwise)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary")
     p.add_argument("--customers", type=int, default=2000, metavar="N",
                    help="customers of the demo data set (SOURCE=demo; default 2000)")

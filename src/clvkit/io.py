@@ -257,6 +257,7 @@ def load_data(
     demo_customers: int = 2000,
     seed: int = 42,
     drop_exact_duplicates: bool = False,
+    keep_zero_amounts: bool | None = None,
     net_refunds: bool = False,
     encoding: str | None = None,
 ) -> Dataset:
@@ -284,6 +285,11 @@ def load_data(
         Seed of the demo data set.
     drop_exact_duplicates : bool, default False
         Set aside identical rows without order id instead of keeping and reporting them.
+    keep_zero_amounts : bool, optional
+        Keep (and report) zero-amount purchases instead of setting them aside. Default:
+        the config's; else True for the bundled CDNOW data (the BTYD papers count its
+        80 zero-value purchases: 2,357 customers in the sample, 23,570 in all) and
+        False otherwise.
     net_refunds : bool, default False
         Net refunds against purchases (:func:`clvkit.validation.net_amounts`) in
         ``Dataset.transactions``; by default refunds are set aside and kept in
@@ -308,9 +314,14 @@ def load_data(
     cfg = read_config(config if config is not None else {})
     raw = _gather(source, cfg, demo_customers, seed, encoding)
     end = observation_end or cfg["validation"]["observation_end"] or raw.observation_end
+    if keep_zero_amounts is None:
+        keep_zero_amounts = cfg["validation"]["keep_zero_amounts"]
+    if keep_zero_amounts is None:
+        keep_zero_amounts = raw.extra.get("source") in ("cdnow", "cdnow-sample")
     quality = validate_tables(
         raw.transactions, raw.customers, raw.surveys, observation_end=end,
         drop_exact_duplicates=drop_exact_duplicates or cfg["validation"]["drop_exact_duplicates"],
+        keep_zero_amounts=keep_zero_amounts,
         date_formats={role: cfg[role].get("date_format") for role in s.TABLES},
     )
     tx = quality["transactions"]

@@ -15,7 +15,8 @@ Transactions, in this order:
 5. ``date_after_observation_end``: purchase on a day after ``observation_end``.
 6. ``negative_amount``: a refund or return; also kept in :attr:`ValidatedTable.refunds`
    so that :func:`net_amounts` can net it against the customer's purchases.
-7. ``zero_amount``: free or cancelled order.
+7. ``zero_amount``: free or cancelled order; kept and reported instead with
+   ``keep_zero_amounts=True`` (BTYD analyses of CDNOW count its 80 zero-value purchases).
 8. ``duplicate_order_id``: the order id was already used by an earlier kept row (the
    first row of each order id is kept). The table must hold one row per order: sum
    order lines to orders first.
@@ -150,6 +151,7 @@ def validate_transactions(
     *,
     observation_end: object = None,
     drop_exact_duplicates: bool = False,
+    keep_zero_amounts: bool = False,
     date_format: str | None = None,
     known_customers: object = None,
 ) -> ValidatedTable:
@@ -166,6 +168,9 @@ def validate_transactions(
     drop_exact_duplicates : bool, default False
         Set aside rows without order id that repeat an earlier row exactly, instead
         of keeping and reporting them.
+    keep_zero_amounts : bool, default False
+        Keep zero-amount rows (reported as ``zero_amount``, action "kept") instead of
+        setting them aside.
     date_format : str, optional
         Explicit ``strptime`` format of the timestamp (see :func:`parse_dates`).
     known_customers : iterable of str, optional
@@ -201,7 +206,12 @@ def validate_transactions(
     if end is not None:
         checks.set_aside("date_after_observation_end", typed[s.TIMESTAMP].dt.normalize() > end)
     checks.set_aside("negative_amount", typed[s.AMOUNT] < 0)
-    checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
+    kept_codes = ["unknown_customer"]
+    if keep_zero_amounts:
+        kept_codes.append("zero_amount")
+        checks.keep("zero_amount", checks.ok & (typed[s.AMOUNT] == 0))
+    else:
+        checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
     no_order = pd.Series(True, index=raw.index)
     if s.ORDER_ID in raw:
         typed[s.ORDER_ID] = _ids(raw[s.ORDER_ID])
@@ -213,13 +223,14 @@ def validate_transactions(
     if drop_exact_duplicates:
         checks.set_aside("exact_duplicate", exact)
     else:
+        kept_codes.append("exact_duplicate")
         checks.keep("exact_duplicate", exact)
     checks.keep("unknown_customer", _unknown(typed[s.CUSTOMER_ID], known_customers))
     refunds = typed[checks.reason == "negative_amount"].sort_values(s.TIMESTAMP, kind="stable")
     return build_table(
         "transactions", raw, typed, checks.reason, checks.note,
         reasons=REASONS["transactions"], observation_end=end,
-        set_aside_exact=drop_exact_duplicates, sort_by=s.TIMESTAMP,
+        kept_codes=kept_codes, sort_by=s.TIMESTAMP,
         refunds=refunds.reset_index(drop=True),
     )
 
@@ -344,6 +355,7 @@ def validate_surveys(
     return build_table(
         "surveys", raw, typed, checks.reason, checks.note,
         reasons=REASONS["surveys"], observation_end=end, sort_by=s.DATE,
+        kept_codes=("unknown_customer",),
         int_columns=(s.NPS, s.CES),
     )
 
@@ -355,6 +367,7 @@ def validate_tables(
     *,
     observation_end: object = None,
     drop_exact_duplicates: bool = False,
+    keep_zero_amounts: bool = False,
     date_formats: dict[str, str | None] | None = None,
 ) -> DataQuality:
     """Validate the tables of one data set together and return the quality report.
@@ -375,7 +388,8 @@ def validate_tables(
         known = tables["customers"].clean[s.CUSTOMER_ID]
     tables["transactions"] = validate_transactions(
         transactions, observation_end=observation_end, known_customers=known,
-        drop_exact_duplicates=drop_exact_duplicates, date_format=fmt.get("transactions"),
+        drop_exact_duplicates=drop_exact_duplicates, keep_zero_amounts=keep_zero_amounts,
+        date_format=fmt.get("transactions"),
     )
     if surveys is not None:
         tables["surveys"] = validate_surveys(
