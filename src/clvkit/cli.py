@@ -108,10 +108,17 @@ def _add_demo_data(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_demo_data)
 
 
+def _add_report(subparsers: argparse._SubParsersAction) -> None:
+    from .report._cli import add_report_parser
+
+    add_report_parser(subparsers)
+
+
 #: Registration functions, one per subcommand, in --help order.
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_validate,
     _add_demo_data,
+    _add_report,
 ]
 
 

@@ -1,0 +1,73 @@
+"""The ``clvkit report`` subcommand (registered by :func:`clvkit.cli._add_report`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+__all__ = ["add_report_parser"]
+
+
+def _progress(start: float):
+    def say(message: str) -> None:
+        print(f"{time.perf_counter() - start:6.1f} s  {message}", file=sys.stderr, flush=True)
+
+    return say
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ._runner import run_report
+
+    params = dict(args.param or [])
+    if args.data is not None:
+        params["data"] = args.data
+    if args.config is not None:
+        params["config"] = args.config
+    start = time.perf_counter()
+    result = run_report(
+        args.out, params=params, notebooks=args.notebooks, select=args.notebook,
+        lang=args.lang, audience=args.audience, cell_timeout=args.timeout,
+        progress=_progress(start),
+    )
+    print(f"report written to {result.index}")
+    print("time per notebook:")
+    print(result.timings())
+    return 0
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``clvkit report`` to the command line's subcommands."""
+    p = subparsers.add_parser(
+        "report",
+        help="run the report notebooks and write the HTML report",
+        description=(
+            "Run every report notebook (notebooks/NN_*.ipynb) with papermill, render "
+            "them to HTML with an index page, and write the scored customer table "
+            "(CSV + Parquet) and the customers newly at risk since the previous run. "
+            "The report replaces OUT only when every notebook succeeded; on failure "
+            "OUT is left as it was, the executed notebooks go to OUT.failed/ and the "
+            "exit code is 2."
+        ),
+        epilog="example: clvkit report --data orders.csv --config clvkit.toml "
+               "--out reports/latest --lang zh -p horizon_months 12",
+    )
+    p.add_argument("notebook", nargs="*", metavar="NOTEBOOK",
+                   help="run only notebooks whose name starts with this (e.g. 01 04_clv)")
+    p.add_argument("--data", metavar="NAME|PATH",
+                   help="demo, cdnow, cdnow-sample, a file, a folder or a database URL "
+                        "(default: the notebooks' default, demo)")
+    p.add_argument("--config", metavar="FILE", help="column-mapping TOML config")
+    p.add_argument("--out", metavar="DIR", default="reports/latest",
+                   help="report folder (default reports/latest)")
+    p.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
+    p.add_argument("--audience", choices=("client", "analyst"), default="client",
+                   help="client: code hidden, customer ids pseudonymised (default); "
+                        "analyst: code and raw ids shown")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="notebook parameter, e.g. -p demo_customers 500 (repeatable)")
+    p.add_argument("--notebooks", metavar="DIR", default="notebooks",
+                   help="folder of the report notebooks (default ./notebooks)")
+    p.add_argument("--timeout", type=int, default=600, metavar="S",
+                   help="seconds a single notebook cell may run (default 600)")
+    p.set_defaults(func=_report)

@@ -1,0 +1,128 @@
+"""The index page, ``newly_at_risk.csv`` and the downloads of a report run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import i18n, schema
+from ._html import render_index
+
+__all__ = ["SCORED", "newly_at_risk", "write_index_and_exports"]
+
+#: Base name of the scored customer table notebook 06 saves with ctx.save_table.
+SCORED = "scored_customers"
+_RISK = "churn_risk"
+_KEEP = ("customer_id", "customer_ref", "segment", "segment_label", "tier", "tier_label",
+         "clv", "p_alive", "churn_risk", "action", "action_label")
+
+
+def newly_at_risk(
+    current: pd.DataFrame, previous: pd.DataFrame | None, threshold: float = 0.5
+) -> pd.DataFrame:
+    """Return customers at risk now who were not at risk in the previous run.
+
+    A customer is at risk when ``churn_risk >= threshold``. Customers absent from
+    the previous table (new since then) count as newly at risk when at risk now;
+    without a previous table every customer at risk now is listed.
+
+    Parameters
+    ----------
+    current, previous : pandas.DataFrame
+        Scored customer tables (``customer_id`` and ``churn_risk`` columns), as
+        written by ``ctx.save_table(scored, "scored_customers")``.
+    threshold : float, default 0.5
+        Churn probability from which a customer counts as at risk.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The current rows of those customers (identifying and score columns) plus
+        ``previous_churn_risk`` (NaN for customers new since the previous run),
+        highest risk first.
+    """
+    now = current[current[_RISK].ge(threshold)]
+    before = pd.Series(dtype=float)
+    if previous is not None and _RISK in previous and schema.CUSTOMER_ID in previous:
+        before = previous.set_index(previous[schema.CUSTOMER_ID].astype(str))[_RISK]
+    ids = now[schema.CUSTOMER_ID].astype(str)
+    prior = ids.map(before).astype(float)
+    out = now[[c for c in _KEEP if c in now.columns]].assign(previous_churn_risk=prior.to_numpy())
+    out = out[~prior.ge(threshold).to_numpy()]
+    return out.sort_values([_RISK, schema.CUSTOMER_ID], ascending=[False, True], kind="stable")
+
+
+def _read_scored(folder: Path) -> pd.DataFrame | None:
+    path = folder / f"{SCORED}.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def _downloads(staging: Path, lang: str) -> list[dict[str, str]]:
+    labels = {
+        f"{SCORED}.csv": "report_scored_csv",
+        f"{SCORED}.parquet": "report_scored_parquet",
+        "newly_at_risk.csv": "report_newly_at_risk",
+    }
+    items = []
+    for name, key in labels.items():
+        if (staging / name).exists():
+            items.append({"href": name, "label": i18n.t(key, lang), "detail": name})
+    for path in sorted(staging.glob("*_set_aside.csv")):
+        table = path.name.removesuffix("_set_aside.csv")
+        items.append({"href": path.name, "label": i18n.t("report_set_aside", lang),
+                      "detail": i18n.t(f"quality.table.{table}", lang)})
+    items.append({"href": "run.json", "label": i18n.t("report_run_json", lang),
+                  "detail": "run.json"})
+    return items
+
+
+def _shown_parameters(parameters: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(k, "•••" if k == "salt" else str(v)) for k, v in sorted(parameters.items())
+            if k != "output_dir"]
+
+
+def write_index_and_exports(
+    staging: Path, out_dir: Path, runs: Sequence[Any], record: dict[str, Any], *,
+    generated: str, at_risk_threshold: float, parameters: dict[str, Any] | None = None,
+) -> None:
+    """Write ``newly_at_risk.csv`` and ``index.html`` into ``staging``; update ``record``.
+
+    ``out_dir`` is the currently published report, whose scored table is the
+    "previous run" for ``newly_at_risk.csv``.
+    """
+    lang = record["lang"]
+    notes = []
+    current = _read_scored(staging)
+    if current is not None and _RISK in current:
+        previous = _read_scored(out_dir)
+        if previous is None:
+            notes.append(i18n.t("report_first_run", lang))
+        risky = newly_at_risk(current, previous, at_risk_threshold)
+        risky.to_csv(staging / "newly_at_risk.csv", index=False, encoding="utf-8-sig")
+        prev_record = out_dir / "run.json"
+        record["newly_at_risk"] = {
+            "customers": len(risky),
+            "threshold": at_risk_threshold,
+            "previous_run": json.loads(prev_record.read_text(encoding="utf-8")).get("generated")
+            if previous is not None and prev_record.exists() else None,
+        }
+    else:
+        notes.append(i18n.t("report_no_scored", lang))
+    sections = [{"href": r.html, "label": r.title, "seconds": r.seconds} for r in runs]
+    html = render_index(
+        {
+            "audience": record["audience"],
+            "generated": generated,
+            "data_name": record["data"]["name"],
+            "sections": sections,
+            "downloads": _downloads(staging, lang),
+            "notes": notes,
+            "parameters": _shown_parameters(parameters or record["parameters"]),
+        },
+        lang=lang,
+    )
+    (staging / "index.html").write_text(html, encoding="utf-8")

@@ -1,0 +1,352 @@
+"""Run every report notebook with papermill and publish the HTML report atomically.
+
+The run writes into a fresh staging folder beside the output folder and renames it
+into place only when every notebook succeeded, so a failing run never damages the
+previous good report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .. import i18n
+from ..exceptions import ParameterError, ReportError
+from ._html import SectionLink, notebook_title, render_html, translate_notebook
+from ._index import write_index_and_exports
+from ._notebook import AUDIENCES
+from ._params import notebook_parameters, resolve_paths, split_params
+from ._provenance import PROVENANCE_FILE, versions
+
+__all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
+
+_NOTEBOOK_NAME = re.compile(r"^\d\d_[\w-]+\.ipynb$")
+#: Seconds one cell may run before the run is stopped.
+DEFAULT_CELL_TIMEOUT = 600
+
+
+@dataclass
+class NotebookRun:
+    """One executed notebook of a run."""
+
+    name: str
+    title: str
+    seconds: float
+    html: str
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    """What :func:`run_report` produced.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The published report folder.
+    index : pathlib.Path
+        ``out_dir / "index.html"``.
+    notebooks : list of NotebookRun
+        In run order, with the seconds each took.
+    seconds : float
+        Wall time of the whole run.
+    record : dict
+        The content of ``run.json``.
+    """
+
+    out_dir: Path
+    index: Path
+    notebooks: list[NotebookRun]
+    seconds: float
+    record: dict[str, Any]
+
+    def timings(self) -> str:
+        """Return one line per notebook with its run time, and the total."""
+        width = max((len(n.name) for n in self.notebooks), default=10)
+        lines = [f"  {n.name:<{width}}  {n.seconds:6.1f} s" for n in self.notebooks]
+        lines.append(f"  {'total':<{width}}  {self.seconds:6.1f} s")
+        return "\n".join(lines)
+
+
+def notebook_paths(
+    notebooks: str | Path | Sequence[str | Path] | None = None, *, select: Sequence[str] = ()
+) -> list[Path]:
+    """Return the report notebooks to run, in reading order.
+
+    Parameters
+    ----------
+    notebooks : folder, list of files, or None
+        A folder holding ``NN_topic.ipynb`` files (default ``./notebooks``), or an
+        explicit list of notebook files.
+    select : sequence of str, default ()
+        Keep only notebooks whose name starts with one of these (``"01"``,
+        ``"04_clv"``); empty keeps all.
+
+    Raises
+    ------
+    ReportError
+        If the folder does not exist, holds no ``NN_*.ipynb`` notebook, or a
+        selection matches nothing.
+    """
+    if notebooks is None or isinstance(notebooks, str | os.PathLike):
+        folder = Path(notebooks or "notebooks")
+        if not folder.is_dir():
+            msg = (f"notebook folder {str(folder)!r} does not exist (looked from {Path.cwd()}); "
+                   "run from the project folder or pass --notebooks DIR")
+            raise ReportError(msg)
+        paths = sorted(p for p in folder.iterdir() if _NOTEBOOK_NAME.match(p.name))
+        if not paths:
+            msg = f"no report notebooks (NN_topic.ipynb) in {str(folder)!r}"
+            raise ReportError(msg)
+    else:
+        paths = [Path(p) for p in notebooks]
+    if select:
+        chosen = [p for p in paths if any(p.stem.startswith(s) for s in select)]
+        if not chosen:
+            msg = (f"no notebook matches {', '.join(map(repr, select))}; "
+                   f"available: {', '.join(p.stem for p in paths)}")
+            raise ReportError(msg)
+        paths = chosen
+    return paths
+
+
+def _say(progress: Callable[[str], None] | None, message: str) -> None:
+    if progress is not None:
+        progress(message)
+
+
+def _failure(name: str, err: Exception, kept: Path, out_dir: Path) -> ReportError:
+    cell = getattr(err, "exec_count", None) or getattr(err, "cell_index", None)
+    where = f" in cell [{cell}]" if cell is not None else ""
+    what = (f"{err.ename}: {err.evalue}" if hasattr(err, "ename")
+            else f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err) else ''}")
+    msg = (f"notebook {name} failed{where}: {what}\n"
+           f"The executed notebook with the error is kept in {kept}; "
+           f"the previous report in {out_dir} is unchanged.")
+    return ReportError(msg)
+
+
+def _ipc_kernel_manager() -> type:
+    """A kernel manager talking to the kernel over local IPC sockets instead of TCP.
+
+    The kernel only ever runs on this machine; IPC avoids opening TCP ports and the
+    kernel's "running over TCP without encryption" warning on every notebook.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
+
+
+def _execute(src: Path, dst: Path, params: dict[str, Any], *, kernel: str, timeout: int) -> None:
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(src), str(dst), parameters=params, kernel_name=kernel, cwd=str(src.parent),
+        execution_timeout=timeout, progress_bar=False, log_output=False,
+        request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
+    )
+
+
+def _take_provenance(staging: Path) -> dict[str, Any]:
+    path = staging / PROVENANCE_FILE
+    if not path.exists():
+        return {}
+    record = json.loads(path.read_text(encoding="utf-8"))
+    path.unlink()
+    return record
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Swap the staging folder into place (two renames on the same file system)."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".old-{out_dir.name}-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        out_dir.rename(old)
+    try:
+        staging.rename(out_dir)
+    except OSError:
+        if old is not None:
+            old.rename(out_dir)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _prepare(
+    paths: Sequence[Path], params: Mapping[str, Any], lang: str, audience: str
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    if lang not in i18n.LANGUAGES:
+        msg = f"lang must be one of 'en', 'zh'; got {lang!r}"
+        raise ParameterError(msg)
+    if audience not in AUDIENCES:
+        msg = f"audience must be one of 'client', 'analyst'; got {audience!r}"
+        raise ParameterError(msg)
+    run_params = resolve_paths({**params, "lang": lang, "audience": audience})
+    declared = {p.stem: notebook_parameters(p) for p in paths}
+    return run_params, split_params(run_params, declared)
+
+
+def _run_all(
+    paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
+    out_dir: Path, *, kernel: str, timeout: int, progress: Callable[[str], None] | None,
+) -> list[NotebookRun]:
+    executed_dir = staging / "notebooks"
+    executed_dir.mkdir(parents=True)
+    runs = []
+    for i, src in enumerate(paths, start=1):
+        name = src.stem
+        _say(progress, f"[{i}/{len(paths)}] {name} ...")
+        params = {**per_notebook[name], "output_dir": str(staging)}
+        start = time.perf_counter()
+        try:
+            _execute(src, executed_dir / src.name, params, kernel=kernel, timeout=timeout)
+        except Exception as err:  # any failure: keep what ran, report where
+            failed = out_dir.with_name(f"{out_dir.name}.failed")
+            if failed.exists():
+                shutil.rmtree(failed)
+            staging.rename(failed)
+            raise _failure(name, err, failed / "notebooks" / src.name, out_dir) from err
+        seconds = time.perf_counter() - start
+        runs.append(NotebookRun(name, name, seconds, f"{name}.html", _take_provenance(staging)))
+        _say(progress, f"[{i}/{len(paths)}] {name} done in {seconds:.1f} s")
+    return runs
+
+
+def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str,
+                footer: str) -> None:
+    books = {}
+    for run in runs:
+        nb = nbformat.read(str(staging / "notebooks" / f"{run.name}.ipynb"), as_version=4)
+        books[run.name] = nb
+        run.title = notebook_title(translate_notebook(nb, lang), run.name)
+    for run in runs:
+        links = [SectionLink(r.html, r.title, r is run) for r in runs]
+        page = render_html(books[run.name], lang=lang, audience=audience, sections=links,
+                           footer=footer)
+        (staging / run.html).write_text(page, encoding="utf-8")
+
+
+def run_report(
+    out_dir: str | Path,
+    *,
+    params: Mapping[str, Any] | None = None,
+    notebooks: str | Path | Sequence[str | Path] | None = None,
+    select: Sequence[str] = (),
+    lang: str = "en",
+    audience: str = "client",
+    kernel: str = "python3",
+    cell_timeout: int = DEFAULT_CELL_TIMEOUT,
+    at_risk_threshold: float = 0.5,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Run the report notebooks and publish HTML pages, an index and exports in ``out_dir``.
+
+    Every notebook runs in order with papermill (kernel ``kernel``, working
+    directory = the notebook's folder, ``cell_timeout`` seconds per cell) with the
+    parameters it declares, plus ``output_dir`` pointing at the run's folder. The
+    executed notebooks are rendered to HTML with clvkit's offline template, then
+    ``index.html``, ``run.json`` and ``newly_at_risk.csv`` are written.
+
+    Everything is written to a staging folder beside ``out_dir`` first and renamed
+    into place only when every notebook succeeded. When a notebook fails, the
+    staging folder becomes ``<out_dir>.failed`` (holding the executed notebook
+    with the error in ``notebooks/``), ``out_dir`` is left as it was, and
+    :class:`~clvkit.exceptions.ReportError` says which notebook and cell failed.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Report folder, e.g. ``reports/latest``; replaced as a whole on success.
+    params : mapping, optional
+        Notebook parameters (``data``, ``config``, ``demo_customers``,
+        ``horizon_months`` ...). Values may be strings; they are converted to the
+        type of the notebook's default. Each notebook receives the ones it declares.
+    notebooks : folder or list of files, optional
+        Default ``./notebooks`` (see :func:`notebook_paths`).
+    select : sequence of str, default ()
+        Run only notebooks whose name starts with one of these.
+    lang : {"en", "zh"}, default "en"
+    audience : {"client", "analyst"}, default "client"
+        Client: code hidden, customer ids pseudonymised. Analyst: code and raw ids.
+    kernel : str, default "python3"
+        Jupyter kernel name.
+    cell_timeout : int, default 600
+        Seconds a single cell may run.
+    at_risk_threshold : float, default 0.5
+        ``churn_risk`` at or above which a scored customer counts as at risk (for
+        ``newly_at_risk.csv``).
+    progress : callable, optional
+        Called with one line of text per step (the CLI prints them).
+
+    Returns
+    -------
+    RunResult
+
+    Raises
+    ------
+    ParameterError
+        Unknown parameter names (the message lists the known ones), invalid values,
+        or an invalid ``lang``/``audience``.
+    ReportError
+        A notebook failed (which one, which cell, where the executed copy is), or
+        no notebooks were found.
+    """
+    started = time.perf_counter()
+    stamp = datetime.now(timezone.utc)
+    out_dir = Path(out_dir).resolve()
+    paths = notebook_paths(notebooks, select=select)
+    run_params, per_notebook = _prepare(paths, params or {}, lang, audience)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    try:
+        runs = _run_all(paths, per_notebook, staging, out_dir, kernel=kernel,
+                        timeout=cell_timeout, progress=progress)
+        generated = stamp.strftime("%Y-%m-%d %H:%M UTC")
+        data_name = next((r.provenance.get("data_name") for r in runs
+                          if r.provenance.get("data_name")), str(run_params.get("data", "")))
+        _render_all(runs, staging, lang, audience, f"clvkit · {data_name} · {generated}")
+        record = {
+            "generated": stamp.isoformat(timespec="seconds"),
+            "parameters": {k: v for k, v in run_params.items() if k != "salt"},
+            "lang": lang,
+            "audience": audience,
+            "versions": versions(),
+            "data": {"name": data_name,
+                     "sha256": next((r.provenance.get("data_sha256") for r in runs
+                                     if r.provenance.get("data_sha256")), "")},
+            "notebooks": [{"name": r.name, "title": r.title, "seconds": round(r.seconds, 2),
+                           "html": r.html, "data_sha256": r.provenance.get("data_sha256", "")}
+                          for r in runs],
+        }
+        write_index_and_exports(staging, out_dir, runs, record, generated=generated,
+                                at_risk_threshold=at_risk_threshold)
+        record["seconds"] = round(time.perf_counter() - started, 2)
+        (staging / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False,
+                                                     default=str), encoding="utf-8")
+        _publish(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    failed = out_dir.with_name(f"{out_dir.name}.failed")
+    if failed.exists():
+        shutil.rmtree(failed, ignore_errors=True)
+    return RunResult(out_dir, out_dir / "index.html", runs, time.perf_counter() - started, record)
