@@ -240,7 +240,6 @@ def churn_rate(
         )
         raise ParameterError(msg)
     row = _table(spells, pd.DatetimeIndex([pend]), period_months, average).iloc[0]
-    _warn_short_history(first, row["period_start"], inactivity_days, definition)
     if not row["avg_customers"] > 0:
         msg = (
             f"No active customers between {row['period_start'].date()} and {pend.date()} "
@@ -248,6 +247,7 @@ def churn_rate(
             "that the data cover."
         )
         raise DataValidationError(msg, n_failed=0)
+    _warn_short_history(first, row["period_start"], inactivity_days, definition)
     return ChurnResult(
         rate=float(row["churn_rate"]), retention=float(row["retention"]), lost=int(row["lost"]),
         gained=int(row["gained"]), active_start=int(row["active_start"]),
