@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
-from ..schema import AMOUNT, CUSTOMER_ID, DAYS_PER_YEAR, GROSS_MARGIN, ORDER_ID, TIMESTAMP
+from ..schema import (
+    AMOUNT,
+    CHURN_DATE,
+    CUSTOMER_ID,
+    DAYS_PER_YEAR,
+    GROSS_MARGIN,
+    ORDER_ID,
+    TIMESTAMP,
+)
 from ..tables import Dataset
 
 __all__ = ["customer_history"]
@@ -182,16 +190,28 @@ def customer_history(
     return out
 
 
+def churned_customers(customers: pd.DataFrame | None, end: pd.Timestamp) -> pd.Index:
+    """Customers whose churn_date (contract cancelled) is on or before ``end``."""
+    if customers is None or CHURN_DATE not in customers.columns:
+        return pd.Index([])
+    dates = pd.to_datetime(customers[CHURN_DATE])
+    return pd.Index(customers.loc[dates <= end, CUSTOMER_ID].unique())
+
+
 def model_frame(
     index: pd.Index,
     customer_value: pd.DataFrame | pd.Series | None,
     churn_risk: pd.Series | pd.DataFrame | None,
+    churned: pd.Index | None = None,
 ) -> pd.DataFrame:
     """Align optional model outputs with ``index``.
 
     Returns a frame indexed like ``index`` with columns clv, p_alive,
     expected_purchases, churn_risk (NaN where no model supplied them) and
-    churn_risk_basis (str).
+    churn_risk_basis (str). customer_value must cover every customer. A churn
+    model usually scores only current customers: customers it left out get
+    churn_risk 1 when they are in ``churned`` (already cancelled), else NaN with a
+    warning.
     """
     out = pd.DataFrame(index=index)
     for col in ("clv", "p_alive", "expected_purchases"):
@@ -222,7 +242,7 @@ def model_frame(
                 f"indexed by customer_id; got columns {', '.join(map(repr, risk.columns))}."
             )
             raise DataValidationError(msg)
-        out["churn_risk"] = _aligned(risk[column], index, "churn_risk")
+        out["churn_risk"] = _risk_aligned(risk[column], index, churned)
         out["churn_risk_basis"] = RISK_MODEL
     elif out["p_alive"].notna().all():
         out["churn_risk"] = 1.0 - out["p_alive"]
@@ -261,6 +281,23 @@ def _aligned(values: pd.Series, index: pd.Index, what: str) -> pd.Series:
         )
         raise DataValidationError(msg, n_failed=len(missing))
     return values.reindex(index).astype("float64")
+
+
+def _risk_aligned(values: pd.Series, index: pd.Index, churned: pd.Index | None) -> pd.Series:
+    if values.index.has_duplicates:
+        return _aligned(values, index, "churn_risk")  # raises the duplicate message
+    out = values.reindex(index).astype("float64")
+    lost = index.difference(values.index).intersection(churned if churned is not None else [])
+    out[lost] = 1.0
+    missing = out.isna()
+    if missing.any():
+        msg = (
+            f"churn_risk has no probability for {int(missing.sum()):,} of {len(index):,} "
+            f"customers (e.g. customer_id {examples(index[missing])}); their churn_risk is "
+            "left empty (NaN)."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=4)
+    return out
 
 
 def _check_probabilities(frame: pd.DataFrame, columns: list[str]) -> None:

@@ -11,7 +11,14 @@ import pandas as pd
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID
 from ..tables import Dataset
-from ._base import as_tables, clean_transactions, customer_history, examples, model_frame
+from ._base import (
+    as_tables,
+    churned_customers,
+    clean_transactions,
+    customer_history,
+    examples,
+    model_frame,
+)
 from .actions import Matrix, action_cells, assign_actions
 from .rfm import RuleTable, rfm_segments
 from .tiers import DEFAULT_TIER_CUTS, customer_tiers
@@ -89,8 +96,11 @@ def scored_customers(
         expected_purchases) or a CLV Series, indexed by customer_id. Without it,
         clv and p_alive are NaN and tiers/actions use historical value.
     churn_risk : Series or DataFrame, optional
-        Churn probabilities from a churn model, indexed by customer_id. Default:
-        1 - p_alive when customer_value has p_alive, else NaN.
+        Churn probabilities from a churn model (e.g.
+        :func:`clvkit.models.predict_churn`), indexed by customer_id. Customers it
+        does not score get 1.0 when the customer table shows them cancelled
+        (churn_date on or before observation_end), else NaN with a warning.
+        Default: 1 - p_alive when customer_value has p_alive, else NaN.
     rules : rule table, optional
         RFM segment rules (see :func:`clvkit.segments.segment_rules`).
     tier_cuts : sequence of float, default (0.01, 0.05, 0.20)
@@ -127,7 +137,8 @@ def scored_customers(
     tables = as_tables(data, customers, surveys, observation_end)
     tx, end = clean_transactions(tables.transactions, tables.observation_end)
     hist = customer_history(tx, end)
-    models = model_frame(hist.index, customer_value, churn_risk)
+    churned = churned_customers(tables.customers, end)
+    models = model_frame(hist.index, customer_value, churn_risk, churned)
     seg = rfm_segments(tx, end, rules=rules, lang=lang)
     tiers = customer_tiers(tx, observation_end=end, customer_value=customer_value,
                            cuts=tier_cuts, value_basis=value_basis, lang=lang)
@@ -240,5 +251,9 @@ def write_scored(
                       date_format="%Y-%m-%dT%H:%M:%S")
     if "parquet" in formats:
         paths["parquet"] = folder / f"{basename}.parquet"
-        scored.to_parquet(paths["parquet"], index=False)
+        frame = scored.copy(deep=False)
+        # Parquet stores attrs as JSON metadata: keep them, as text where needed.
+        frame.attrs = {k: v if isinstance(v, (str, int, float, bool)) else str(v)
+                       for k, v in scored.attrs.items()}
+        frame.to_parquet(paths["parquet"], index=False)
     return paths

@@ -85,7 +85,8 @@ def value_seasonality(
     Returns
     -------
     pandas.DataFrame
-        One row per group, one column per month (1-12) or weekday (0-6).
+        One row per group with purchases (in category order for a categorical
+        ``groups``), one column per month (1-12) or weekday (0-6).
 
     Raises
     ------
@@ -121,6 +122,7 @@ def value_seasonality(
         wide = wide.reindex([c for c in groups.cat.categories if c in wide.index])
     rate = wide / _exposure_days(transactions[TIMESTAMP].min(), end, by).replace(0, np.nan)
     rate = rate.fillna(0.0)
+    rate = rate.loc[wide.sum(axis=1) != 0]  # groups without purchases in the window
     if normalize == "share":
         rate = rate.div(rate.sum(axis=1).replace(0, np.nan), axis=0)
     elif normalize == "index":
