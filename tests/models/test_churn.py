@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from clvkit.exceptions import DataValidationError, ParameterError
 from clvkit.models import (
@@ -30,6 +31,14 @@ def demo_small():
     from clvkit.datasets import make_demo
 
     return make_demo(n_customers=400, seed=7)
+
+
+@pytest.fixture(scope="module")
+def demo_eval(demo_small):
+    ds = demo_small
+    return evaluate_churn_model(ds.transactions, cutoff="2025-03-31", churn_window_days=90,
+                                customers=ds.customers, surveys=ds.surveys, random_state=0,
+                                n_repeats=2)
 
 
 def _hand_tables():
@@ -202,19 +211,17 @@ def test_pipeline_is_deterministic_and_handles_unseen_categories(demo_small):
     ds = demo_small
     X, y = make_churn_features(ds.transactions, cutoff="2024-12-31", customers=ds.customers,
                                surveys=ds.surveys)
-    p1 = make_churn_pipeline(random_state=3).fit(X, y).predict_proba(X)[:, 1]
-    pipe = clone(make_churn_pipeline(random_state=3)).fit(X, y)
+    with threadpool_limits(1, user_api="openmp"):  # small data: one thread is faster
+        p1 = make_churn_pipeline(random_state=3).fit(X, y).predict_proba(X)[:, 1]
+        pipe = clone(make_churn_pipeline(random_state=3)).fit(X, y)
     np.testing.assert_array_equal(p1, pipe.predict_proba(X)[:, 1])
     assert ((p1 > 0) & (p1 < 1)).all()
     odd = X.head(3).assign(region="Mars", purchase_channel="fax")
     assert pipe.predict_proba(odd).shape == (3, 2)
 
 
-def test_evaluate_churn_model_on_demo(demo_small):
-    ds = demo_small
-    ev = evaluate_churn_model(ds.transactions, cutoff="2025-03-31", churn_window_days=90,
-                              customers=ds.customers, surveys=ds.surveys, random_state=0,
-                              n_repeats=2)
+def test_evaluate_churn_model_on_demo(demo_small, demo_eval):
+    ds, ev = demo_small, demo_eval
     assert ev.train_cutoff == ts("2024-12-31") and ev.test_cutoff == ts("2025-03-31")
     m = ev.metrics
     assert set(m["model"]) == {"gradient_boosting", "bgnbd_1_minus_p_alive"}
@@ -253,3 +260,36 @@ def test_predict_churn_scores_todays_customers(demo_small):
                             customers=ds.customers)
     recent = X["recency_days"] < 30
     assert proba[recent].mean() < proba[X["recency_days"] > 180].mean()
+
+
+def test_metrics_table_and_churn_plots(demo_eval):
+    import matplotlib.pyplot as plt
+
+    from clvkit.plots import plot_churn_calibration, plot_churn_gains, plot_churn_importance
+
+    ev = demo_eval
+    table = ev.metrics_table("test")
+    assert list(table.columns) == ["Gradient boosting (calibrated)", "BG/NBD: 1 − P(alive)"]
+    assert table.loc["ROC AUC"].iloc[0] == ev.metric("roc_auc")
+    with pytest.raises(ParameterError, match="split must be 'train' or 'test'; got 'x'"):
+        ev.metrics_table("x")
+    ax = plot_churn_gains(ev.scores)
+    model_line, base_line, random_line = ax.get_lines()
+    for line in (model_line, base_line):
+        assert line.get_ydata()[0] == 0 and line.get_ydata()[-1] == 1
+        assert np.all(np.diff(line.get_ydata()) >= 0)
+    # contacting the top n customers reaches lift x n / N of all churners
+    n_top = int(np.ceil(0.1 * len(ev.scores)))
+    reached = model_line.get_ydata()[n_top]
+    assert reached == pytest.approx(ev.metric("top_decile_lift") * n_top / len(ev.scores))
+    assert list(random_line.get_ydata()) == [0, 1]
+    ax = plot_churn_calibration(ev.calibration)
+    assert len(ax.get_lines()) == 3
+    ax = plot_churn_importance(ev.importance, top=5)
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert len(labels) == 5 and labels[0] != ev.importance["feature"].iloc[0]  # translated
+    with pytest.raises(ParameterError, match="top must be a whole number >= 1; got 0"):
+        plot_churn_importance(ev.importance, top=0)
+    with pytest.raises(DataValidationError, match="needs at least one score column"):
+        plot_churn_gains(ev.scores[["churned"]])
+    plt.close("all")

@@ -129,6 +129,14 @@ def test_expected_lifetime():
         assert high_end.expected_lifetime() == math.inf
 
 
+def test_lifetime_summary():
+    life = fit_sbg(HIGH_END).lifetime_summary(horizon=12)
+    assert life["mean"] == math.inf  # alpha < 1, and no warning here
+    assert (life["median"], life["horizon"]) == (7, 12)
+    assert life["mean_within_horizon"] == fit_sbg(HIGH_END).expected_lifetime(horizon=12)
+    assert _with_params(3.0, 6.0).lifetime_summary()["mean"] == pytest.approx(4.0)
+
+
 def test_median_lifetime():
     model = fit_sbg(HIGH_END)
     med = model.median_lifetime()
@@ -273,3 +281,24 @@ def test_cohort_active_counts_errors():
         cohort_active_counts(customers, observation_end="end of June")
     everyone = cohort_active_counts(customers, observation_end="2024-06-30", contract=None)
     assert everyone.loc["2024-01", 0] == 4
+
+
+def test_sbg_plots():
+    import matplotlib.pyplot as plt
+
+    from clvkit.plots import plot_sbg_retention, plot_sbg_survival
+
+    proj = fit_sbg(HIGH_END).project(12)
+    ax = plot_sbg_survival(proj)
+    fitted, projected, observed = ax.get_lines()
+    np.testing.assert_allclose(fitted.get_ydata(), proj["survival"].iloc[:8])
+    assert list(projected.get_xdata()) == list(range(7, 13))
+    np.testing.assert_allclose(observed.get_ydata()[:8], np.array(HIGH_END) / 1000)
+    assert ax.get_xlabel() == "Months since sign-up"
+    ax2 = plot_sbg_retention(proj)
+    model_line, observed_line = ax2.get_lines()
+    np.testing.assert_allclose(model_line.get_ydata(), proj["retention_rate"].iloc[1:])
+    assert observed_line.get_ydata()[1] == pytest.approx(0.869)
+    with pytest.raises(DataValidationError, match=r"missing column\(s\) 'observed'"):
+        plot_sbg_survival(proj.drop(columns="observed"))
+    plt.close("all")

@@ -290,6 +290,19 @@ class SBGModel(BaseEstimator):
             return math.inf
         return (a + b - 1) / (a - 1)
 
+    def lifetime_summary(self, horizon: int = 24) -> pd.Series:
+        """Return mean (``inf`` when alpha <= 1, without a warning), median and
+        horizon-truncated mean lifetime, in periods, as a Series (mean, median,
+        mean_within_horizon, horizon)."""
+        check_is_fitted(self)
+        a, b = self.params_["alpha"], self.params_["beta"]
+        return pd.Series({
+            "mean": (a + b - 1) / (a - 1) if a > 1 else math.inf,
+            "median": float(self.median_lifetime()),
+            "mean_within_horizon": self.expected_lifetime(horizon=horizon),
+            "horizon": float(horizon),
+        })
+
     def median_lifetime(self) -> int:
         """Return the first period ``t`` after which at most half a cohort is active."""
         check_is_fitted(self)
