@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import schema
 from ..exceptions import DataValidationError
-from ..i18n import t
+from ..i18n import get_language, t
 from .style import PALETTE, money_formatter
 
 if TYPE_CHECKING:
@@ -40,6 +40,15 @@ def _check_summary(summary: pd.DataFrame, columns: tuple[str, ...]) -> None:
 
 def _table_label(name: str) -> str:
     return t(f"quality.table.{name}")
+
+
+def _date_formats() -> dict[str, list[str]]:
+    """Tick formats for ConciseDateFormatter: numeric months in Chinese ("3月")."""
+    if get_language() != "zh":
+        return {}
+    formats = ["%Y年", "%-m月", "%-d日", "%H:%M", "%H:%M", "%S.%f"]
+    return {"formats": formats, "zero_formats": ["", "%Y年", "%-m月", "%-m月%-d日", "%H:%M",
+                                                 "%H:%M"]}
 
 
 def plot_rows_kept(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -112,7 +121,7 @@ def plot_set_aside_reasons(summary: pd.DataFrame, *, ax: Axes | None = None) -> 
     if aside.empty:
         ax.text(0.5, 0.5, t("dq_nothing_set_aside"), ha="center", va="center",
                 transform=ax.transAxes)
-        ax.set_yticks([])
+        ax.set(xticks=[], yticks=[])
         return ax
     tables = list(dict.fromkeys(aside["table"]))
     labels = [f"{row.label} ({_table_label(row.table)})" if len(tables) > 1 else row.label
@@ -176,7 +185,7 @@ def plot_monthly_activity(
     right.grid(False)
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **_date_formats()))
     ax.set(title=t("dq_monthly_title"), ylabel=t("dq_axis_orders"), xlabel=t("month"))
     right.set_ylabel(t("dq_axis_revenue", currency=currency))
     right.tick_params(axis="y", length=0)

@@ -22,7 +22,7 @@ from typing import Any
 from ._notebook import AUDIENCES, ReportContext, setup
 from ._privacy import drop_pii, pseudonymise, pseudonymise_frame, pseudonymise_ids
 from ._provenance import Provenance, data_hash, provenance, versions
-from ._sections import describe_quality, save_set_aside, set_aside_examples
+from ._sections import describe_quality, quality_table, save_set_aside, set_aside_examples
 from ._table import Table
 
 _LAZY = {
@@ -46,6 +46,7 @@ __all__ = [
     "pseudonymise",
     "pseudonymise_frame",
     "pseudonymise_ids",
+    "quality_table",
     "render_html",
     "run_report",
     "save_set_aside",

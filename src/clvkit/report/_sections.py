@@ -15,7 +15,7 @@ from .. import i18n
 if TYPE_CHECKING:
     from ._notebook import ReportContext
 
-__all__ = ["describe_quality", "save_set_aside", "set_aside_examples"]
+__all__ = ["describe_quality", "quality_table", "save_set_aside", "set_aside_examples"]
 
 _SET_ASIDE = "set aside"
 
@@ -63,7 +63,28 @@ def describe_quality(ctx: ReportContext, quality: Any, table: str = "transaction
     for name, key in (("customers", "dq_no_customers"), ("surveys", "dq_no_surveys")):
         if name not in quality:
             parts.append(ctx.t(key))
-    return Markdown(" ".join(parts))
+    return Markdown(("" if ctx.lang == "zh" else " ").join(parts))
+
+
+def quality_table(quality: Any) -> pd.DataFrame:
+    """Return the data-quality summary ready for ``ctx.table``: outcomes with rows only.
+
+    Columns are named by catalogue keys (``dq_table``, ``dq_reason``, ``dq_action``,
+    ``dq_rows``, ``dq_share``, ``dq_examples``) so ``ctx.table`` shows them
+    translated; table names, reasons and actions are translated labels. Format with
+    ``ctx.table(t, pct=["dq_share"], private=["dq_examples"])``: the examples
+    quote raw values, customer ids included, so they are left out for clients.
+    """
+    summary = quality.summary()
+    summary = summary[summary["rows"] > 0]
+    return pd.DataFrame({
+        "dq_table": [i18n.t(f"quality.table.{name}") for name in summary["table"]],
+        "dq_reason": list(summary["label"]),
+        "dq_action": [i18n.t("quality.action." + a.replace(" ", "_")) for a in summary["action"]],
+        "dq_rows": summary["rows"].to_numpy(),
+        "dq_share": summary["share"].to_numpy(),
+        "dq_examples": summary["examples"].to_numpy(),
+    })
 
 
 def set_aside_examples(quality: Any, table: str = "transactions", n: int = 10) -> pd.DataFrame:

@@ -42,13 +42,31 @@ class Table:
     empty_note: str = ""
     show_index: bool = True
 
+    numeric: tuple[str, ...] = ()
+
+    def _html_table(self) -> str:
+        """Escape every header and cell; right-align numeric columns (class "num")."""
+        cols = list(self.data.columns)
+        align = [' class="num"' if c in self.numeric else "" for c in cols]
+        head = "".join(f"<th{a}>{html.escape(str(c))}</th>" for c, a in zip(cols, align,
+                                                                           strict=True))
+        if self.show_index:
+            head = "<th></th>" + head
+        rows = []
+        for label, values in zip(self.data.index, self.data.itertuples(index=False),
+                                 strict=True):
+            cells = "".join(f"<td{a}>{html.escape(str(v))}</td>" for v, a in zip(values, align,
+                                                                              strict=True))
+            if self.show_index:
+                cells = f"<th>{html.escape(str(label))}</th>" + cells
+            rows.append(f"<tr>{cells}</tr>")
+        return (f'<table class="clv-table"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table>")
+
     def _repr_html_(self) -> str:
         if self.data.empty:
             return f'<p class="clv-empty">{html.escape(self.empty_note)}</p>'
-        body = self.data.to_html(
-            escape=True, border=0, classes="clv-table", na_rep="–", index=self.show_index
-        )
-        parts = [body]
+        parts = [self._html_table()]
         if self.caption:
             parts.insert(0, f'<p class="clv-caption">{html.escape(self.caption)}</p>')
         if self.n_rows > len(self.data):
@@ -124,6 +142,8 @@ def make_table(
     if any(name is not None for name in df.index.names):
         df = df.reset_index()  # named index levels become ordinary, translated columns
     money, pct = set(money), set(pct)
+    numeric = [c for c in df.columns if c in money or c in pct
+               or (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))]
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         if col in money or col in pct:
@@ -132,6 +152,8 @@ def make_table(
         else:
             out[col] = df[col].map(lambda v: _format_cell(v, decimals))
     if translate:
+        numeric = [_translate(c) for c in numeric]
         out.columns = [_translate(c) for c in out.columns]
-    show_index = not (isinstance(df.index, pd.RangeIndex) and df.index.name is None)
-    return Table(out, n_rows, caption, i18n.t("report_no_rows"), show_index)
+    # An unnamed integer index is row positions (often left over from filtering): hide it.
+    show_index = not (df.index.name is None and pd.api.types.is_integer_dtype(df.index))
+    return Table(out, n_rows, caption, i18n.t("report_no_rows"), show_index, tuple(numeric))
