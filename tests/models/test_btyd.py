@@ -82,6 +82,16 @@ def test_paretonbd_params_match_fader_hardie_lee_2005_note(cdnow: pd.DataFrame) 
     got = {k: _sig3(v) for k, v in model.params.items()}
     assert got == {"r": "0.553", "alpha": "10.6", "s": "0.606", "beta": "11.7"}
     assert round(model.log_likelihood_, 0) == -9595.0
+    # lifetimes gives no standard errors for Pareto/NBD; ours come from a numerical Hessian
+    assert all(0 < se < model.params[k] for k, se in model.standard_errors_.items())
+
+
+def test_numerical_standard_errors_equal_lifetimes_autograd(cdnow, bgnbd) -> None:
+    from clvkit.models import _lifetimes
+
+    arrays = tuple(cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    numerical = _lifetimes.standard_errors("bgnbd", bgnbd.params, arrays, np.ones(len(cdnow)))
+    assert numerical == pytest.approx(bgnbd.standard_errors_, rel=1e-4)
 
 
 def test_standard_errors_match_observed_information(bgnbd: BGNBDModel) -> None:

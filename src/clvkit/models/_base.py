@@ -67,8 +67,8 @@ class BTYDModel(BaseEstimator):
             arrays, weights = packed.columns, packed.weights
         else:
             weights = np.ones(arrays[0].shape[0], dtype=np.int64)
-        params = lt.fit(self._kind, arrays, weights, penalizer_coef=self.penalizer_coef,
-                        label=self._label, hint=hint)
+        params, se = lt.fit(self._kind, arrays, weights, penalizer_coef=self.penalizer_coef,
+                            label=self._label, hint=hint)
         extreme = {k: v for k, v in params.items() if not 1e-6 < v < 1e6}
         if extreme:
             shown = ", ".join(f"{k}={v:.3g}" for k, v in extreme.items())
@@ -79,7 +79,9 @@ class BTYDModel(BaseEstimator):
             )
             warnings.warn(msg, UserWarning, stacklevel=3)
         self.params_ = params
-        self.standard_errors_ = lt.standard_errors(self._kind, params, arrays, weights)
+        if se is None:
+            se = lt.standard_errors(self._kind, params, arrays, weights)
+        self.standard_errors_ = se
         self.log_likelihood_ = lt.log_likelihood(self._kind, params, arrays, weights)
         self.n_unique_ = int(weights.shape[0])
 

@@ -86,12 +86,15 @@ def fit(
     penalizer_coef: float,
     label: str,
     hint: str,
-) -> dict[str, float]:
-    """Fit a lifetimes model on (weighted) arrays and return its parameters.
+) -> tuple[dict[str, float], dict[str, float] | None]:
+    """Fit a lifetimes model on (weighted) arrays; return parameters and standard errors.
 
     ``arrays`` is (frequency, recency, T) for the purchase models and
     (frequency, monetary_value) for Gamma-Gamma. ``hint`` is a sentence about the
-    data appended to convergence errors (for example the largest frequency).
+    data appended to convergence errors (for example the largest frequency). The
+    standard errors are lifetimes' own (autograd Hessian of the weighted likelihood in
+    log-parameter space, divided by the number of customers), or ``None`` for
+    Pareto/NBD, for which lifetimes computes none.
     """
     fitter = new_fitter(kind, penalizer_coef)
     options: dict[str, Any] = {"weights": weights}
@@ -121,7 +124,8 @@ def fit(
             f"penalizer_coef=0.001 (currently {penalizer_coef}). {hint}"
         )
         raise ConvergenceError(msg)
-    return params
+    se = getattr(fitter, "standard_errors_", None)
+    return params, (None if se is None else {k: float(v) for k, v in se.items()})
 
 
 def _nll(kind: str, params: np.ndarray, arrays: tuple[np.ndarray, ...], w: np.ndarray) -> float:
@@ -154,8 +158,8 @@ def standard_errors(
     The Hessian of the total negative log-likelihood is taken numerically (central
     differences) in log-parameter space, where the likelihood surface is close to
     quadratic; the delta method maps back: ``se(theta) = theta * sqrt(diag(H^-1))``.
-    lifetimes computes the same quantity with autograd for three of the four
-    models but not for Pareto/NBD, so one method serves all four.
+    lifetimes computes the same quantity with autograd for BG/NBD, MBG/NBD and
+    Gamma-Gamma (used as is) but not for Pareto/NBD, which this function serves.
     """
     names = PARAM_NAMES[kind]
     log_theta = np.log([params[k] for k in names])
