@@ -71,7 +71,7 @@ def test_demo_data_then_validate_the_folder(tmp_path, capsys):
     assert (tmp_path / "sa" / "surveys_set_aside.csv").is_file()
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["demo-data"]])
+@pytest.mark.parametrize("command", [[], ["validate"], ["demo-data"], ["report"]])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as info:
         main([*command, "--help"])

@@ -79,11 +79,16 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.astype(float)
-    text = as_text(values).str.replace(_CURRENCY, r"\1", regex=True)
-    grouped = text.str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
-    text = text.where(~grouped, text.str.replace(",", "", regex=False))
-    num = pd.to_numeric(text, errors="coerce")
-    return pd.Series(num.to_numpy(dtype=float, na_value=np.nan), index=values.index)
+    text = as_text(values)
+    out = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    todo = np.isnan(out) & text.notna().to_numpy()
+    if todo.any():  # only values plain parsing missed: strip currency, 1,234 grouping
+        rest = text[todo].str.replace(_CURRENCY, r"\1", regex=True)
+        grouped = rest.str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
+        rest = rest.where(~grouped, rest.str.replace(",", "", regex=False))
+        num = pd.to_numeric(rest, errors="coerce")
+        out[todo] = num.to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(out, index=values.index)
 
 
 def as_ids(values: pd.Series) -> pd.Series:
