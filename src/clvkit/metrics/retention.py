@@ -305,7 +305,8 @@ def survival_curves(
     pandas.DataFrame
         Long table with columns segment, time_months, survival, ci_low, ci_high,
         at_risk, customers (segment size) and median_months (median lifetime, inf if
-        the curve never reaches 0.5), one row per event/censoring time per segment.
+        the curve never reaches 0.5), one row per event/censoring time per segment;
+        ``attrs`` hold confidence and definition.
 
     Raises
     ------
@@ -341,4 +342,6 @@ def survival_curves(
             "at_risk": kmf.event_table["at_risk"].to_numpy(), "customers": len(part),
             "median_months": float(kmf.median_survival_time_),
         }))
-    return pd.concat(frames, ignore_index=True)
+    curves = pd.concat(frames, ignore_index=True)
+    curves.attrs.update(confidence=confidence, definition=definition)
+    return curves

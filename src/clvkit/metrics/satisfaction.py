@@ -374,7 +374,9 @@ def _nps_table(groups, **kwargs) -> pd.DataFrame:
         raise DataValidationError(msg, n_failed=0)
     table = pd.DataFrame(rows).T
     cols = ["score", "ci_low", "ci_high", "n", "n_promoters", "n_passives", "n_detractors"]
-    return table[cols].astype({c: int for c in cols[3:]} | {c: float for c in cols[:3]})
+    table = table[cols].astype({c: int for c in cols[3:]} | {c: float for c in cols[:3]})
+    table.attrs.update(confidence=kwargs["confidence"], method=kwargs["method"])
+    return table
 
 
 def nps_trend(

@@ -1,0 +1,99 @@
+"""Figures of the churn, satisfaction and value themes: inspect the returned Axes."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import clvkit as ck
+from clvkit import i18n, metrics
+from clvkit.exceptions import DataValidationError
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return ck.datasets.make_demo(400, seed=5)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+    i18n.set_language("en")
+
+
+def test_churn_series_plot(demo):
+    series = metrics.churn_series(demo)
+    ax = ck.plots.plot_churn_series(series, show_retention=True)
+    assert len(ax.get_lines()) == 2
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), series["churn_rate"])
+    assert ax.get_title() == "Churn rate over the 12 months to each month end"
+    assert ax.get_ylabel() == "Churn rate"
+    with pytest.raises(DataValidationError, match="lacks column\\(s\\) 'churn_rate'"):
+        ck.plots.plot_churn_series(series.drop(columns="churn_rate"))
+
+
+def test_cohort_heatmap(demo):
+    retention = metrics.cohort_retention(demo, freq="Q")
+    ax = ck.plots.plot_cohort_retention(retention)
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    first = str(retention.index[0])
+    assert labels[0] == f"{first} (n={retention.attrs['cohort_size'][first]:,})"
+    cells = [text.get_text() for text in ax.texts]
+    assert cells[0] == "100" and len(cells) == int(retention.notna().to_numpy().sum())
+    assert ax.get_xlabel() == "Periods since acquisition"
+
+
+def test_survival_plot(demo):
+    curves = metrics.survival_curves(demo, by="contract")
+    ax = ck.plots.plot_survival(curves)
+    assert len(ax.get_lines()) == 2
+    assert {t.get_text().split(" (")[0] for t in ax.get_legend().get_texts()} == {
+        "none", "subscription"}
+    assert all(line.get_ydata()[0] == 1.0 for line in ax.get_lines())
+    assert "95% band" in ax.get_title()
+
+
+def test_nps_plots(demo):
+    ax = ck.plots.plot_nps_distribution(demo.surveys["nps"])
+    heights = sorted(p.get_height() for p in ax.patches)
+    counts = demo.surveys["nps"].value_counts().reindex(range(11), fill_value=0)
+    assert heights == sorted(counts.tolist())
+    assert ax.get_xlabel() == "Likelihood to recommend (0-10)"
+    trend = metrics.nps_trend(demo, freq="Q")
+    ax = ck.plots.plot_nps_trend(trend)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), trend["score"])
+    table = metrics.nps_by_segment(demo, "region")
+    ax = ck.plots.plot_nps_by_segment(table)
+    assert [p.get_width() for p in ax.patches] == pytest.approx(table["score"].tolist())
+    with pytest.raises(DataValidationError, match=r"pass the output of clvkit\.metrics\.nps_trend"):
+        ck.plots.plot_nps_trend(trend.iloc[:0])
+
+
+def test_value_link_plot_in_chinese(demo):
+    result = metrics.satisfaction_value_link(demo, n_boot=50)
+    i18n.set_language("zh")
+    ax = ck.plots.plot_value_link(result, currency="$")
+    spend = result.table[result.table["metric"] == "spend_per_year"]
+    assert [p.get_height() for p in ax.patches] == pytest.approx(spend["estimate"].tolist())
+    assert ax.get_ylabel() == "每位客户每年消费（$）"
+    assert ax.get_xticklabels()[0].get_text().startswith("推荐者")
+    assert len(ax.texts) == len(spend) - 1  # every group but the reference is annotated
+    with pytest.raises(DataValidationError, match="metric 'value' is not in this result"):
+        ck.plots.plot_value_link(result, metric="value")
+
+
+def test_lorenz_plot():
+    res = metrics.value_concentration(pd.Series(np.arange(1.0, 11.0)))
+    ax = ck.plots.plot_lorenz(res, label="revenue")
+    lines = ax.get_lines()
+    assert len(lines) == 2  # equality line and the curve
+    np.testing.assert_allclose(lines[1].get_ydata(), res.lorenz["share_of_value"])
+    assert "revenue (Gini 0.30)" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.texts[0].get_text() == "Top 20% hold 34.5%"
