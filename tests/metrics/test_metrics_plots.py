@@ -72,7 +72,7 @@ def test_nps_plots(demo):
     table = metrics.nps_by_segment(demo, "region")
     ax = ck.plots.plot_nps_by_segment(table)
     assert [p.get_width() for p in ax.patches] == pytest.approx(table["score"].tolist())
-    with pytest.raises(DataValidationError, match=r"pass the output of clvkit\.metrics\.nps_trend"):
+    with pytest.raises(DataValidationError, match=r"output of clvkit\.metrics\.nps_trend"):
         ck.plots.plot_nps_trend(trend.iloc[:0])
 
 
