@@ -293,3 +293,21 @@ def test_metrics_table_and_churn_plots(demo_eval):
     with pytest.raises(DataValidationError, match="needs at least one score column"):
         plot_churn_gains(ev.scores[["churned"]])
     plt.close("all")
+
+
+def test_describe_churn_evaluation_and_at_risk(demo_eval):
+    from clvkit.models import describe_at_risk, describe_churn_evaluation
+
+    ev = demo_eval
+    pairs = dict(describe_churn_evaluation(ev, lang="zh"))
+    assert pairs["churnmodel.definition"] == {"days": "90"}
+    assert pairs["churnmodel.sentence_split"]["test_cutoff"] == "2025-03-31"
+    assert pairs["churnmodel.sentence_split"]["n_test"] == f"{len(ev.scores):,}"
+    assert pairs["churnmodel.sentence_result"]["auc"] == f"{ev.metric('roc_auc'):.3f}"
+    assert pairs["churnmodel.sentence_driver"]["feature"] in {"距上次购买天数",
+                                                            "距上次购买天数 / 平常间隔"}
+    risk = at_risk_customers(pd.Series({"A": 0.5, "B": 0.1, "C": 1.0}),
+                             pd.Series({"A": 100.0, "B": 1000.0, "C": 20.0}))
+    [(key, values)] = describe_at_risk(risk, top=2, currency="$")
+    assert key == "churnmodel.sentence_at_risk"
+    assert values == {"n": "3", "top": "2", "stake": "$150", "share": "88.2%"}  # 150 / 170

@@ -302,3 +302,27 @@ def test_sbg_plots():
     with pytest.raises(DataValidationError, match=r"missing column\(s\) 'observed'"):
         plot_sbg_survival(proj.drop(columns="observed"))
     plt.close("all")
+
+
+def test_subscriber_count_and_describe_sbg():
+    from clvkit.models import describe_sbg, subscriber_count
+
+    assert subscriber_count(_customers()) == 5
+    assert subscriber_count(_customers().drop(columns="contract")) == 0
+    assert subscriber_count(None) == 0
+    model = fit_sbg(HIGH_END)
+    (k1, fit), (k2, life), (k3, derl) = describe_sbg(model, discount_rate_annual=0.10,
+                                                     horizon=12)
+    assert (k1, k2, k3) == ("sbg.sentence", "sbg.lifetime_infinite", "sbg.derl")
+    a, b = model.params["alpha"], model.params["beta"]
+    # retention after a year = r_13 (the 13th renewal decision), survival from S(t)
+    assert fit == {"n": "1,000", "alpha": "0.668", "beta": "3.806", "r1": "85.1%",
+                   "r12": f"{100 * (b + 12) / (a + b + 12):.1f}%", "s12": "37.8%",
+                   "s24": f"{100 * model.survival(24)[0]:.1f}%"}
+    assert life["median"] == "7" and life["within"] == f"{model.expected_lifetime(12):.1f}"
+    d_monthly = 1.1 ** (1 / 12) - 1
+    assert derl["derl12"] == f"{model.derl(d_monthly, renewals=12):,.1f}"
+    assert derl["rate"] == "10.0%"
+    finite = describe_sbg(_with_params(3.0, 6.0))[1]
+    assert finite == ("sbg.lifetime_finite", {"mean": "4.0", "median": "2", "horizon": "24",
+                                              "within": finite[1]["within"]})

@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "fit_sbg": "contractual",
     "SBGModel": "contractual",
     "cohort_active_counts": "contractual",
+    "subscriber_count": "contractual",
     # churn_features.py / churn.py: scikit-learn churn prediction
     "make_churn_features": "churn_features",
     "churn_feature_table": "churn_features",
@@ -43,10 +44,13 @@ _EXPORTS: dict[str, str] = {
     "make_churn_pipeline": "churn",
     "evaluate_churn_model": "churn",
     "ChurnEvaluation": "churn",
-    "churn_metrics": "churn",
-    "churn_calibration_table": "churn",
+    "churn_metrics": "churn_scores",
+    "churn_calibration_table": "churn_scores",
     "predict_churn": "churn",
-    "at_risk_customers": "churn",
+    "at_risk_customers": "churn_report",
+    "describe_sbg": "churn_report",
+    "describe_churn_evaluation": "churn_report",
+    "describe_at_risk": "churn_report",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -10,7 +10,7 @@ import pandas as pd
 from .. import schema
 from ..exceptions import DataValidationError, ParameterError
 
-__all__ = ["cohort_active_counts", "observed_table", "survival_data"]
+__all__ = ["cohort_active_counts", "observed_table", "subscriber_count", "survival_data"]
 
 
 def _examples(ids) -> str:
@@ -114,6 +114,14 @@ def survival_data(active: Sequence[int] | np.ndarray | pd.DataFrame) -> tuple[np
         )
         raise DataValidationError(msg)
     return lost, censored
+
+
+def subscriber_count(customers: pd.DataFrame | None, contract: str = "subscription") -> int:
+    """Return how many customers have ``contract == "subscription"`` (0 without a
+    customer table or a contract column), to decide whether an sBG analysis applies."""
+    if customers is None or schema.CONTRACT not in customers.columns:
+        return 0
+    return int((customers[schema.CONTRACT] == contract).sum())
 
 
 def cohort_active_counts(

@@ -15,28 +15,28 @@ baseline to beat is the BG/NBD model's 1 - P(alive) computed from the same histo
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from .. import schema
-from ..exceptions import DataValidationError, ParameterError
-from .churn_features import churn_feature_table, make_churn_features
+from ..exceptions import ParameterError
+from .churn_features import _boundary, churn_feature_table, make_churn_features
+from .churn_scores import (
+    BASELINE,
+    MODEL,
+    _permutation_importance,
+    churn_calibration_table,
+    churn_metrics,
+)
 
 __all__ = [
     "ChurnEvaluation",
-    "at_risk_customers",
-    "churn_calibration_table",
-    "churn_metrics",
     "evaluate_churn_model",
     "make_churn_pipeline",
     "predict_churn",
 ]
 
-MODEL = "gradient_boosting"
-BASELINE = "bgnbd_1_minus_p_alive"
 #: Below this many customers the classifier runs on one OpenMP thread: on small data,
 #: thread start-up and contention on a busy machine cost far more than they save
 #: (measured on 280 customers on a loaded 2-core machine: 9.7 s vs 1.3 s per fit).
@@ -97,99 +97,10 @@ def make_churn_pipeline(*, random_state: int | None = None, calibration_folds: i
     return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
 
 
-def _top_decile_lift(y: np.ndarray, score: np.ndarray, share: float = 0.1) -> float:
-    """Churn rate among the top ``share`` of scores divided by the overall churn rate."""
-    n_top = max(1, int(np.ceil(share * y.size)))
-    order = np.argsort(-score, kind="stable")
-    base = y.mean()
-    return float(y[order[:n_top]].mean() / base) if base > 0 else float("nan")
-
-
-def churn_metrics(y_true, score, *, model: str = MODEL, split: str = "test") -> pd.DataFrame:
-    """Score churn predictions: ROC AUC, PR AUC, top-decile lift and Brier score.
-
-    Parameters
-    ----------
-    y_true : array-like of {0, 1}
-        1 = churned.
-    score : array-like of float
-        Predicted churn probability (or any score in [0, 1]; the Brier score assumes a
-        probability).
-    model, split : str
-        Labels for the ``model`` and ``split`` columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Tidy rows (model, metric, value, split) for metrics roc_auc, pr_auc,
-        top_decile_lift (churn rate in the 10 % highest scores / overall churn rate),
-        brier, churn_rate and n_customers.
-
-    Raises
-    ------
-    DataValidationError
-        Lengths differ, or only one class is present (AUCs are undefined).
-    """
-    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-
-    y, s = np.asarray(y_true, dtype=int), np.asarray(score, dtype=float)
-    if y.shape != s.shape:
-        msg = f"y_true has {y.size:,} values but score has {s.size:,}; pass one per customer."
-        raise DataValidationError(msg)
-    if np.unique(y).size < 2:
-        msg = (
-            f"All {y.size:,} customers in the {split} split have churned = {int(y[0])}; ROC "
-            "and PR AUC need churners and non-churners. Use a longer history or another cutoff."
-        )
-        raise DataValidationError(msg, column="churned")
-    values = {
-        "roc_auc": roc_auc_score(y, s), "pr_auc": average_precision_score(y, s),
-        "top_decile_lift": _top_decile_lift(y, s), "brier": brier_score_loss(y, s),
-        "churn_rate": y.mean(), "n_customers": float(y.size),
-    }
-    return pd.DataFrame({"model": model, "metric": list(values),
-                         "value": [float(v) for v in values.values()], "split": split})
-
-
-def churn_calibration_table(y_true, probability, *, n_bins: int = 10) -> pd.DataFrame:
-    """Compare predicted and observed churn in bins of equal size by predicted probability.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per bin (``bin`` 1 = lowest predictions) with n_customers,
-        mean_predicted, observed_rate and gap (observed - predicted).
-    """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
-        msg = f"n_bins must be a whole number >= 1; got {n_bins!r}"
-        raise ParameterError(msg)
-    p = np.asarray(probability, dtype=float)
-    frame = pd.DataFrame({"y": np.asarray(y_true, dtype=float), "p": p})
-    order = np.argsort(p, kind="stable")
-    frame["bin"] = 0
-    frame.iloc[order, frame.columns.get_loc("bin")] = np.arange(p.size) * n_bins // p.size + 1
-    table = frame.groupby("bin").agg(n_customers=("y", "size"), mean_predicted=("p", "mean"),
-                                     observed_rate=("y", "mean"))
-    table["gap"] = table["observed_rate"] - table["mean_predicted"]
-    return table.reset_index()
-
-
-def _permutation_importance(pipeline, X, y, *, random_state, n_repeats: int) -> pd.DataFrame:
-    from sklearn.inspection import permutation_importance
-
-    result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=n_repeats,
-                                    random_state=random_state)
-    table = pd.DataFrame({"feature": X.columns, "importance_mean": result.importances_mean,
-                          "importance_std": result.importances_std})
-    return table.sort_values(["importance_mean", "feature"], ascending=[False, True],
-                             ignore_index=True)
-
-
 def _bgnbd_churn_score(transactions: pd.DataFrame, index: pd.Index, cutoff) -> pd.Series:
     """1 - P(alive) from a BG/NBD model fitted on the history up to the cutoff day."""
     from ..summary import rfm_summary
     from .btyd import fit_bgnbd
-    from .churn_features import _boundary
 
     boundary = _boundary(cutoff)
     ts = pd.to_datetime(transactions[schema.TIMESTAMP])
@@ -198,6 +109,13 @@ def _bgnbd_churn_score(transactions: pd.DataFrame, index: pd.Index, cutoff) -> p
     summary = summary.loc[summary.index.isin(index)]
     model = fit_bgnbd(summary)
     return (1 - model.p_alive(summary)).reindex(index).rename(BASELINE)
+
+
+def _data_end(transactions: pd.DataFrame, observation_end) -> pd.Timestamp:
+    """``observation_end`` as a day, or the day of the last transaction."""
+    if observation_end is not None:
+        return _boundary(observation_end) - pd.Timedelta(days=1)
+    return pd.to_datetime(transactions[schema.TIMESTAMP]).max().normalize()
 
 
 @dataclass
@@ -264,7 +182,7 @@ class ChurnEvaluation:
 def evaluate_churn_model(
     transactions: pd.DataFrame,
     *,
-    cutoff: str | pd.Timestamp,
+    cutoff: str | pd.Timestamp | None = None,
     churn_window_days: int = 90,
     customers: pd.DataFrame | None = None,
     surveys: pd.DataFrame | None = None,
@@ -284,8 +202,10 @@ def evaluate_churn_model(
     ----------
     transactions, customers, surveys : pandas.DataFrame
         Tidy tables (see :func:`~clvkit.models.make_churn_features`).
-    cutoff : str or pandas.Timestamp
+    cutoff : str or pandas.Timestamp, optional
         Last day of the test snapshot's history; its label window must fit in the data.
+        Default: ``observation_end`` (or the last transaction's day) minus
+        ``churn_window_days``, the latest cutoff possible.
     churn_window_days : int, default 90
         Label window, days.
     observation_end : str or pandas.Timestamp, optional
@@ -307,7 +227,9 @@ def evaluate_churn_model(
         Bad window or cutoff (see :func:`~clvkit.models.make_churn_features`), or a split
         with a single class.
     """
-    test_cutoff = pd.Timestamp(cutoff).normalize()
+    if cutoff is None:
+        cutoff = _data_end(transactions, observation_end) - pd.Timedelta(days=churn_window_days)
+    test_cutoff = _boundary(cutoff) - pd.Timedelta(days=1)
     train_cutoff = test_cutoff - pd.Timedelta(days=churn_window_days)
     kw = {"churn_window_days": churn_window_days, "customers": customers, "surveys": surveys,
           "observation_end": observation_end}
@@ -361,8 +283,7 @@ def predict_churn(
         ``churn_probability`` indexed by customer_id (customers with a purchase and, for
         subscribers, not yet cancelled by ``observation_end``).
     """
-    ts = pd.to_datetime(transactions[schema.TIMESTAMP])
-    end = (pd.Timestamp(observation_end) if observation_end is not None else ts.max()).normalize()
+    end = _data_end(transactions, observation_end)
     X, y = make_churn_features(
         transactions, cutoff=end - pd.Timedelta(days=churn_window_days),
         churn_window_days=churn_window_days, customers=customers, surveys=surveys,
@@ -372,55 +293,3 @@ def predict_churn(
         pipeline = make_churn_pipeline(random_state=random_state).fit(X, y)
         proba = pipeline.predict_proba(now[X.columns])[:, 1]
     return pd.Series(proba, index=now.index, name="churn_probability")
-
-
-def at_risk_customers(
-    churn_probability: pd.Series,
-    value: pd.Series,
-    *,
-    top: int | None = None,
-) -> pd.DataFrame:
-    """Rank customers by value at stake: CLV x churn probability.
-
-    Parameters
-    ----------
-    churn_probability : pandas.Series
-        Probability of churning, indexed by customer_id (e.g. :func:`predict_churn`).
-    value : pandas.Series
-        Customer value (e.g. ``customer_value(...)["clv"]``), indexed by customer_id, in
-        currency units.
-    top : int, optional
-        Keep the ``top`` customers with most value at stake; default all.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by customer_id, sorted by value_at_stake (descending), with columns rank,
-        churn_probability, value, value_at_stake. Customers without a value are left out
-        with a warning.
-
-    Raises
-    ------
-    DataValidationError
-        No customer has both a churn probability and a value.
-    """
-    value = value.rename("value")
-    frame = churn_probability.rename("churn_probability").to_frame().join(value, how="left")
-    missing = frame["value"].isna()
-    if missing.all():
-        msg = (
-            f"None of the {len(frame):,} scored customers has a value (e.g. customer_id "
-            f"{', '.join(map(str, frame.index[:5]))}); pass values indexed by customer_id."
-        )
-        raise DataValidationError(msg, column="value", n_failed=int(missing.sum()))
-    if missing.any():
-        msg = (f"{int(missing.sum()):,} of {len(frame):,} scored customers have no value and are "
-               f"left out (e.g. customer_id {', '.join(map(str, frame.index[missing][:5]))}).")
-        warnings.warn(msg, UserWarning, stacklevel=2)
-        frame = frame[~missing]
-    frame["value_at_stake"] = frame["churn_probability"] * frame["value"]
-    frame = frame.sort_values(["value_at_stake", "churn_probability"], ascending=False,
-                              kind="stable")
-    frame.insert(0, "rank", np.arange(1, len(frame) + 1))
-    frame.index.name = schema.CUSTOMER_ID
-    return frame if top is None else frame.head(top)

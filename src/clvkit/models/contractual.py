@@ -33,9 +33,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConvergenceError, ParameterError
-from ._sbg_data import cohort_active_counts, observed_table, survival_data
+from ._sbg_data import cohort_active_counts, observed_table, subscriber_count, survival_data
 
-__all__ = ["SBGModel", "cohort_active_counts", "fit_sbg"]
+__all__ = ["SBGModel", "cohort_active_counts", "fit_sbg", "subscriber_count"]
 
 
 def _log_pmf(a: float, b: float, t: np.ndarray) -> np.ndarray:

@@ -1,0 +1,102 @@
+"""Scores for churn predictions: ROC/PR AUC, lift, Brier, calibration, importance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataValidationError, ParameterError
+
+__all__ = ["churn_calibration_table", "churn_metrics"]
+
+#: Model names used in the ``model`` column of evaluation tables.
+MODEL = "gradient_boosting"
+BASELINE = "bgnbd_1_minus_p_alive"
+
+
+def _top_decile_lift(y: np.ndarray, score: np.ndarray, share: float = 0.1) -> float:
+    """Churn rate among the top ``share`` of scores divided by the overall churn rate."""
+    n_top = max(1, int(np.ceil(share * y.size)))
+    order = np.argsort(-score, kind="stable")
+    base = y.mean()
+    return float(y[order[:n_top]].mean() / base) if base > 0 else float("nan")
+
+
+def churn_metrics(y_true, score, *, model: str = MODEL, split: str = "test") -> pd.DataFrame:
+    """Score churn predictions: ROC AUC, PR AUC, top-decile lift and Brier score.
+
+    Parameters
+    ----------
+    y_true : array-like of {0, 1}
+        1 = churned.
+    score : array-like of float
+        Predicted churn probability (or any score in [0, 1]; the Brier score assumes a
+        probability).
+    model, split : str
+        Labels for the ``model`` and ``split`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy rows (model, metric, value, split) for metrics roc_auc, pr_auc,
+        top_decile_lift (churn rate in the 10 % highest scores / overall churn rate),
+        brier, churn_rate and n_customers.
+
+    Raises
+    ------
+    DataValidationError
+        Lengths differ, or only one class is present (AUCs are undefined).
+    """
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    y, s = np.asarray(y_true, dtype=int), np.asarray(score, dtype=float)
+    if y.shape != s.shape:
+        msg = f"y_true has {y.size:,} values but score has {s.size:,}; pass one per customer."
+        raise DataValidationError(msg)
+    if np.unique(y).size < 2:
+        msg = (
+            f"All {y.size:,} customers in the {split} split have churned = {int(y[0])}; ROC "
+            "and PR AUC need churners and non-churners. Use a longer history or another cutoff."
+        )
+        raise DataValidationError(msg, column="churned")
+    values = {
+        "roc_auc": roc_auc_score(y, s), "pr_auc": average_precision_score(y, s),
+        "top_decile_lift": _top_decile_lift(y, s), "brier": brier_score_loss(y, s),
+        "churn_rate": y.mean(), "n_customers": float(y.size),
+    }
+    return pd.DataFrame({"model": model, "metric": list(values),
+                         "value": [float(v) for v in values.values()], "split": split})
+
+
+def churn_calibration_table(y_true, probability, *, n_bins: int = 10) -> pd.DataFrame:
+    """Compare predicted and observed churn in bins of equal size by predicted probability.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin (``bin`` 1 = lowest predictions) with n_customers,
+        mean_predicted, observed_rate and gap (observed - predicted).
+    """
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        msg = f"n_bins must be a whole number >= 1; got {n_bins!r}"
+        raise ParameterError(msg)
+    p = np.asarray(probability, dtype=float)
+    frame = pd.DataFrame({"y": np.asarray(y_true, dtype=float), "p": p})
+    order = np.argsort(p, kind="stable")
+    frame["bin"] = 0
+    frame.iloc[order, frame.columns.get_loc("bin")] = np.arange(p.size) * n_bins // p.size + 1
+    table = frame.groupby("bin").agg(n_customers=("y", "size"), mean_predicted=("p", "mean"),
+                                     observed_rate=("y", "mean"))
+    table["gap"] = table["observed_rate"] - table["mean_predicted"]
+    return table.reset_index()
+
+
+def _permutation_importance(pipeline, X, y, *, random_state, n_repeats: int) -> pd.DataFrame:
+    from sklearn.inspection import permutation_importance
+
+    result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=n_repeats,
+                                    random_state=random_state)
+    table = pd.DataFrame({"feature": X.columns, "importance_mean": result.importances_mean,
+                          "importance_std": result.importances_std})
+    return table.sort_values(["importance_mean", "feature"], ascending=[False, True],
+                             ignore_index=True)
