@@ -42,7 +42,10 @@ def notebook_parameters(path: str | Path) -> dict[str, dict[str, Any]]:
         found[name] = {"type": info.get("inferred_type_name"), "default": info.get("default")}
     source = _parameters_cell(nbformat.read(str(path), as_version=4)) or ""
     for name, info in _ast_parameters(source).items():
-        found.setdefault(name, info)
+        if name not in found:
+            found[name] = info
+        elif found[name]["type"] in (None, "None"):  # untyped line: type of the literal
+            found[name]["type"] = info["type"]
     return found
 
 

@@ -1,0 +1,317 @@
+"""Tests of clvkit.report: privacy, tables, sentences, exports, provenance, parameters,
+HTML rendering, and `clvkit report` end to end (success, failure, determinism)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+import clvkit as ck
+from clvkit import i18n
+from clvkit.cli import main
+from clvkit.exceptions import ParameterError, ReportError
+from clvkit.report import _params
+from clvkit.report._index import newly_at_risk
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    i18n.set_language("en")
+    yield
+    i18n.set_language("en")
+
+
+@pytest.fixture
+def people() -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": ["C00001", "C00002", "C00003"],
+        "name": ["Ann", "Bo", "Cy"],
+        "email": ["a@x.cn", "b@x.cn", "c@x.cn"],
+        "amount": [1234.5, 20.0, 3.25],
+        "share": [0.5, 0.25, 0.25],
+        "segment": ["<script>alert(1)</script>", "A&B", "普通"],
+    })
+
+
+# --- pseudonymisation ------------------------------------------------------------------
+def test_pseudonym_is_hmac_sha256_prefix():
+    # printf 'C00001' | openssl dgst -sha256 -hmac clvkit-demo -> e28a7366bd40...
+    assert ck.report.pseudonymise("C00001", "clvkit-demo") == "C-e28a7366"
+
+
+def test_pseudonym_stable_per_salt_and_type_insensitive():
+    assert ck.report.pseudonymise(1001, "s") == ck.report.pseudonymise("1001", "s")
+    assert ck.report.pseudonymise("C1", "a") != ck.report.pseudonymise("C1", "b")
+
+
+def test_pseudonym_needs_salt():
+    with pytest.raises(ParameterError, match="salt must be a non-empty string"):
+        ck.report.pseudonymise("C1", "")
+
+
+def test_pseudonymise_ids_keeps_index_and_missing():
+    ids = pd.Series(["C1", None, "C1"], index=[10, 11, 12], name="customer_id")
+    out = ck.report.pseudonymise_ids(ids, "s")
+    assert list(out.index) == [10, 11, 12]
+    assert out[10] == out[12] == ck.report.pseudonymise("C1", "s")
+    assert out[11] is None
+
+
+# --- ReportContext: tables, sentences, numbers ----------------------------------------
+def test_table_client_pseudonymises_drops_pii_escapes_and_translates(people):
+    before = people.copy()
+    ctx = ck.report.setup(audience="client", salt="k")
+    html = ctx.table(people, money=["amount"], pct=["share"])._repr_html_()
+    assert "C00001" not in html and ck.report.pseudonymise("C00001", "k") in html
+    assert "Ann" not in html and "a@x.cn" not in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A&amp;B" in html and "普通" in html
+    assert ">Customer<" in html and ">Amount<" in html  # common.toml keys
+    assert "¥1,234" in html and "50.0%" in html
+    pd.testing.assert_frame_equal(people, before)
+
+
+def test_table_analyst_keeps_raw_ids_but_never_pii(people):
+    ctx = ck.report.setup(audience="analyst")
+    data = ctx.table(people.set_index("customer_id")).data
+    assert list(data["Customer"]) == ["C00001", "C00002", "C00003"]
+    assert not {"name", "email"} & set(data.columns)
+
+
+def test_table_private_columns_only_for_analysts(people):
+    frame = people.assign(examples="row 1: 'C00001'")
+    assert "examples" not in ck.report.setup(audience="client").table(
+        frame, private=["examples"]).data
+    assert "examples" in ck.report.setup(audience="analyst").table(
+        frame, private=["examples"]).data
+
+
+def test_table_truncates_with_note_and_handles_empty(people):
+    ctx = ck.report.setup(audience="client")
+    table = ctx.table(people, max_rows=2)
+    assert len(table.data) == 2 and table.n_rows == 3
+    assert "Showing the first 2 of 3 rows." in table._repr_html_()
+    assert ctx.table(people.head(0))._repr_html_() == '<p class="clv-empty">No rows.</p>'
+
+
+def test_table_zh_headers():
+    ctx = ck.report.setup(lang="zh")
+    assert list(ctx.table(pd.DataFrame({"revenue": [1.0]})).data.columns) == ["收入"]
+
+
+def test_say_escapes_values_and_formats_numbers():
+    ctx = ck.report.setup(lang="en")
+    text = ctx.say("dq_top_reason", reason="<b>*bad*</b>", rows=12345, share=ctx.pct(0.1234)).data
+    assert text == ("The most common reason is *&lt;b&gt;\\*bad\\*&lt;/b&gt;*: 12,345 rows "
+                    "(12.3% of rows read).")
+
+
+def test_money_pct_num():
+    ctx = ck.report.setup(currency="$")
+    assert (ctx.money(-1234.6), ctx.pct(0.5), ctx.num(1234.56, 1)) == ("-$1,235", "50.0%",
+                                                                        "1,234.6")
+
+
+def test_setup_reads_parameters_from_namespace():
+    namespace = {"lang": "zh", "audience": "analyst", "horizon_months": 12, "ds": object(),
+                 "_hidden": 1, "In": ["x"]}
+    ctx = ck.report.setup(namespace)
+    assert ctx.params == {"lang": "zh", "audience": "analyst", "horizon_months": 12}
+    assert (ctx.lang, ctx.audience, ctx.output_dir) == ("zh", "analyst", None)
+    assert i18n.get_language() == "zh"
+
+
+def test_setup_rejects_unknown_audience_and_language():
+    with pytest.raises(ParameterError, match="audience must be one of 'client', 'analyst'; "
+                                             "got 'public'"):
+        ck.report.setup(audience="public")
+    with pytest.raises(ParameterError, match="lang must be one of 'en', 'zh'; got 'fr'"):
+        ck.report.setup(lang="fr")
+
+
+# --- exports ---------------------------------------------------------------------------
+def test_save_table_client_keeps_raw_ids_adds_ref_drops_pii(tmp_path, people):
+    ctx = ck.report.setup(audience="client", salt="k", output_dir=str(tmp_path))
+    csv, parquet = ctx.save_table(people.set_index("customer_id"), "scored")
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+    back = pd.read_csv(csv, encoding="utf-8-sig")
+    assert list(back.columns) == ["customer_id", "customer_ref", "amount", "share", "segment"]
+    assert back["customer_ref"][0] == ck.report.pseudonymise("C00001", "k")
+    assert back["segment"][2] == "普通"
+    pd.testing.assert_frame_equal(pd.read_parquet(parquet), back)
+
+
+def test_save_table_interactive_writes_nothing_and_checks_name(people):
+    ctx = ck.report.setup()
+    assert ctx.save_table(people, "scored") == []
+    with pytest.raises(ParameterError, match="plain file name"):
+        ctx.save_table(people, "../escape")
+    with pytest.raises(ParameterError, match="formats must be 'csv' and/or 'parquet'; got 'xls'"):
+        ctx.save_table(people, "x", formats=("xls",))
+
+
+# --- provenance ------------------------------------------------------------------------
+def test_data_hash_depends_on_content_only(people):
+    same = people.copy()
+    same.index = [7, 8, 9]
+    assert ck.report.data_hash(people) == ck.report.data_hash(same)
+    changed = people.assign(amount=people["amount"] + 0.01)
+    assert ck.report.data_hash(changed) != ck.report.data_hash(people)
+
+
+def test_provenance_record_written_for_the_runner(tmp_path, people):
+    ctx = ck.report.setup({"seed": 3, "salt": "secret"}, output_dir=str(tmp_path))
+    record = ck.report.provenance(ctx, people)
+    saved = json.loads((tmp_path / ".provenance.json").read_text(encoding="utf-8"))
+    assert saved["data_sha256"] == ck.report.data_hash(people) == record.data_sha256
+    assert saved["data_rows"] == 3 and saved["versions"]["clvkit"] == ck.__version__
+    assert "secret" not in record._repr_html_()  # the salt is never shown
+
+
+# --- newly at risk ---------------------------------------------------------------------
+def test_newly_at_risk_compares_with_previous_run():
+    previous = pd.DataFrame({"customer_id": ["A", "B", "C"], "churn_risk": [0.9, 0.2, 0.6]})
+    current = pd.DataFrame({"customer_id": ["A", "B", "C", "D", "E"],
+                            "churn_risk": [0.95, 0.7, 0.4, 0.5, 0.1]})
+    out = newly_at_risk(current, previous, threshold=0.5)
+    # A was already at risk, C and E are not now; B crossed the threshold, D is new
+    assert list(out["customer_id"]) == ["B", "D"]
+    assert out["previous_churn_risk"].iloc[0] == 0.2
+    assert pd.isna(out["previous_churn_risk"].iloc[1])
+    assert list(newly_at_risk(current, None)["customer_id"]) == ["A", "B", "D"]
+
+
+# --- parameters ------------------------------------------------------------------------
+def _notebook(path: Path, params: str, body: str = "x = 1") -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, str(path))
+    return path
+
+
+def test_notebook_parameters_reads_lines_papermill_cannot(tmp_path):
+    path = _notebook(tmp_path / "01_x.ipynb",
+                     'a: int = 3  # a count\nb: str = ""  # "" = empty means all\nc = 0.5')
+    found = _params.notebook_parameters(path)
+    assert {k: v["type"] for k, v in found.items()} == {"a": "int", "b": "str", "c": "float"}
+
+
+def test_split_params_unknown_name_lists_known_ones():
+    declared = {"01_a": {"seed": {"type": "int"}, "lang": {"type": "str"}},
+                "04_b": {"horizon_months": {"type": "int"}, "seed": {"type": "int"}}}
+    with pytest.raises(ParameterError, match=r"none of the 2 notebooks has no parameter "
+                       r"'horizon_month'\. Did you mean 'horizon_months'\? "
+                       r"Known parameters: horizon_months, lang, seed\."):
+        _params.split_params({"horizon_month": 3}, declared)
+    split = _params.split_params({"horizon_months": "12", "seed": "7"}, declared)
+    assert split == {"01_a": {"seed": 7}, "04_b": {"horizon_months": 12, "seed": 7}}
+
+
+def test_split_params_conversion_errors_and_reserved():
+    declared = {"01_a": {"seed": {"type": "int"}, "flag": {"type": "bool"}}}
+    with pytest.raises(ParameterError, match="parameter 'seed' must be int; got 'seven'"):
+        _params.split_params({"seed": "seven"}, declared)
+    assert _params.split_params({"flag": "no"}, declared) == {"01_a": {"flag": False}}
+    with pytest.raises(ParameterError, match="'output_dir' is set by clvkit report itself"):
+        _params.split_params({"output_dir": "x"}, declared)
+
+
+def test_resolve_paths_makes_existing_files_absolute(tmp_path):
+    (tmp_path / "orders.csv").write_text("x\n", encoding="utf-8")
+    out = _params.resolve_paths({"data": "orders.csv", "config": "", "seed": 1}, tmp_path)
+    assert out["data"] == str((tmp_path / "orders.csv").resolve())
+    assert _params.resolve_paths({"data": "demo"}, tmp_path)["data"] == "demo"
+
+
+# --- HTML rendering --------------------------------------------------------------------
+def _executed(tmp_path: Path) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    heading = nbformat.v4.new_markdown_cell("# Title\n\nText.")
+    heading.metadata["i18n"] = {"zh": "# 标题\n\n正文。"}
+    code = nbformat.v4.new_code_cell("secret_code_line = 1")
+    code.outputs = [nbformat.v4.new_output("stream", name="stderr", text="a warning"),
+                    nbformat.v4.new_output("execute_result", data={"text/markdown": "**bold**",
+                                                                   "text/plain": "x"})]
+    nb.cells = [heading, code]
+    return nb
+
+
+def test_render_html_client_offline_and_code_hidden(tmp_path):
+    page = ck.report.render_html(_executed(tmp_path), lang="en", audience="client")
+    assert '<html lang="en">' in page and "<h1" in page and "Title" in page
+    assert "<strong>bold</strong>" in page
+    assert "secret_code_line" not in page and "a warning" not in page
+    for needle in ("require.js", "mathjax", "cdn.", "http://", "https://"):
+        assert needle not in page.lower()
+
+
+def test_render_html_analyst_shows_code_and_zh_uses_translations(tmp_path):
+    page = ck.report.render_html(_executed(tmp_path), lang="zh", audience="analyst")
+    assert '<html lang="zh">' in page and "标题" in page and "Title" not in page
+    assert "secret_code_line" in page and "a warning" in page
+
+
+# --- clvkit report end to end ----------------------------------------------------------
+@pytest.fixture
+def two_notebooks(tmp_path) -> Path:
+    """A notebooks folder with the real 01 and a tiny second section."""
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    shutil.copy(NOTEBOOKS / "01_data_quality.ipynb", folder)
+    _notebook(folder / "02_tiny.ipynb", 'lang: str = "en"  # language\nfail: bool = False',
+              "import clvkit as ck\nctx = ck.report.setup(globals())\n"
+              "assert not fail, 'asked to fail'\nctx.say('dq_nothing_set_aside')")
+    return folder
+
+
+@pytest.mark.notebook
+def test_report_success_then_failure_keeps_previous(tmp_path, two_notebooks, capsys):
+    out = tmp_path / "reports" / "latest"
+    args = ["report", "--notebooks", str(two_notebooks), "--out", str(out),
+            "-p", "demo_customers", "200"]
+    assert main(args) == 0
+    printed = capsys.readouterr()
+    assert "01_data_quality" in printed.out and "total" in printed.out  # timings table
+    assert "[1/2] 01_data_quality" in printed.err  # progress
+    names = {p.name for p in out.iterdir()}
+    assert {"index.html", "01_data_quality.html", "02_tiny.html", "run.json", "notebooks",
+            "transactions_set_aside.csv"} <= names
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert [n["name"] for n in record["notebooks"]] == ["01_data_quality", "02_tiny"]
+    assert record["parameters"]["demo_customers"] == "200"  # as given on the command line
+    assert len(record["data"]["sha256"]) == 64 and "salt" not in record["parameters"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="01_data_quality.html"' in index and "Data quality" in index
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    assert main([*args, "-p", "fail", "true"]) == 2
+    err = capsys.readouterr().err
+    assert "notebook 02_tiny failed in cell" in err and "AssertionError: asked to fail" in err
+    assert f"the previous report in {out} is unchanged" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    kept = out.with_name("latest.failed") / "notebooks" / "02_tiny.ipynb"
+    assert "asked to fail" in kept.read_text(encoding="utf-8")
+    assert not list(out.parent.glob(".staging-*"))
+
+
+def test_report_rejects_unknown_parameter_before_running(tmp_path, two_notebooks, capsys):
+    out = tmp_path / "latest"
+    code = main(["report", "--notebooks", str(two_notebooks), "--out", str(out),
+                 "-p", "demo_customer", "5"])
+    assert code == 2 and not out.exists()
+    assert "Did you mean 'demo_customers'?" in capsys.readouterr().err
+
+
+def test_report_missing_notebook_folder(tmp_path):
+    with pytest.raises(ReportError, match=r"notebook folder .* does not exist"):
+        ck.report.run_report(tmp_path / "out", notebooks=tmp_path / "nope")
