@@ -32,6 +32,12 @@ _EXPORTS: dict[str, str] = {
     "conditional_expectation_table": "validation",
     "tracking_curve": "validation",
     "compare_models": "validation",
+    # narrative.py: formatted facts for the report sentences
+    "parameter_facts": "narrative",
+    "holdout_facts": "narrative",
+    "comparison_facts": "narrative",
+    "independence_facts": "narrative",
+    "value_facts": "narrative",
     # contractual.py: shifted-beta-geometric retention model
     "fit_sbg": "contractual",
     "SBGModel": "contractual",
