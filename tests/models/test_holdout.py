@@ -22,6 +22,7 @@ from clvkit.models import (
     holdout_metrics,
     holdout_predictions,
     tracking_curve,
+    validation_split,
 )
 
 CAL_END, OBS_END = "1997-09-30", "1998-06-30"
@@ -171,3 +172,13 @@ def test_compare_models_errors(split) -> None:
         compare_models(split, metric="r2")
     with pytest.raises(DataValidationError, match=r"split is missing T_cal"):
         calibration_summary(split.drop(columns="T_cal"))
+
+
+def test_validation_split_defaults_to_a_holdout_before_the_end(transactions, split) -> None:
+    auto = validation_split(transactions, observation_end=OBS_END, holdout_weeks=39)
+    assert auto.attrs["calibration_end"] == pd.Timestamp(OBS_END) - pd.Timedelta(weeks=39)
+    explicit = validation_split(transactions, calibration_end=CAL_END, observation_end=OBS_END)
+    pd.testing.assert_frame_equal(explicit, split, check_dtype=False)
+    with pytest.raises(ParameterError, match=r"holdout_weeks must be a whole number of weeks "
+                                             r">= 1; got 0"):
+        validation_split(transactions, holdout_weeks=0)

@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "conditional_expectation_table": "validation",
     "tracking_curve": "validation",
     "compare_models": "validation",
+    "validation_split": "validation",
     # narrative.py: formatted facts for the report sentences
     "parameter_facts": "narrative",
     "holdout_facts": "narrative",

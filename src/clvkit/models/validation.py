@@ -32,6 +32,7 @@ __all__ = [
     "holdout_metrics",
     "holdout_predictions",
     "tracking_curve",
+    "validation_split",
 ]
 
 _CAL = {"frequency_cal": FREQUENCY, "recency_cal": RECENCY, "T_cal": T,
@@ -68,6 +69,61 @@ def calibration_summary(split: pd.DataFrame) -> pd.DataFrame:
         raise DataValidationError(msg, column=needed[0])
     cols = [c for c in _CAL if c in split.columns]
     return split[cols].rename(columns=_CAL)
+
+
+def validation_split(
+    transactions: pd.DataFrame,
+    *,
+    calibration_end: str | pd.Timestamp | None = None,
+    observation_end: str | pd.Timestamp | None = None,
+    holdout_weeks: int = 26,
+    freq: str = "W",
+) -> pd.DataFrame:
+    """Split a transaction log into calibration and holdout periods for model checks.
+
+    A thin front to :func:`clvkit.calibration_holdout_split` that picks the
+    calibration end when none is given: ``holdout_weeks`` weeks before the
+    observation end.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        The transaction log (``customer_id``, ``timestamp``, ``amount``).
+    calibration_end : str or Timestamp, optional
+        Last day of the calibration period; default ``observation_end`` minus
+        ``holdout_weeks`` weeks.
+    observation_end : str or Timestamp, optional
+        Last day of data; default the last transaction's day.
+    holdout_weeks : int, default 26
+        Holdout length used when ``calibration_end`` is not given.
+    freq : {"D", "W", "M"}, default "W"
+        Period length of the summaries.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The split (see :func:`clvkit.calibration_holdout_split`); ``attrs`` also hold
+        ``calibration_end`` and ``observation_end`` as Timestamps.
+
+    Raises
+    ------
+    ParameterError
+        ``holdout_weeks`` is not a positive whole number.
+    """
+    from ..summary import calibration_holdout_split
+
+    if isinstance(holdout_weeks, bool) or not isinstance(holdout_weeks, (int, np.integer)) or (
+        holdout_weeks < 1
+    ):
+        msg = f"holdout_weeks must be a whole number of weeks >= 1; got {holdout_weeks!r}."
+        raise ParameterError(msg)
+    end = (pd.Timestamp(observation_end) if observation_end is not None
+           else pd.to_datetime(transactions[TIMESTAMP]).max()).normalize()
+    cal_end = (pd.Timestamp(calibration_end) if calibration_end is not None
+               else end - pd.Timedelta(weeks=int(holdout_weeks)))
+    split = calibration_holdout_split(transactions, cal_end, end, freq=freq)
+    split.attrs.update(calibration_end=cal_end, observation_end=end)
+    return split
 
 
 def holdout_predictions(model: _PurchaseModel, split: pd.DataFrame) -> pd.DataFrame:
