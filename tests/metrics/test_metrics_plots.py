@@ -33,7 +33,7 @@ def test_churn_series_plot(demo):
     ax = ck.plots.plot_churn_series(series, show_retention=True)
     assert len(ax.get_lines()) == 2
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), series["churn_rate"])
-    assert ax.get_title() == "Churn rate over the 12 months to each month end"
+    assert ax.get_title() == "Churn rate per 12-month period, by period end"
     assert ax.get_ylabel() == "Churn rate"
     with pytest.raises(DataValidationError, match="lacks column\\(s\\) 'churn_rate'"):
         ck.plots.plot_churn_series(series.drop(columns="churn_rate"))

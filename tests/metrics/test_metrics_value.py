@@ -136,3 +136,25 @@ def test_retention_scenarios_errors():
     with pytest.raises(ParameterError, match="customers must be a whole number >= 1; got 0; "
                                              "retention must be a share"):
         retention_scenarios(customers=0, margin_per_year=1, retention=1.0)
+
+
+def test_margin_per_active_customer():
+    from clvkit.metrics import margin_per_active_customer
+
+    tx = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c"],
+        "timestamp": pd.to_datetime(["2024-03-01", "2024-09-01", "2024-12-31", "2023-06-01"]),
+        "amount": [100.0, 100.0, 50.0, 1_000.0],
+        "gross_margin": [30.0, 30.0, 10.0, 300.0],
+    })
+    # c bought before the window (2023-12-31, 2024-12-31]: (30 + 30 + 10) / 2 customers
+    assert margin_per_active_customer(tx) == pytest.approx(35.0)
+    assert margin_per_active_customer(tx, margin_share=0.5) == pytest.approx(62.5)
+    # six months: only b (2024-12-31) and a's 2024-09-01 order, scaled to a year
+    assert margin_per_active_customer(tx, months=6) == pytest.approx((30 + 10) / 2 * 2)
+    with pytest.raises(DataValidationError, match="needs a 'gross_margin' column or margin_sh"):
+        margin_per_active_customer(tx.drop(columns="gross_margin"))
+    with pytest.raises(ParameterError, match=r"margin_share must be a share in \[0, 1\]"):
+        margin_per_active_customer(tx, margin_share=30)
+    with pytest.raises(DataValidationError, match="No purchase between 2025-01-31"):
+        margin_per_active_customer(tx, observation_end="2026-01-31")

@@ -13,14 +13,20 @@ satisfaction           nps, nps_groups, nps_trend, nps_by_segment, ces_summary,
                        effort_groups
 money link             satisfaction_value_link, customer_satisfaction_table
 value                  simple_clv, expected_lifetime, margin_clv, customer_roi
-economics              value_concentration, retention_scenarios
+economics              value_concentration, retention_scenarios,
+                       margin_per_active_customer
 =====================  ==========================================================
 """
 
 from __future__ import annotations
 
 from .churn import ChurnResult, churn_rate, churn_series, periods_to_keep_revenue
-from .economics import ConcentrationResult, retention_scenarios, value_concentration
+from .economics import (
+    ConcentrationResult,
+    margin_per_active_customer,
+    retention_scenarios,
+    value_concentration,
+)
 from .retention import cohort_counts, cohort_retention, survival_curves
 from .satisfaction import (
     CESResult,
@@ -51,6 +57,7 @@ __all__ = [
     "effort_groups",
     "expected_lifetime",
     "margin_clv",
+    "margin_per_active_customer",
     "nps",
     "nps_by_segment",
     "nps_groups",

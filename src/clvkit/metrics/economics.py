@@ -12,9 +12,17 @@ import pandas as pd
 
 from .. import i18n
 from ..exceptions import DataValidationError, ParameterError
+from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
+from ..tables import Dataset
+from ._common import check_whole, observation_end_of, require_columns, transactions_of
 from .value import margin_clv
 
-__all__ = ["ConcentrationResult", "retention_scenarios", "value_concentration"]
+__all__ = [
+    "ConcentrationResult",
+    "margin_per_active_customer",
+    "retention_scenarios",
+    "value_concentration",
+]
 
 
 @dataclass(frozen=True)
@@ -257,3 +265,63 @@ def _check_scenario(customers, retention, uplifts, years, cost_ratio, acquisitio
                         f"and {acquisition_cost!r}")
     if problems:
         raise ParameterError("; ".join(problems))
+
+
+def margin_per_active_customer(
+    data: Dataset | pd.DataFrame,
+    *,
+    margin_share: float | None = None,
+    months: int = 12,
+    observation_end: str | pd.Timestamp | None = None,
+) -> float:
+    """Return the average margin of a customer active in the last ``months`` months.
+
+    Margin is the ``gross_margin`` column when present, else ``amount x margin_share``;
+    active customers are those with at least one purchase in the window. Scaled to a
+    year (x 12 / months), it is the ``margin_per_year`` of :func:`retention_scenarios`.
+
+    Parameters
+    ----------
+    data : Dataset or pandas.DataFrame
+        A Dataset or a transactions table (customer_id, timestamp, amount).
+    margin_share : float, optional
+        Margin as a share of revenue, used when there is no gross_margin column (or
+        to override it).
+    months : int, default 12
+        Window length, months, ending at the observation end.
+    observation_end : date-like, optional
+        Last day of data (default: the Dataset's, else the last transaction date).
+
+    Returns
+    -------
+    float
+        Margin per active customer per year, currency.
+
+    Raises
+    ------
+    DataValidationError
+        No gross_margin column and no ``margin_share``; no purchase in the window.
+    ParameterError
+        ``margin_share`` outside [0, 1] or ``months`` not a positive whole number.
+    """
+    what = "margin_per_active_customer()"
+    check_whole("months", months, "months")
+    tx = transactions_of(data, what)
+    require_columns(tx, (AMOUNT,), "transactions", what)
+    if margin_share is None and GROSS_MARGIN not in tx.columns:
+        msg = (f"{what} needs a 'gross_margin' column or margin_share= (margin as a share "
+               "of revenue, e.g. 0.3).")
+        raise DataValidationError(msg, column=GROSS_MARGIN)
+    if margin_share is not None and not 0 <= margin_share <= 1:
+        msg = f"margin_share must be a share in [0, 1]; got {margin_share!r}"
+        raise ParameterError(msg)
+    end = observation_end_of(data, observation_end, tx[TIMESTAMP])
+    start = end - pd.DateOffset(months=months)
+    day = tx[TIMESTAMP].dt.normalize()
+    window = tx.loc[(day > start) & (day <= end)]
+    if window.empty:
+        msg = f"No purchase between {start.date()} and {end.date()}; choose another window."
+        raise DataValidationError(msg, n_failed=0)
+    margin = (window[AMOUNT] * margin_share if margin_share is not None
+              else window[GROSS_MARGIN]).sum()
+    return float(margin / window[CUSTOMER_ID].nunique() * 12 / months)
