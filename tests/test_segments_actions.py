@@ -191,3 +191,18 @@ def test_value_alive_needs_p_alive_and_valid_settings():
     with pytest.raises(ck.DataValidationError,
                        match=r"10 values of 'p_alive' are outside \[0, 1\]"):
         assign_actions(tx, customer_value=bad, matrix="value_alive")
+
+
+def test_margin_share_observed_or_fallback():
+    tx, _ = crafted()
+    assert ck.segments.margin_share(tx) == pytest.approx(0.5)
+    assert ck.segments.margin_share(tx.drop(columns="gross_margin"), 0.3) == 0.3
+    with pytest.raises(ck.DataValidationError, match="no 'gross_margin' column; pass margin_rate"):
+        ck.segments.margin_share(tx.drop(columns="gross_margin"))
+
+
+def test_action_matrix_level_labels():
+    tx, customers = crafted()
+    m = action_matrix(tx, customers=customers, lang="zh")
+    assert m.loc[("high", "unprofitable"), "value_level_label"] == "高价值"
+    assert m.loc[("high", "unprofitable"), "second_level_label"] == "不盈利"

@@ -177,6 +177,21 @@ def test_customer_card_without_model_and_in_chinese():
     assert card.surveys.empty
 
 
+def test_label_columns_keep_the_code_order():
+    scored = scored_customers(small_dataset(), lang="zh")
+    assert list(scored["tier_label"].cat.categories) == [
+        "前1%", "其次4%（前1-5%）", "其次15%（前5-20%）", "其余（80%）"]
+    assert list(scored["segment_label"].cat.categories)[:2] == ["重要价值客户", "忠诚客户"]
+    assert scored["action_label"].cat.categories[0] == "保持"
+
+
+def test_card_shows_the_display_id():
+    card = customer_card("C03", small_dataset(), display_id="C-9f3a")
+    assert card.customer_id == "C03"
+    assert card.summary().name == "Customer C-9f3a"
+    assert "C03" not in card._repr_html_()
+
+
 def test_customer_card_unknown_id():
     with pytest.raises(ck.DataValidationError,
                        match=r"customer_id 'C99' is not among the 10 scored customers"):

@@ -134,3 +134,20 @@ def test_cross_view_counts_and_value():
     assert set(counts.columns.get_level_values(0)) == {"customers"}
     with pytest.raises(ck.DataValidationError, match="no column 'channel'"):
         cross_view(frame, "tier", "channel")
+
+
+def test_cross_view_with_display_labels():
+    frame = pd.DataFrame(
+        {
+            "segment": ["champions", "lost", "lost"],
+            "segment_label": ["重要价值客户", "流失客户", "流失客户"],
+            "nps_group": pd.Categorical(["promoter", "detractor", "no_answer"],
+                                        categories=["promoter", "passive", "detractor",
+                                                    "no_answer"]),
+            "value": [10.0, 1.0, 2.0],
+        }
+    )
+    view = cross_view(frame, "segment", "nps_group", labels=True, lang="zh")
+    assert list(view.index) == ["重要价值客户", "流失客户", "合计"]
+    assert list(view["customers"].columns) == ["推荐者", "被动者", "贬损者", "未作答", "合计"]
+    assert view.loc["流失客户", ("value", "未作答")] == 2.0

@@ -245,7 +245,7 @@ def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None) -> Figu
     _card_timeline(card, timeline)
     _card_surveys(card, surveys)
     _card_facts(card, facts)
-    fig.suptitle(t("segments.card.title", card.lang, customer_id=card.customer_id),
+    fig.suptitle(t("segments.card.title", card.lang, customer_id=card.shown_id),
                  x=0.02, ha="left", fontweight="bold")
     return fig
 

@@ -28,6 +28,7 @@ from .actions import (
     action_matrix,
     assign_actions,
     customer_profitability,
+    margin_share,
     recommendation,
 )
 from .card import CustomerCard, customer_card
@@ -68,6 +69,7 @@ __all__ = [
     "customer_history",
     "customer_profitability",
     "customer_tiers",
+    "margin_share",
     "nps_groups",
     "quantile_scores",
     "recommendation",

@@ -21,6 +21,7 @@ __all__ = [
     "action_matrix",
     "assign_actions",
     "customer_profitability",
+    "margin_share",
     "recommendation",
 ]
 
@@ -65,6 +66,44 @@ def action_label(code: str, lang: str | None = None) -> str:
 def recommendation(code: str, lang: str | None = None) -> str:
     """Return the plain-language recommendation of an action code ("" if unknown)."""
     return _translated(f"segments.recommend.{code}", "", lang)
+
+
+def margin_share(transactions: pd.DataFrame, margin_rate: float | None = None) -> float:
+    """Return gross margin as a share of revenue: observed when possible, else ``margin_rate``.
+
+    Use it as the ``margin`` of :func:`clvkit.models.customer_value`, so that CLV is
+    in margin rather than revenue.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        With amount and, when available, gross_margin.
+    margin_rate : float, optional
+        Fallback share when the transactions have no gross_margin column.
+
+    Returns
+    -------
+    float
+        Total gross_margin / total amount, or ``margin_rate``.
+
+    Raises
+    ------
+    DataValidationError
+        Neither a gross_margin column nor a margin_rate, or non-positive revenue.
+    """
+    if GROSS_MARGIN not in transactions.columns:
+        if margin_rate is None:
+            msg = (
+                "The transactions have no 'gross_margin' column; pass margin_rate (the gross "
+                "margin as a share of amount, e.g. 0.3)."
+            )
+            raise DataValidationError(msg, column=GROSS_MARGIN)
+        return float(margin_rate)
+    revenue = float(transactions[AMOUNT].sum())
+    if revenue <= 0:
+        msg = f"Total amount is {revenue:,.2f}; a margin share needs positive revenue."
+        raise DataValidationError(msg, column=AMOUNT)
+    return float(transactions[GROSS_MARGIN].sum()) / revenue
 
 
 def customer_profitability(
@@ -363,7 +402,8 @@ def action_matrix(
     -------
     pandas.DataFrame
         One row per cell (all six, empty ones with zeros), indexed by
-        (value_level, second_level), with customers, share_customers,
+        (value_level, second_level), with value_level_label and second_level_label
+        (translated), customers, share_customers,
         value_at_stake (sum of the ranking value, e.g. CLV), share_value, profit
         (sum; NaN when unknown), action, action_label and recommendation.
         ``attrs`` has value_basis and matrix.
@@ -396,11 +436,14 @@ def action_matrix(
     out["share_customers"] = out["customers"] / out["customers"].sum()
     total = out["value_at_stake"].sum()
     out["share_value"] = out["value_at_stake"] / total if total else np.nan
+    out["value_level_label"] = [t(f"segments.level.{v}", lang) for v, _ in out.index]
+    out["second_level_label"] = [t(f"segments.level.{s}", lang) for _, s in out.index]
     out["action"] = [cells[key] for key in out.index]
     out["action_label"] = [action_label(code, lang) for code in out["action"]]
     own = dict(recommendations or {})
     out["recommendation"] = [own.get(code) or recommendation(code, lang) for code in out["action"]]
-    out = out[["customers", "share_customers", "value_at_stake", "share_value", "profit",
-               "action", "action_label", "recommendation"]]
+    out = out[["value_level_label", "second_level_label", "customers", "share_customers",
+               "value_at_stake", "share_value", "profit", "action", "action_label",
+               "recommendation"]]
     out.attrs = {"value_basis": assigned.attrs["value_basis"], "matrix": matrix}
     return out

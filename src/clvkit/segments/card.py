@@ -50,6 +50,9 @@ class CustomerCard:
         Currency symbol used when displaying amounts.
     lang : str or None
         Language of labels.
+    display_id : str or None
+        Id shown in titles instead of customer_id (e.g. the report's pseudonym for
+        a client audience); the data are still looked up by customer_id.
     """
 
     customer_id: str
@@ -59,6 +62,12 @@ class CustomerCard:
     recommendation: str = ""
     currency: str = "¥"
     lang: str | None = None
+    display_id: str | None = None
+
+    @property
+    def shown_id(self) -> str:
+        """The id shown on the card (a pseudonym when ``display_id`` is set)."""
+        return self.display_id or self.customer_id
 
     def __getattr__(self, name: str) -> Any:
         # card.clv, card.segment, card.p_alive ... read from facts.
@@ -88,7 +97,7 @@ class CustomerCard:
             "action": f["action_label"],
         }
         return pd.Series({t(f"segments.card.{k}", lang): v for k, v in rows.items()},
-                         name=t("segments.card.title", lang, customer_id=self.customer_id))
+                         name=t("segments.card.title", lang, customer_id=self.shown_id))
 
     def _model(self, value: float, fmt: Any) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -101,7 +110,7 @@ class CustomerCard:
             f"<td>{html.escape(str(v))}</td></tr>"
             for k, v in self.summary().items()
         )
-        title = html.escape(t("segments.card.title", self.lang, customer_id=self.customer_id))
+        title = html.escape(t("segments.card.title", self.lang, customer_id=self.shown_id))
         advice = html.escape(self.recommendation)
         return f"<div><strong>{title}</strong><table>{rows}</table><p>{advice}</p></div>"
 
@@ -121,6 +130,7 @@ def customer_card(
     scored: pd.DataFrame | None = None,
     currency: str = "¥",
     lang: str | None = None,
+    display_id: str | None = None,
     **kwargs: Any,
 ) -> CustomerCard:
     """Build the 360 card of one customer.
@@ -144,6 +154,9 @@ def customer_card(
         Currency symbol for display.
     lang : {"en", "zh"}, optional
         Language of labels.
+    display_id : str, optional
+        Id to show instead of customer_id, e.g. ``ctx.ids([cid]).iloc[0]`` (the
+        pseudonym) in a client report.
     **kwargs
         Passed to :func:`clvkit.segments.scored_customers` (customer_value,
         churn_risk, observation_end, margin_rate ...) when ``scored`` is None.
@@ -190,4 +203,5 @@ def customer_card(
     return CustomerCard(
         customer_id=str(customer_id), timeline=timeline, surveys=answers, facts=facts,
         recommendation=recommendation(str(facts["action"]), lang), currency=currency, lang=lang,
+        display_id=display_id,
     )

@@ -19,9 +19,9 @@ from ._base import (
     examples,
     model_frame,
 )
-from .actions import Matrix, action_cells, assign_actions
-from .rfm import RuleTable, rfm_segments
-from .tiers import DEFAULT_TIER_CUTS, customer_tiers
+from .actions import Matrix, action_cells, action_label, assign_actions
+from .rfm import RuleTable, rfm_segments, segment_label
+from .tiers import DEFAULT_TIER_CUTS, customer_tiers, tier_labels
 from .views import customer_attributes
 
 __all__ = ["REQUIRED_SCORED_COLUMNS", "SCORED_COLUMNS", "scored_customers", "write_scored"]
@@ -36,9 +36,11 @@ SCORED_COLUMNS: dict[str, str] = {
     "p_alive": "float64",  # model P(alive) in [0, 1]; NaN without a model
     "churn_risk": "float64",  # churn probability in [0, 1]; NaN when unavailable
     "action": "category",  # action code from the action matrix
-    "segment_label": "object",  # translated segment name
-    "tier_label": "object",
-    "action_label": "object",
+    # translated names, categorical in the order of the codes (segments in rule
+    # order, tiers best first), so tables and charts keep a meaningful order
+    "segment_label": "category",
+    "tier_label": "category",
+    "action_label": "category",
     "value": "float64",  # what ranked customers (see value_basis)
     "value_basis": "object",  # clv | historical_margin | historical_revenue
     "churn_risk_basis": "object",  # churn_model | 1 - p_alive | unavailable
@@ -160,6 +162,10 @@ def scored_customers(
     )
     codes = list(dict.fromkeys(action_cells(matrix, actions).values()))
     out["action"] = pd.Categorical(out["action"], categories=codes)
+    segment_codes = seg["segment"].cat.categories
+    _ordered_labels(out, "segment", [segment_label(c, lang) for c in segment_codes])
+    _ordered_labels(out, "tier", tier_labels(tiers.attrs["cuts"], lang))
+    _ordered_labels(out, "action", [action_label(c, lang) for c in codes])
     out = out.sort_values("value", ascending=False, kind="mergesort")
     out = out.rename_axis(CUSTOMER_ID).reset_index()
     out[CUSTOMER_ID] = out[CUSTOMER_ID].astype(str)
@@ -169,6 +175,11 @@ def scored_customers(
     out.attrs = {"observation_end": end, "value_basis": tiers.attrs["value_basis"],
                  "churn_risk_basis": str(models["churn_risk_basis"].iloc[0])}
     return out
+
+
+def _ordered_labels(frame: pd.DataFrame, column: str, labels: list[str]) -> None:
+    frame[f"{column}_label"] = pd.Categorical(frame[f"{column}_label"].astype(str),
+                                              categories=list(dict.fromkeys(labels)))
 
 
 def _transformed_ids(ids: pd.Series, transform: Callable[[pd.Series], Any]) -> pd.Series:

@@ -44,7 +44,7 @@ def tier_codes(cuts: Sequence[float] = DEFAULT_TIER_CUTS) -> list[str]:
     return codes
 
 
-def _tier_labels(cuts: Sequence[float], lang: str | None) -> list[str]:
+def tier_labels(cuts: Sequence[float], lang: str | None) -> list[str]:
     labels = [t("segments.tier.top", lang, pct=_pct(cuts[0]))]
     labels += [
         t("segments.tier.next", lang, width=_pct(b - a), lo=_pct(a), hi=_pct(b))
@@ -109,7 +109,7 @@ def customer_tiers(
     models = model_frame(hist.index, customer_value, None)
     value, basis = resolve_value(hist, models, value_basis)
     codes = tier_codes(cuts)
-    labels = dict(zip(codes, _tier_labels(cuts, lang), strict=True))
+    labels = dict(zip(codes, tier_labels(cuts, lang), strict=True))
     level = cut_levels(value, cuts, "cuts")
     out = hist[["revenue", "margin"]].copy()
     out["clv"] = models["clv"]
@@ -175,7 +175,7 @@ def value_tiers(
     out["multiple_of_median"] = out["mean_value"] / median if median > 0 else np.nan
     out.index = out.index.astype(str)
     out.index.name = "tier"
-    out.insert(0, "tier_label", _tier_labels(tiers.attrs["cuts"], lang))
+    out.insert(0, "tier_label", tier_labels(tiers.attrs["cuts"], lang))
     order = ["tier_label", "customers", "share_customers", "revenue", "share_revenue",
              "margin", "share_margin", "future_value", "share_future_value", "value",
              "share_value", "mean_value", "min_value", "multiple_of_median"]

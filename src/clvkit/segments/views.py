@@ -242,6 +242,8 @@ def cross_view(
     cols: str,
     *,
     value: str | None = "value",
+    labels: bool = False,
+    lang: str | None = None,
 ) -> pd.DataFrame:
     """Cross-tabulate customers (and their value) by two per-customer columns.
 
@@ -255,6 +257,12 @@ def cross_view(
         category order, empty categories included.
     value : str or None, default "value"
         Column to add up per cell; None for counts only.
+    labels : bool, default False
+        Show display names instead of codes: from the ``<column>_label`` column when
+        the frame has one (segment_label, tier_label ...), translated NPS groups for
+        "nps_group", and a translated "total".
+    lang : {"en", "zh"}, optional
+        Language of the display names.
 
     Returns
     -------
@@ -281,4 +289,17 @@ def cross_view(
     if not len(out):
         msg = "cross_view got an empty table."
         raise DataValidationError(msg)
+    if labels:
+        out = out.rename(index=_display_names(frame, rows, lang))
+        out = out.rename(columns=_display_names(frame, cols, lang), level=1)
     return out
+
+
+def _display_names(frame: pd.DataFrame, column: str, lang: str | None) -> dict[str, str]:
+    names = {"total": t("segments.total", lang)}
+    if f"{column}_label" in frame.columns:
+        pairs = frame[[column, f"{column}_label"]].drop_duplicates(column)
+        names.update(zip(pairs[column].astype(str), pairs[f"{column}_label"], strict=True))
+    elif column == "nps_group":
+        names.update({g: t(f"segments.nps.{g}", lang) for g in NPS_GROUPS})
+    return names
