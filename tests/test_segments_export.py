@@ -128,6 +128,10 @@ def test_write_scored_round_trip_with_chinese_labels(tmp_path):
     assert pd.to_datetime(back["first_purchase"]).tolist() == scored["first_purchase"].tolist()
     parquet = pd.read_parquet(paths["parquet"])
     pd.testing.assert_frame_equal(parquet, scored.reset_index(drop=True))
+    assert parquet.attrs["value_basis"] == "clv"
+    # attrs are JSON-safe, so a plain to_parquet (as ctx.save_table does) works too
+    scored.to_parquet(tmp_path / "plain.parquet", index=False)
+    assert pd.read_parquet(tmp_path / "plain.parquet").attrs["observation_end"] == "2024-12-31"
 
 
 def test_write_scored_rejects_bad_tables(tmp_path):

@@ -56,7 +56,7 @@ def test_customer_history_hand_computed():
     assert hist.loc["C05", "margin"] == pytest.approx(400.0)
     assert hist.loc["C10", "tenure_years"] == pytest.approx(500 / 365.25)
     assert list(hist.index) == sorted(PLAN)
-    assert hist.attrs["observation_end"] == END
+    assert hist.attrs["observation_end"] == "2024-12-31"
 
 
 def test_rfm_scores_hand_computed_with_first_ties():

@@ -159,7 +159,8 @@ def customer_history(
         gross_margin; NaN when the column is absent), ``recency_days`` (int: whole days
         from the last purchase's date to observation_end) and ``tenure_years`` (float:
         days from the first purchase to observation_end / 365.25).
-        ``attrs["observation_end"]`` holds the window end used.
+        ``attrs["observation_end"]`` holds the window end used as an ISO date
+        string (attrs stay JSON-serialisable, so Parquet can store them).
 
     Raises
     ------
@@ -186,7 +187,7 @@ def customer_history(
     tenure = (end - out["first_purchase"].dt.normalize()).dt.days
     out["tenure_years"] = tenure.astype("float64") / DAYS_PER_YEAR
     out.index.name = CUSTOMER_ID
-    out.attrs["observation_end"] = end
+    out.attrs["observation_end"] = end.date().isoformat()
     return out
 
 

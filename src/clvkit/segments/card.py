@@ -190,7 +190,7 @@ def customer_card(
     own = tx.loc[tx[CUSTOMER_ID].astype(str) == str(customer_id)]
     end = scored.attrs.get("observation_end")
     if end is not None:
-        own = own.loc[own[TIMESTAMP] < end + pd.Timedelta(days=1)]
+        own = own.loc[own[TIMESTAMP] < pd.Timestamp(end) + pd.Timedelta(days=1)]
     timeline = own[[c for c in _TIMELINE_COLUMNS if c in own.columns]]
     timeline = timeline.sort_values(TIMESTAMP, kind="mergesort").reset_index(drop=True)
     answers = pd.DataFrame(columns=[DATE, NPS, CES])

@@ -172,7 +172,8 @@ def scored_customers(
     if id_transform is not None:
         out[CUSTOMER_ID] = _transformed_ids(out[CUSTOMER_ID], id_transform)
     out = out[list(SCORED_COLUMNS)].astype(SCORED_COLUMNS)
-    out.attrs = {"observation_end": end, "value_basis": tiers.attrs["value_basis"],
+    out.attrs = {"observation_end": end.date().isoformat(),
+                 "value_basis": tiers.attrs["value_basis"],
                  "churn_risk_basis": str(models["churn_risk_basis"].iloc[0])}
     return out
 

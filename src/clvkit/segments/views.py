@@ -86,7 +86,8 @@ def value_seasonality(
     -------
     pandas.DataFrame
         One row per group with purchases (in category order for a categorical
-        ``groups``), one column per month (1-12) or weekday (0-6).
+        ``groups``; index named like ``groups``, else "group"), one column per
+        month (1-12) or weekday (0-6).
 
     Raises
     ------
@@ -127,6 +128,7 @@ def value_seasonality(
         rate = rate.div(rate.sum(axis=1).replace(0, np.nan), axis=0)
     elif normalize == "index":
         rate = rate.div(rate.mean(axis=1).replace(0, np.nan), axis=0)
+    rate.index.name = "group" if groups is None or groups.name is None else groups.name
     rate.attrs = {"by": by, "normalize": normalize, "value": value}
     return rate
 
