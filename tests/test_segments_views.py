@@ -64,7 +64,7 @@ def test_peaks_by_group_and_high_value_orders():
     assert s.loc["vip"].sum() == pytest.approx(1.0)
     peaks = seasonal_peaks(s, n=2, lang="zh")
     assert peaks.loc["vip", ["peak_1", "peak_2"]].tolist() == [11, 12]
-    assert peaks.loc["vip", "peaks"] == "11月, 12月"
+    assert peaks.loc["vip", "peaks"] == "11月、12月"
     assert peaks.loc["rest", "peak_1"] == 6
     big = value_seasonality(data, observation_end="2023-12-31", high_value_quantile=0.9)
     assert set(big.columns[big.loc["all"] > 0]) == {11, 12}

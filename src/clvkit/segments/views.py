@@ -163,7 +163,8 @@ def seasonal_peaks(
     for group, row in seasonality.iterrows():
         top = row.sort_values(ascending=False, kind="mergesort").index[:n]
         entry = {f"peak_{i + 1}": int(p) for i, p in enumerate(top)}
-        entry["peaks"] = ", ".join(t(f"{prefix}{int(p)}", lang) for p in top)
+        sep = t("segments.list_sep", lang)
+        entry["peaks"] = sep.join(t(f"{prefix}{int(p)}", lang) for p in top)
         share = seasonality.attrs.get("normalize") == "share"
         entry["peak_share"] = float(row[top].sum()) if share else np.nan
         rows[group] = entry
