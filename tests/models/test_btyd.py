@@ -360,3 +360,20 @@ def test_prediction_arguments_are_checked(bgnbd, cdnow) -> None:
         bgnbd.predict_purchases(cdnow, -1)
     assert (bgnbd.predict_purchases(cdnow, 0) == 0).all()
     assert bgnbd.expected_purchases([0.0, 39.0])[0] == 0
+
+
+def test_heavy_tailed_spend_warns_and_blocks_clv(rng, bgnbd) -> None:
+    # Log-normal order values with a huge spread: the Gamma-Gamma fit ends with q <= 1,
+    # where the population mean spend p*v/(q-1) does not exist.
+    n = 500
+    summary = pd.DataFrame({
+        "frequency": rng.integers(1, 3, n), "recency": 1.0, "T": 10.0,
+        "monetary_value": np.round(np.exp(rng.normal(3, 2.5, n)), 2) + 0.01,
+    })
+    with pytest.warns(UserWarning, match=r"Gamma-Gamma estimate q=0\.\d+ <= 1: the population "
+                                         r"mean spend p\*v/\(q-1\) is undefined"):
+        gg = fit_gamma_gamma(summary)
+    assert np.isnan(gg.mean_spend_)
+    with pytest.raises(ParameterError, match=r"q=0\.\d+ <= 1, so its mean spend per order is "
+                                             r"undefined and CLV cannot be computed"):
+        customer_value(summary, bgnbd=bgnbd, gamma_gamma=gg)

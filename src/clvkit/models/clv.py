@@ -71,6 +71,13 @@ def _models(
         raise ParameterError(msg)
     check_is_fitted(bgnbd, "params_")
     check_is_fitted(gamma_gamma, "params_")
+    if gamma_gamma.params["q"] <= 1:
+        msg = (
+            f"The Gamma-Gamma model has q={gamma_gamma.params['q']:.3f} <= 1, so its mean "
+            f"spend per order is undefined and CLV cannot be computed. Refit with "
+            f"penalizer_coef=0.01 or after capping extreme order values."
+        )
+        raise ParameterError(msg)
     return bgnbd, gamma_gamma
 
 
@@ -144,7 +151,8 @@ def customer_value(
     Raises
     ------
     ParameterError
-        Invalid horizon, rate, margin, freq or model argument.
+        Invalid horizon, rate, margin, freq or model argument, or a Gamma-Gamma
+        model with q <= 1 (undefined mean spend).
     DataValidationError
         Invalid summary (see the model ``fit`` methods).
     """
