@@ -23,6 +23,13 @@ from ._notebook import AUDIENCES, ReportContext, setup
 from ._privacy import drop_pii, pseudonymise, pseudonymise_frame, pseudonymise_ids
 from ._provenance import Provenance, data_hash, provenance, versions
 from ._sections import describe_quality, quality_table, save_set_aside, set_aside_examples
+from ._summary import (
+    ExecutiveSummary,
+    describe_actions,
+    describe_summary,
+    executive_summary,
+    summary_cards,
+)
 from ._table import Table
 
 _LAZY = {
@@ -34,13 +41,17 @@ _LAZY = {
 
 __all__ = [
     "AUDIENCES",
+    "ExecutiveSummary",
     "Provenance",
     "ReportContext",
     "RunResult",
     "Table",
     "data_hash",
+    "describe_actions",
     "describe_quality",
+    "describe_summary",
     "drop_pii",
+    "executive_summary",
     "notebook_paths",
     "provenance",
     "pseudonymise",
@@ -52,6 +63,7 @@ __all__ = [
     "save_set_aside",
     "set_aside_examples",
     "setup",
+    "summary_cards",
     "versions",
 ]
 
