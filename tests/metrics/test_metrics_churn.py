@@ -54,6 +54,8 @@ def test_inactivity_churn_hand_computed(history):
     assert res.retention == pytest.approx(1 - 4 / 4.5)
     assert res.period_start == pd.Timestamp("2023-12-31")
     assert res.definition_label == "inactivity 100 days"
+    # of A B C E G only E and G stayed active throughout (C came back after a loss)
+    assert (res.retained, res.kept_share) == (2, 0.4)
 
 
 def test_contractual_churn_hand_computed(contracts):
@@ -62,6 +64,7 @@ def test_contractual_churn_hand_computed(contracts):
     assert (res.active_start, res.active_end, res.lost, res.gained) == (3, 3, 2, 2)
     assert res.rate == pytest.approx(2 / 3)
     assert res.population == "contract"
+    assert res.kept_share == pytest.approx(2 / 3)  # c2 and c7 of c1 c2 c7
     assert res.definition_label == "contractual"
 
 

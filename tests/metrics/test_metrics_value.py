@@ -149,7 +149,9 @@ def test_margin_per_active_customer():
     })
     # c bought before the window (2023-12-31, 2024-12-31]: (30 + 30 + 10) / 2 customers
     assert margin_per_active_customer(tx) == pytest.approx(35.0)
-    assert margin_per_active_customer(tx, margin_share=0.5) == pytest.approx(62.5)
+    assert margin_per_active_customer(tx, margin_share=0.5) == pytest.approx(35.0)
+    revenue_only = tx.drop(columns="gross_margin")
+    assert margin_per_active_customer(revenue_only, margin_share=0.5) == pytest.approx(62.5)
     # six months: only b (2024-12-31) and a's 2024-09-01 order, scaled to a year
     assert margin_per_active_customer(tx, months=6) == pytest.approx((30 + 10) / 2 * 2)
     with pytest.raises(DataValidationError, match="needs a 'gross_margin' column or margin_sh"):

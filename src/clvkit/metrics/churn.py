@@ -48,6 +48,8 @@ class ChurnResult:
         Churn rate and retention (1 - rate), shares of the average customer count.
     lost, gained : int
         Customers lost / gained (new or returning) in the period.
+    retained : int
+        Customers active at the start who stayed active throughout (no loss).
     active_start, active_end : int
         Active customers at the start and at the end of the period.
     avg_customers : float
@@ -68,6 +70,7 @@ class ChurnResult:
     retention: float
     lost: int
     gained: int
+    retained: int
     active_start: int
     active_end: int
     avg_customers: float
@@ -77,6 +80,17 @@ class ChurnResult:
     inactivity_days: int | None
     population: str
     average: str
+
+    @property
+    def kept_share(self) -> float:
+        """Share of the customers active at the start still active at the end, in [0, 1].
+
+        Unlike ``retention`` (1 - churn, which can go below 0 when more customers are
+        lost than are active on average), this cohort share is always a probability:
+        use it as the period's retention rate in :func:`retention_scenarios` and
+        :func:`periods_to_keep_revenue` (as ``1 - kept_share``).
+        """
+        return self.retained / self.active_start if self.active_start else float("nan")
 
     @property
     def definition_label(self) -> str:
@@ -89,6 +103,7 @@ class ChurnResult:
         """Return the result as a one-row DataFrame (one column per attribute)."""
         row = asdict(self)
         row["definition_label"] = self.definition_label
+        row["kept_share"] = self.kept_share
         return pd.DataFrame([row])
 
     def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
@@ -248,9 +263,11 @@ def churn_rate(
         )
         raise DataValidationError(msg, n_failed=0)
     _warn_short_history(first, row["period_start"], inactivity_days, definition)
+    ends = spells["end"]
+    kept = (spells["start"] <= row["period_start"]) & (ends.isna() | (ends > pend))
     return ChurnResult(
         rate=float(row["churn_rate"]), retention=float(row["retention"]), lost=int(row["lost"]),
-        gained=int(row["gained"]), active_start=int(row["active_start"]),
+        gained=int(row["gained"]), retained=int(kept.sum()), active_start=int(row["active_start"]),
         active_end=int(row["active_end"]), avg_customers=float(row["avg_customers"]),
         period_start=pd.Timestamp(row["period_start"]), period_end=pend,
         definition=definition,

@@ -285,8 +285,7 @@ def margin_per_active_customer(
     data : Dataset or pandas.DataFrame
         A Dataset or a transactions table (customer_id, timestamp, amount).
     margin_share : float, optional
-        Margin as a share of revenue, used when there is no gross_margin column (or
-        to override it).
+        Margin as a share of revenue, used only when there is no gross_margin column.
     months : int, default 12
         Window length, months, ending at the observation end.
     observation_end : date-like, optional
@@ -322,6 +321,6 @@ def margin_per_active_customer(
     if window.empty:
         msg = f"No purchase between {start.date()} and {end.date()}; choose another window."
         raise DataValidationError(msg, n_failed=0)
-    margin = (window[AMOUNT] * margin_share if margin_share is not None
-              else window[GROSS_MARGIN]).sum()
+    margin = (window[GROSS_MARGIN] if GROSS_MARGIN in window.columns
+              else window[AMOUNT] * margin_share).sum()
     return float(margin / window[CUSTOMER_ID].nunique() * 12 / months)
