@@ -27,12 +27,11 @@ from .actions import (
     action_label,
     action_matrix,
     assign_actions,
-    customer_profitability,
-    margin_share,
     recommendation,
 )
 from .card import CustomerCard, customer_card
 from .export import REQUIRED_SCORED_COLUMNS, SCORED_COLUMNS, scored_customers, write_scored
+from .profit import customer_profitability, margin_share
 from .rfm import (
     DEFAULT_SEGMENT_RULES,
     quantile_scores,
