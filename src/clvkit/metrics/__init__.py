@@ -9,8 +9,8 @@ theme                  functions
 =====================  ==========================================================
 churn                  churn_rate, churn_series, periods_to_keep_revenue
 retention              cohort_counts, cohort_retention, survival_curves
-satisfaction           nps, nps_groups, nps_trend, nps_by_segment, ces_summary,
-                       effort_groups
+satisfaction           nps, nps_groups, nps_trend, nps_by_segment
+effort                 ces_summary, effort_groups
 money link             satisfaction_value_link, customer_satisfaction_table
 value                  simple_clv, expected_lifetime, margin_clv, customer_roi
 economics              value_concentration, retention_scenarios,
@@ -27,17 +27,9 @@ from .economics import (
     retention_scenarios,
     value_concentration,
 )
+from .effort import CESResult, ces_summary, effort_groups
 from .retention import cohort_counts, cohort_retention, survival_curves
-from .satisfaction import (
-    CESResult,
-    NPSResult,
-    ces_summary,
-    effort_groups,
-    nps,
-    nps_by_segment,
-    nps_groups,
-    nps_trend,
-)
+from .satisfaction import NPSResult, nps, nps_by_segment, nps_groups, nps_trend
 from .value import customer_roi, expected_lifetime, margin_clv, simple_clv
 from .value_link import ValueLinkResult, customer_satisfaction_table, satisfaction_value_link
 

@@ -32,7 +32,8 @@ from ._common import (
     transactions_of,
 )
 from .churn import shift_months
-from .satisfaction import effort_groups, nps_groups
+from .effort import effort_groups
+from .satisfaction import nps_groups
 
 __all__ = ["ValueLinkResult", "customer_satisfaction_table", "satisfaction_value_link"]
 
