@@ -51,18 +51,6 @@ def check_choice(name: str, value: object, choices: Iterable[object]) -> None:
         raise ParameterError(msg)
 
 
-def check_share(
-    name: str, value: float, *, low_open: bool = False, high_open: bool = False
-) -> None:
-    """Raise a ParameterError unless ``value`` is a share in [0, 1] (ends optionally open)."""
-    ok = np.isfinite(value) and (value > 0 if low_open else value >= 0)
-    ok = ok and (value < 1 if high_open else value <= 1)
-    if not ok:
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-        msg = f"{name} must be a share in {lo}0, 1{hi}; got {value!r}"
-        raise ParameterError(msg)
-
-
 def transactions_of(data: Dataset | pd.DataFrame, what: str) -> pd.DataFrame:
     """Return the transactions table of a Dataset, or the frame itself, checked."""
     frame = data.transactions if isinstance(data, Dataset) else data
