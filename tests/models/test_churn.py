@@ -199,7 +199,8 @@ def test_at_risk_customers_by_hand():
     assert list(risk.index) == ["C", "B", "A"]
     assert risk["value_at_stake"].tolist() == [200.0, 200.0, 90.0]  # tie -> higher risk first
     assert risk["rank"].tolist() == [1, 2, 3]
-    assert list(risk.columns) == ["rank", "churn_probability", "value", "value_at_stake"]
+    assert list(risk.columns) == ["rank", "churn_probability", "customer_value",
+                            "value_at_stake"]
     assert len(at_risk_customers(proba.drop("D"), value, top=2)) == 2
     with pytest.raises(DataValidationError, match="None of the 4 scored customers has a value"):
         at_risk_customers(proba, pd.Series({"Z": 1.0}))

@@ -191,9 +191,13 @@ def test_summary_and_estimator_contract():
     assert model.fit(active) is model
     np.testing.assert_array_equal(active, REGULAR)  # input untouched
     table = model.summary()
-    assert list(table.index) == ["alpha", "beta"]
-    assert (table["std_err"] > 0).all()
+    assert list(table.index) == ["alpha", "beta"] and table.index.name == "parameter"
+    assert list(table.columns) == ["estimate", "std_error", "lower_95", "upper_95"]
+    assert (table["std_error"] > 0).all()
     assert table.loc["alpha", "estimate"] == model.params["alpha"]
+    assert (table["lower_95"] < table["estimate"]).all()
+    # log-scale interval: estimate is the geometric mean of the bounds
+    np.testing.assert_allclose(np.sqrt(table["lower_95"] * table["upper_95"]), table["estimate"])
 
 
 @pytest.mark.parametrize(
@@ -326,3 +330,30 @@ def test_subscriber_count_and_describe_sbg():
     finite = describe_sbg(_with_params(3.0, 6.0))[1]
     assert finite == ("sbg.lifetime_finite", {"mean": "4.0", "median": "2", "horizon": "24",
                                               "within": finite[1]["within"]})
+
+
+def test_cancellations_on_renewal_dates_fall_in_the_right_period():
+    # Cancelling at the k-th monthly renewal date (calendar months, or k x 30.4375 days
+    # rounded to whole days) means k months were paid: lost in period k.
+    signup = pd.Timestamp("2023-07-01")
+    churn = [signup + pd.DateOffset(months=k) for k in (1, 2, 7)]  # 31, 62, 215 days
+    churn += [signup + pd.Timedelta(days=d) for d in (61, 91, 365)]  # round(k * 30.4375)
+    customers = pd.DataFrame({
+        "customer_id": [f"S{i}" for i in range(6)], "signup_date": signup,
+        "churn_date": churn, "contract": "subscription"})
+    counts = cohort_active_counts(customers, observation_end="2025-01-01")
+    # lost in periods 1, 2, 7 and 2, 3, 12
+    expected = [6, 5, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 0]
+    assert counts.loc["2023-07"].iloc[:13].tolist() == expected
+
+
+def test_sbg_fits_the_demo_subscribers():
+    from clvkit.datasets import make_demo
+
+    ds = make_demo(n_customers=1000, seed=42)
+    counts = cohort_active_counts(ds.customers, observation_end=ds.observation_end)
+    assert counts[0].sum() == (ds.customers["contract"] == "subscription").sum()
+    proj = fit_sbg(counts).project(12)
+    observed = proj["observed_survival"].notna()
+    gap = (proj["survival"] - proj["observed_survival"])[observed].abs()
+    assert gap.max() < 0.06  # the demo's churn follows an sBG-like process

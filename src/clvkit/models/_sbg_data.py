@@ -13,6 +13,12 @@ from ..exceptions import DataValidationError, ParameterError
 __all__ = ["cohort_active_counts", "observed_table", "subscriber_count", "survival_data"]
 
 
+#: A cancellation dated up to this many days after the k-th monthly renewal date counts as
+#: not renewing at that date: renewal dates follow calendar months (28-31 days), which
+#: drift up to about 2 days from k x 30.4375 days.
+RENEWAL_GRACE_DAYS = 3
+
+
 def _examples(ids) -> str:
     ids = [str(i) for i in ids]
     return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
@@ -133,8 +139,10 @@ def cohort_active_counts(
     """Count the subscribers of each monthly sign-up cohort still active after each month.
 
     A subscriber who signed up on day :math:`s` and cancelled on day :math:`c` is lost in
-    period :math:`\\lceil (c - s) / 30.4375 \\rceil` (at least 1); periods are average
-    months (``clvkit.schema.DAYS_PER_MONTH`` days). A cohort (calendar month of sign-up)
+    period :math:`\\lceil (c - s - 3) / 30.4375 \\rceil` (at least 1): periods are average
+    months (``clvkit.schema.DAYS_PER_MONTH`` days), and a cancellation up to 3 days
+    (:data:`RENEWAL_GRACE_DAYS`) after a renewal date counts as not renewing at that date,
+    because calendar months drift from the average. A cohort (calendar month of sign-up)
     is observed for period *t* only when every member's *t*-th month has ended by
     ``observation_end``; later cells are missing. Cancellations after
     ``observation_end`` are not yet known and count as active.
@@ -192,7 +200,8 @@ def cohort_active_counts(
             f"signup_date (e.g. customer_id {_examples(ids)}). Fix or drop these rows."
         )
         raise DataValidationError(msg, column=schema.CHURN_DATE, n_failed=int(early.sum()))
-    period = np.ceil((churn - signup).dt.days / schema.DAYS_PER_MONTH).clip(lower=1)
+    days = (churn - signup).dt.days - RENEWAL_GRACE_DAYS
+    period = np.ceil(days / schema.DAYS_PER_MONTH).clip(lower=1)
     frame = pd.DataFrame({"cohort": signup.dt.to_period("M").astype(str), "signup": signup,
                           "period": period})
     return _count_by_cohort(frame, end)

@@ -45,6 +45,8 @@ SINGLE_THREAD_ROWS = 20_000
 
 def _threads(n_rows: int):
     """Limit OpenMP threads for small fits (see :data:`SINGLE_THREAD_ROWS`)."""
+    # threadpoolctl only limits libraries already loaded: load sklearn's OpenMP first
+    import sklearn.ensemble  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1 if n_rows < SINGLE_THREAD_ROWS else None,

@@ -35,7 +35,7 @@ def at_risk_customers(
     -------
     pandas.DataFrame
         Indexed by customer_id, sorted by value_at_stake (descending), with columns rank,
-        churn_probability, value, value_at_stake. Customers without a value are left out
+        churn_probability, customer_value, value_at_stake. Customers without a value are left out
         with a warning.
 
     Raises
@@ -43,21 +43,21 @@ def at_risk_customers(
     DataValidationError
         No customer has both a churn probability and a value.
     """
-    value = value.rename("value")
+    value = value.rename("customer_value")
     frame = churn_probability.rename("churn_probability").to_frame().join(value, how="left")
-    missing = frame["value"].isna()
+    missing = frame["customer_value"].isna()
     if missing.all():
         msg = (
             f"None of the {len(frame):,} scored customers has a value (e.g. customer_id "
             f"{', '.join(map(str, frame.index[:5]))}); pass values indexed by customer_id."
         )
-        raise DataValidationError(msg, column="value", n_failed=int(missing.sum()))
+        raise DataValidationError(msg, column="customer_value", n_failed=int(missing.sum()))
     if missing.any():
         msg = (f"{int(missing.sum()):,} of {len(frame):,} scored customers have no value and are "
                f"left out (e.g. customer_id {', '.join(map(str, frame.index[missing][:5]))}).")
         warnings.warn(msg, UserWarning, stacklevel=2)
         frame = frame[~missing]
-    frame["value_at_stake"] = frame["churn_probability"] * frame["value"]
+    frame["value_at_stake"] = frame["churn_probability"] * frame["customer_value"]
     frame = frame.sort_values(["value_at_stake", "churn_probability"], ascending=False,
                               kind="stable")
     frame.insert(0, "rank", np.arange(1, len(frame) + 1))

@@ -198,11 +198,16 @@ class SBGModel(BaseEstimator):
         return {"alpha": float(se[0]), "beta": float(se[1])}
 
     def summary(self) -> pd.DataFrame:
-        """Return the parameter table: index alpha, beta; columns estimate, std_err."""
+        """Return the parameter table (index alpha, beta; columns estimate, std_error,
+        lower_95, upper_95). The 95 % interval is computed on the log scale,
+        :math:`\\exp(\\log\\theta \\pm 1.96\\,se/\\theta)`, so it stays positive."""
         check_is_fitted(self)
-        return pd.DataFrame(
-            {"estimate": self.params_, "std_err": self.standard_errors_}
-        ).rename_axis("parameter")
+        est = pd.Series(self.params_, dtype=float)
+        se = pd.Series(self.standard_errors_, dtype=float)
+        spread = np.exp(1.959964 * se / est)
+        table = pd.DataFrame({"estimate": est, "std_error": se, "lower_95": est / spread,
+                              "upper_95": est * spread})
+        return table.rename_axis("parameter")
 
     # --- model quantities -----------------------------------------------------------
     def churn_probability(self, t: int | np.ndarray) -> np.ndarray:
