@@ -71,6 +71,24 @@ def test_demo_data_then_validate_the_folder(tmp_path, capsys):
     assert (tmp_path / "sa" / "surveys_set_aside.csv").is_file()
 
 
+def test_demo_data_with_quality_issues_validates_with_every_row_accounted(tmp_path, capsys):
+    out_dir = tmp_path / "messy"
+    assert main(["demo-data", "--out", str(out_dir), "--customers", "300", "--seed", "3",
+                 "--with-quality-issues"]) == 0
+    read = len(pd.read_csv(out_dir / "transactions.csv"))
+    capsys.readouterr()
+    # files carry no observation end: the demo's is passed as a user would
+    assert main(["validate", str(out_dir), "--observation-end", "2025-06-30",
+                 "--set-aside-dir", str(tmp_path / "sa")]) == 0
+    out = capsys.readouterr().out
+    set_aside = pd.read_csv(tmp_path / "sa" / "transactions_set_aside.csv", encoding="utf-8-sig")
+    assert f"Transactions: {read:,} rows read" in out
+    assert set(set_aside["reason"]) == {
+        "missing_customer_id", "negative_amount", "zero_amount", "duplicate_order_id",
+        "date_after_observation_end"}
+    assert f"{read - len(set_aside):,} kept, {len(set_aside):,} set aside" in out
+
+
 @pytest.mark.parametrize("command", [[], ["validate"], ["demo-data"], ["report"]])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as info:

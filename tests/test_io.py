@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
+from clvkit.datasets import add_quality_issues, make_demo
 from clvkit.exceptions import ConfigError, DataValidationError, ParameterError, SourceError
 from clvkit.io import load_data, load_table, read_config
 
@@ -320,8 +321,23 @@ def test_committed_messy_csv_counts_add_up():
 def test_load_data_demo_goes_through_validation():
     ds = load_data("demo", demo_customers=300, seed=7)
     assert set(ds.quality) == {"transactions", "customers", "surveys"}
-    assert ds.quality.summary().groupby("table")["rows"].sum()["transactions"] == len(
-        ds.transactions)
+    # the demo arrives with a few realistic bad rows (add_quality_issues); validation sets
+    # every one aside and keeps exactly the clean demo rows
+    clean = make_demo(300, seed=7)
+    injected = add_quality_issues(clean, seed=7).extra["injected"]
+    q = ds.quality["transactions"]
+    by_reason = q.counts.set_index("reason")["rows"]
+    assert by_reason["negative_amount"] == injected["refund"] == len(q.refunds)
+    assert by_reason["zero_amount"] == injected["zero_amount"]
+    assert by_reason["duplicate_order_id"] == injected["duplicate_order_id"]
+    assert by_reason["missing_customer_id"] == injected["missing_customer_id"]
+    assert by_reason["date_after_observation_end"] == injected["after_observation_end"]
+    assert q.n_read == len(clean.transactions) + sum(
+        v for k, v in injected.items() if k != "survey_score_out_of_range")
+    pd.testing.assert_series_equal(
+        ds.transactions.set_index("order_id")["amount"].sort_index(),
+        clean.transactions.set_index("order_id")["amount"].sort_index())
+    assert ds.quality["surveys"].n_read - ds.quality["surveys"].n_kept == 3
     assert ds.name == "demo (300 customers, seed 7)"
     assert ds.observation_end == pd.Timestamp("2025-06-30")
     assert ds.transactions["timestamp"].dtype == "datetime64[ns]"

@@ -87,7 +87,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     for path in write_demo(args.out, n_customers=args.customers, seed=args.seed,
-                           formats=formats):
+                           formats=formats, quality_issues=args.with_quality_issues):
         print(f"wrote {path}")
     return 0
 
@@ -105,6 +105,9 @@ def _add_demo_data(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     p.add_argument("--format", choices=("csv", "parquet", "both"), default="csv",
                    help="file format (default csv)")
+    p.add_argument("--with-quality-issues", action="store_true",
+                   help="add realistic bad rows (refunds, zero amounts, double exports, "
+                        "missing ids, late test orders) to try `clvkit validate` on")
     p.set_defaults(func=_demo_data)
 
 

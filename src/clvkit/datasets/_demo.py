@@ -371,7 +371,8 @@ def make_demo(n_customers: int = 2000, seed: int = 42) -> Dataset:
 
 
 def write_demo(out_dir: str | Path, n_customers: int = 2000, seed: int = 42,
-               formats: Sequence[str] = ("csv", "parquet")) -> list[Path]:
+               formats: Sequence[str] = ("csv", "parquet"), *,
+               quality_issues: bool = False) -> list[Path]:
     """Write the demo data set as transactions/customers/surveys files.
 
     Parameters
@@ -384,6 +385,9 @@ def write_demo(out_dir: str | Path, n_customers: int = 2000, seed: int = 42,
         Random seed, passed to :func:`make_demo`.
     formats : sequence of {"csv", "parquet"}, default ("csv", "parquet")
         File formats. CSV is UTF-8 without BOM, dates in ISO 8601, no index.
+    quality_issues : bool, default False
+        Add the realistic bad rows of :func:`~clvkit.datasets.add_quality_issues`
+        (refunds, zero amounts, double exports, ...), for trying ``clvkit validate``.
 
     Returns
     -------
@@ -402,6 +406,10 @@ def write_demo(out_dir: str | Path, n_customers: int = 2000, seed: int = 42,
         msg = f"formats must be a non-empty list of 'csv', 'parquet'; got {list(formats)!r}."
         raise ParameterError(msg)
     ds = make_demo(n_customers, seed)
+    if quality_issues:
+        from clvkit.datasets._messy import add_quality_issues
+
+        ds = add_quality_issues(ds, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
