@@ -342,3 +342,30 @@ def test_cdnow_dataset_wrapper():
     assert ds.name == "CDNOW 1/10 sample (2,357 customers, 1997-01-01 to 1998-06-30)"
     assert ds.customers is None and ds.surveys is None
     assert ds.extra["source"] == "cdnow-sample" and len(ds.transactions) == 6_919
+
+
+# --- add_quality_issues -------------------------------------------------------------
+
+
+def test_add_quality_issues_appends_known_bad_rows_without_touching_input():
+    clean = make_demo(200, seed=5)
+    before = clean.transactions.copy()
+    messy = ck.datasets.add_quality_issues(clean, seed=5)
+    pd.testing.assert_frame_equal(clean.transactions, before)
+    injected = messy.extra["injected"]
+    n_tx = sum(v for k, v in injected.items() if k != "survey_score_out_of_range")
+    assert len(messy.transactions) == len(before) + n_tx
+    pd.testing.assert_frame_equal(messy.transactions.iloc[: len(before)], before)
+    added = messy.transactions.iloc[len(before):]
+    assert (added["amount"] < 0).sum() == injected["refund"]
+    assert added["customer_id"].isna().sum() == injected["missing_customer_id"]
+    assert (added["timestamp"] > clean.observation_end).sum() == injected["after_observation_end"]
+    assert not messy.surveys["nps"].between(0, 10).all()
+    again = ck.datasets.add_quality_issues(clean, seed=5)
+    pd.testing.assert_frame_equal(again.transactions, messy.transactions)
+
+
+def test_add_quality_issues_needs_observation_end():
+    ds = ck.Dataset(transactions=make_demo(50, seed=1).transactions)
+    with pytest.raises(ck.ParameterError, match="needs a data set with an observation_end"):
+        ck.datasets.add_quality_issues(ds)
