@@ -151,6 +151,8 @@ def test_feature_errors():
         churn_feature_table(tx, cutoff="2023-06-30")
     with pytest.raises(ParameterError, match="cutoff must be a date"):
         churn_feature_table(tx, cutoff="end of March")
+    with pytest.raises(ParameterError, match="observation_end must be a date"):
+        make_churn_features(tx, cutoff=CUTOFF, observation_end="soon")
     with pytest.raises(ParameterError, match="churn_window_days must be a whole number"):
         make_churn_features(tx, cutoff=CUTOFF, churn_window_days=0)
     with pytest.raises(ParameterError, match=(

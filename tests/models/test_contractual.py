@@ -217,6 +217,14 @@ def test_invalid_counts_raise(active, match):
         fit_sbg(active)
 
 
+def test_non_convergence_raises():
+    from clvkit.exceptions import ConvergenceError
+
+    with pytest.raises(ConvergenceError, match=r"sBG fit did not converge after 1 iterations.*"
+                       r"larger max_iter \(currently 1\)"):
+        SBGModel(max_iter=1).fit(REGULAR)
+
+
 def test_invalid_cohort_frame_raises():
     gap = pd.DataFrame([[1000, None, 800]], index=["2024-01"])
     with pytest.raises(DataValidationError, match=r"Cohort 2024-01: .*gap \(missing period 1"):

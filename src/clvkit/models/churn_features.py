@@ -22,12 +22,12 @@ TREND_WINDOW_DAYS = 90
 SUBSCRIPTION = "subscription"
 
 
-def _boundary(cutoff) -> pd.Timestamp:
+def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
     """First instant after the cutoff day (features use timestamps before it)."""
     try:
         return pd.Timestamp(cutoff).normalize() + _DAY
     except (TypeError, ValueError) as err:
-        msg = f"cutoff must be a date (YYYY-MM-DD); got {cutoff!r}"
+        msg = f"{name} must be a date (YYYY-MM-DD); got {cutoff!r}"
         raise ParameterError(msg) from err
 
 
@@ -202,6 +202,19 @@ def churn_labels(
     churned when her churn_date falls in the window; anyone else churned when she made
     no purchase in it (non-contractual definition).
 
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        Columns customer_id and timestamp.
+    index : pandas.Index
+        The customers to label (e.g. ``churn_feature_table(...).index``).
+    cutoff : str or pandas.Timestamp
+        Last day before the window (the window starts the next day).
+    churn_window_days : int
+        Window length in days.
+    customers : pandas.DataFrame, optional
+        customer_id, contract and churn_date, for contractual labels.
+
     Returns
     -------
     pandas.Series
@@ -268,8 +281,8 @@ def make_churn_features(
         msg = f"churn_window_days must be a whole number of days >= 1; got {churn_window_days!r}"
         raise ParameterError(msg)
     boundary = _boundary(cutoff)
-    last = (pd.Timestamp(observation_end) if observation_end is not None
-            else pd.to_datetime(transactions[schema.TIMESTAMP]).max()).normalize()
+    last = (_boundary(observation_end, "observation_end") - _DAY if observation_end is not None
+            else pd.to_datetime(transactions[schema.TIMESTAMP]).max().normalize())
     window_end = boundary + pd.Timedelta(days=churn_window_days - 1)
     if window_end > last:
         latest = last - pd.Timedelta(days=churn_window_days)
