@@ -166,13 +166,15 @@ def test_data_hash_depends_on_content_only(people):
     assert ck.report.data_hash(changed) != ck.report.data_hash(people)
 
 
-def test_provenance_record_written_for_the_runner(tmp_path, people):
-    ctx = ck.report.setup({"seed": 3, "salt": "secret"}, output_dir=str(tmp_path))
+def test_provenance_record_travels_in_the_notebook_output(people):
+    ctx = ck.report.setup({"seed": 3, "salt": "secret"})
     record = ck.report.provenance(ctx, people)
-    saved = json.loads((tmp_path / ".provenance.json").read_text(encoding="utf-8"))
+    bundle = record._repr_mimebundle_()
+    saved = bundle["application/vnd.clvkit.provenance+json"]
     assert saved["data_sha256"] == ck.report.data_hash(people) == record.data_sha256
     assert saved["data_rows"] == 3 and saved["versions"]["clvkit"] == ck.__version__
-    assert "secret" not in record._repr_html_()  # the salt is never shown
+    assert saved["parameters"]["seed"] == 3
+    assert "secret" not in bundle["text/html"]  # the salt is never shown
 
 
 # --- newly at risk ---------------------------------------------------------------------
@@ -315,3 +317,25 @@ def test_report_rejects_unknown_parameter_before_running(tmp_path, two_notebooks
 def test_report_missing_notebook_folder(tmp_path):
     with pytest.raises(ReportError, match=r"notebook folder .* does not exist"):
         ck.report.run_report(tmp_path / "out", notebooks=tmp_path / "nope")
+
+
+@pytest.mark.notebook
+@pytest.mark.skipif(not (NOTEBOOKS / "06_segments_actions.ipynb").exists(),
+                    reason="notebook 06 (scored customers) not present")
+def test_report_same_inputs_same_numbers_and_newly_at_risk(tmp_path):
+    out = tmp_path / "latest"
+    options = {"notebooks": NOTEBOOKS, "select": ["06"], "params": {"demo_customers": 200}}
+    first = ck.report.run_report(out, **options)
+    scored = (out / "scored_customers.csv").read_bytes()
+    at_risk_first = pd.read_csv(out / "newly_at_risk.csv", encoding="utf-8-sig")
+    table = pd.read_parquet(out / "scored_customers.parquet")
+    assert len(table) == table["customer_id"].nunique() > 0
+    # first run: nothing to compare with, so every customer at risk is new
+    assert len(at_risk_first) == int((table["churn_risk"] >= 0.5).sum()) > 0
+    assert first.record["newly_at_risk"]["previous_run"] is None
+
+    second = ck.report.run_report(out, **options)
+    assert (out / "scored_customers.csv").read_bytes() == scored  # same inputs, same numbers
+    assert len(pd.read_csv(out / "newly_at_risk.csv", encoding="utf-8-sig")) == 0
+    assert second.record["newly_at_risk"]["previous_run"] == first.record["generated"]
+    assert second.record["data"]["sha256"] == first.record["data"]["sha256"]

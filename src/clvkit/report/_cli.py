@@ -27,7 +27,7 @@ def _report(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = run_report(
         args.out, params=params, notebooks=args.notebooks, select=args.notebook,
-        lang=args.lang, audience=args.audience, cell_timeout=args.timeout,
+        lang=args.lang, audience=args.audience, cell_timeout=args.timeout, jobs=args.jobs,
         progress=_progress(start),
     )
     print(f"report written to {result.index}")
@@ -70,4 +70,6 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="folder of the report notebooks (default ./notebooks)")
     p.add_argument("--timeout", type=int, default=600, metavar="S",
                    help="seconds a single notebook cell may run (default 600)")
+    p.add_argument("--jobs", type=int, default=2, metavar="N",
+                   help="notebooks run at the same time, each in its own kernel (default 2)")
     p.set_defaults(func=_report)

@@ -20,10 +20,11 @@ import pandas as pd
 from .. import __version__
 from ._notebook import ReportContext
 
-__all__ = ["PROVENANCE_FILE", "Provenance", "data_hash", "provenance", "versions"]
+__all__ = ["PROVENANCE_MIMETYPE", "Provenance", "data_hash", "provenance", "versions"]
 
-#: File (in the run's output folder) where each notebook's provenance is left for the runner.
-PROVENANCE_FILE = ".provenance.json"
+#: Output mimetype carrying the provenance record in the executed notebook, where the
+#: runner reads it (nbconvert ignores it, so it never shows in the HTML).
+PROVENANCE_MIMETYPE = "application/vnd.clvkit.provenance+json"
 _PACKAGES = ("pandas", "numpy", "lifetimes", "scikit-learn", "matplotlib", "plotly")
 
 
@@ -114,6 +115,11 @@ class Provenance:
         )
         return f'<table class="clv-provenance">{cells}</table>'
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        record = json.loads(json.dumps(self.to_dict(), default=str))
+        return {"text/html": self._repr_html_(), "text/plain": repr(self),
+                PROVENANCE_MIMETYPE: record}
+
     def __repr__(self) -> str:
         return "\n".join(f"{k}: {v}" for k, v in self._rows())
 
@@ -122,8 +128,9 @@ def provenance(params: ReportContext | Mapping[str, Any], data: Any = None) -> P
     """Record and show the versions, data fingerprint, parameters and run time.
 
     Put ``ck.report.provenance(ctx, ds)`` as the last cell of every report notebook.
-    When the context has an output folder (a ``clvkit report`` run), the record is
-    also written there for the runner, which collects it into ``run.json``.
+    Displayed, the record is a small table; the executed notebook also carries it
+    as JSON (mimetype :data:`PROVENANCE_MIMETYPE`), which ``clvkit report``
+    collects into ``run.json``.
 
     Parameters
     ----------
@@ -158,8 +165,4 @@ def provenance(params: ReportContext | Mapping[str, Any], data: Any = None) -> P
         run_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - ctx.started, 2) if ctx else None,
     )
-    if ctx is not None and ctx.output_dir is not None:
-        ctx.output_dir.mkdir(parents=True, exist_ok=True)
-        path = ctx.output_dir / PROVENANCE_FILE
-        path.write_text(json.dumps(record.to_dict(), default=str, indent=2), encoding="utf-8")
     return record

@@ -8,11 +8,13 @@ previous good report.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +28,7 @@ from ._html import SectionLink, notebook_title, render_html, translate_notebook
 from ._index import write_index_and_exports
 from ._notebook import AUDIENCES
 from ._params import notebook_parameters, resolve_paths, split_params
-from ._provenance import PROVENANCE_FILE, versions
+from ._provenance import PROVENANCE_MIMETYPE, versions
 
 __all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
 
@@ -125,14 +127,17 @@ def _say(progress: Callable[[str], None] | None, message: str) -> None:
         progress(message)
 
 
-def _failure(name: str, err: Exception, kept: Path, out_dir: Path) -> ReportError:
+def _failure(
+    name: str, err: BaseException, kept: Path, out_dir: Path, others: Sequence[str] = ()
+) -> ReportError:
     cell = getattr(err, "exec_count", None) or getattr(err, "cell_index", None)
     where = f" in cell [{cell}]" if cell is not None else ""
     what = (f"{err.ename}: {err.evalue}" if hasattr(err, "ename")
             else f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err) else ''}")
+    also = f"\nAlso failed: {', '.join(others)} (executed copies beside it)." if others else ""
     msg = (f"notebook {name} failed{where}: {what}\n"
            f"The executed notebook with the error is kept in {kept}; "
-           f"the previous report in {out_dir} is unchanged.")
+           f"the previous report in {out_dir} is unchanged.{also}")
     return ReportError(msg)
 
 
@@ -142,32 +147,48 @@ def _ipc_kernel_manager() -> type:
     The kernel only ever runs on this machine; IPC avoids opening TCP ports and the
     kernel's "running over TCP without encryption" warning on every notebook.
     """
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
 
+        @default("ip")
+        def _unique_ipc_path(self) -> str:
+            # jupyter_client's default is "kernel-ipc" in the working directory, which
+            # kernels started at the same time from one folder would share.
+            folder = Path(jupyter_runtime_dir())
+            folder.mkdir(parents=True, exist_ok=True)
+            return str(folder / f"clvkit-{uuid.uuid4().hex[:12]}-ipc")
+
     return IPCKernelManager
 
 
-def _execute(src: Path, dst: Path, params: dict[str, Any], *, kernel: str, timeout: int) -> None:
+def _execute(src: Path, dst: Path, params: dict[str, Any], kernel: str, timeout: int) -> float:
+    """Execute one notebook (in a worker process); return the seconds it took."""
     import papermill as pm
 
+    start = time.perf_counter()
     pm.execute_notebook(
         str(src), str(dst), parameters=params, kernel_name=kernel, cwd=str(src.parent),
         execution_timeout=timeout, progress_bar=False, log_output=False,
         request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
     )
+    return time.perf_counter() - start
 
 
-def _take_provenance(staging: Path) -> dict[str, Any]:
-    path = staging / PROVENANCE_FILE
-    if not path.exists():
-        return {}
-    record = json.loads(path.read_text(encoding="utf-8"))
-    path.unlink()
-    return record
+def _read_provenance(executed: Path) -> dict[str, Any]:
+    """The record ``ck.report.provenance`` left in the executed notebook's outputs."""
+    nb = nbformat.read(str(executed), as_version=4)
+    for cell in reversed(nb.cells):
+        for output in cell.get("outputs", []):
+            record = output.get("data", {}).get(PROVENANCE_MIMETYPE)
+            if record:
+                return dict(record)
+    return {}
 
 
 def _publish(staging: Path, out_dir: Path) -> None:
@@ -204,28 +225,47 @@ def _prepare(
 
 def _run_all(
     paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
-    out_dir: Path, *, kernel: str, timeout: int, progress: Callable[[str], None] | None,
+    out_dir: Path, *, kernel: str, timeout: int, jobs: int,
+    progress: Callable[[str], None] | None,
 ) -> list[NotebookRun]:
+    """Execute the notebooks, ``jobs`` at a time, each in its own worker process.
+
+    Notebooks are independent (each loads the data itself), so they may run in
+    parallel; results are reported in notebook order. Every notebook runs even
+    when another failed, so one run shows every broken section; then the staging
+    folder becomes ``<out_dir>.failed`` and the first failure (in notebook order)
+    is raised, naming the others.
+    """
     executed_dir = staging / "notebooks"
     executed_dir.mkdir(parents=True)
-    runs = []
-    for i, src in enumerate(paths, start=1):
-        name = src.stem
-        _say(progress, f"[{i}/{len(paths)}] {name} ...")
-        params = {**per_notebook[name], "output_dir": str(staging)}
-        start = time.perf_counter()
-        try:
-            _execute(src, executed_dir / src.name, params, kernel=kernel, timeout=timeout)
-        except Exception as err:  # any failure: keep what ran, report where
-            failed = out_dir.with_name(f"{out_dir.name}.failed")
-            if failed.exists():
-                shutil.rmtree(failed)
-            staging.rename(failed)
-            raise _failure(name, err, failed / "notebooks" / src.name, out_dir) from err
-        seconds = time.perf_counter() - start
-        runs.append(NotebookRun(name, name, seconds, f"{name}.html", _take_provenance(staging)))
-        _say(progress, f"[{i}/{len(paths)}] {name} done in {seconds:.1f} s")
-    return runs
+    n = len(paths)
+    context = multiprocessing.get_context("spawn")
+    seconds: dict[str, float] = {}
+    errors: dict[str, BaseException] = {}
+    with ProcessPoolExecutor(max_workers=max(1, min(jobs, n)), mp_context=context) as pool:
+        futures = {}
+        for i, src in enumerate(paths, start=1):
+            params = {**per_notebook[src.stem], "output_dir": str(staging)}
+            futures[pool.submit(_execute, src, executed_dir / src.name, params, kernel,
+                                timeout)] = (i, src.stem)
+        for future in as_completed(futures):
+            i, name = futures[future]
+            try:
+                seconds[name] = future.result()
+                _say(progress, f"[{i}/{n}] {name} done in {seconds[name]:.1f} s")
+            except Exception as err:  # any failure: keep what ran, report where
+                errors[name] = err
+                _say(progress, f"[{i}/{n}] {name} FAILED")
+    if errors:
+        names = [p.stem for p in paths if p.stem in errors]
+        failed = out_dir.with_name(f"{out_dir.name}.failed")
+        if failed.exists():
+            shutil.rmtree(failed)
+        staging.rename(failed)
+        raise _failure(names[0], errors[names[0]], failed / "notebooks" / f"{names[0]}.ipynb",
+                       out_dir, others=names[1:])
+    return [NotebookRun(p.stem, p.stem, seconds[p.stem], f"{p.stem}.html",
+                        _read_provenance(executed_dir / p.name)) for p in paths]
 
 
 def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str,
@@ -253,6 +293,7 @@ def run_report(
     kernel: str = "python3",
     cell_timeout: int = DEFAULT_CELL_TIMEOUT,
     at_risk_threshold: float = 0.5,
+    jobs: int = 2,
     progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run the report notebooks and publish HTML pages, an index and exports in ``out_dir``.
@@ -291,6 +332,9 @@ def run_report(
     at_risk_threshold : float, default 0.5
         ``churn_risk`` at or above which a scored customer counts as at risk (for
         ``newly_at_risk.csv``).
+    jobs : int, default 2
+        Notebooks executed at the same time (each in its own process and kernel);
+        1 runs them one after the other.
     progress : callable, optional
         Called with one line of text per step (the CLI prints them).
 
@@ -318,8 +362,9 @@ def run_report(
         shutil.rmtree(staging)
     staging.mkdir()
     try:
+        _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
         runs = _run_all(paths, per_notebook, staging, out_dir, kernel=kernel,
-                        timeout=cell_timeout, progress=progress)
+                        timeout=cell_timeout, jobs=jobs, progress=progress)
         generated = stamp.strftime("%Y-%m-%d %H:%M UTC")
         data_name = next((r.provenance.get("data_name") for r in runs
                           if r.provenance.get("data_name")), str(run_params.get("data", "")))
