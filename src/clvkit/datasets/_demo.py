@@ -85,7 +85,7 @@ def _customer_traits(rng: np.random.Generator, n: int) -> pd.DataFrame:
     nu *= np.where(region == 2, 1 / 1.1, 1.0) * np.where(acq == 1, 1.15, 1.0)
     # Contractual subset: shifted-beta-geometric monthly churn theta ~ Beta(gamma, delta).
     sub = rng.random(n) < 0.25
-    theta = _expit(_logit(rng.beta(1.2, 6.0, size=n)) - 0.6 * sat + 0.4 * effort)
+    theta = _expit(_logit(rng.beta(1.0, 18.0, size=n)) - 0.6 * sat + 0.4 * effort)
     return pd.DataFrame({
         "acq": acq, "region": region, "sat": sat, "effort": effort, "lam": lam,
         "p_drop": p_drop, "nu": nu, "sub": sub, "theta": theta,
@@ -204,6 +204,10 @@ def _cost_to_serve(rng: np.random.Generator, c: pd.DataFrame, tx: pd.DataFrame,
     tenure_years = np.maximum((t_end - c["t0"].to_numpy()) / s.DAYS_PER_YEAR, 0.5)
     big_basket = (1 / c["nu"]).rank(pct=True).to_numpy() > 2 / 3
     serial = rng.random(n) < np.where(big_basket, 0.08, 0.02)  # serial returners
+    # plant at least a couple among the big spenders, so that even a small demo has
+    # high-revenue customers who lose money
+    n_planted = min(int(big_basket.sum()), max(2, n // 200))
+    serial[rng.choice(np.flatnonzero(big_basket), size=n_planted, replace=False)] = True
     return_rate = np.where(serial, rng.beta(6.0, 3.0, size=n), rng.beta(1.0, 12.0, size=n))
     contacts = rng.poisson(c["contact_rate"].to_numpy() * np.minimum(tenure_years, 1.0))
     cost = 25.0 + 15.0 * contacts + 0.6 * return_rate * revenue / tenure_years
@@ -301,7 +305,7 @@ def make_demo(n_customers: int = 2000, seed: int = 42) -> Dataset:
     5. **Subscriptions (sBG).** 25% of customers hold a monthly membership (¥19/39/69)
        from ``signup_date``; each month they cancel with probability
        :math:`\theta = \mathrm{expit}(\mathrm{logit}(\theta_0) - 0.6 z + 0.4 e)`,
-       :math:`\theta_0 \sim \mathrm{Beta}(1.2, 6)` (shifted-beta-geometric). Each paid month
+       :math:`\theta_0 \sim \mathrm{Beta}(1, 18)` (shifted-beta-geometric). Each paid month
        is a transaction with category ``"membership"`` (filter it out for a purely
        non-contractual analysis); ``churn_date`` = signup + months paid x 30.4375 days, or
        NaT while still subscribed (and always NaT for ``contract == "none"``).
