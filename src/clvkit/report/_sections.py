@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .. import i18n
+from .. import i18n, schema
 
 if TYPE_CHECKING:
     from ._notebook import ReportContext
@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["describe_quality", "quality_table", "save_set_aside", "set_aside_examples"]
 
 _SET_ASIDE = "set aside"
+_EXAMPLE_COLUMNS = (schema.CUSTOMER_ID, schema.ORDER_ID, schema.TIMESTAMP, schema.DATE,
+                    schema.AMOUNT, schema.NPS, schema.CES)
 
 
 def _reason_label(code: object) -> str:
@@ -87,21 +89,32 @@ def quality_table(quality: Any) -> pd.DataFrame:
     })
 
 
-def set_aside_examples(quality: Any, table: str = "transactions", n: int = 10) -> pd.DataFrame:
-    """Return the first ``n`` rows set aside from ``table`` with a readable reason.
+def set_aside_examples(
+    quality: Any, table: str = "transactions", per_reason: int = 2
+) -> pd.DataFrame:
+    """Return a few rows set aside from ``table``, the first ``per_reason`` of each reason.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``reason`` (translated label), ``source_row`` (1-based row in the
-        source) and the columns as read. Empty when nothing was set aside or the
-        table was not loaded.
+        Columns ``dq_reason`` (translated label), ``dq_source_row`` (1-based row in
+        the source) and the identifying and checked columns as read (customer_id,
+        order_id, timestamp/date, amount, nps, ces: those present). The names are
+        catalogue keys, so ``ctx.table`` shows them translated. Empty when nothing
+        was set aside or the table was not loaded.
     """
     if table not in quality:
-        return pd.DataFrame(columns=["reason", "source_row"])
-    rows = quality[table].set_aside.head(n).copy()
-    rows["reason"] = [_reason_label(code) for code in rows["reason"]]
-    return rows
+        return pd.DataFrame(columns=["dq_reason", "dq_source_row"])
+    rows = quality[table].set_aside
+    rows = rows.groupby("reason", sort=False, group_keys=False).head(per_reason)
+    shown = [c for c in _EXAMPLE_COLUMNS if c in rows.columns]
+    out = pd.DataFrame({
+        "dq_reason": [_reason_label(code) for code in rows["reason"]],
+        "dq_source_row": rows["source_row"].to_numpy(),
+    })
+    for column in shown:
+        out[column] = rows[column].to_numpy()
+    return out
 
 
 def save_set_aside(ctx: ReportContext, quality: Any) -> list[Path]:
