@@ -4,6 +4,7 @@ HTML rendering, and `clvkit report` end to end (success, failure, determinism)."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -339,3 +340,62 @@ def test_report_same_inputs_same_numbers_and_newly_at_risk(tmp_path):
     assert len(pd.read_csv(out / "newly_at_risk.csv", encoding="utf-8-sig")) == 0
     assert second.record["newly_at_risk"]["previous_run"] == first.record["generated"]
     assert second.record["data"]["sha256"] == first.record["data"]["sha256"]
+
+
+# --- figures and the executive summary --------------------------------------------------
+def test_plotly_embedded_once_per_page_without_cdn():
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    ck.report.setup()
+    renderer = pio.renderers[pio.renderers.default]
+    renderer.included = False  # a fresh page
+    fig = go.Figure(go.Bar(x=["a", "b"], y=[1, 2]))
+    first = renderer.to_mimebundle(fig.to_dict())
+    second = renderer.to_mimebundle(fig.to_dict())
+    assert len(first["text/html"]) > 1_000_000 > len(second["text/html"])  # plotly.js once
+    for bundle in (first, second):
+        assert "application/vnd.plotly.v1+json" in bundle  # JupyterLab draws this one
+        # no script loaded from elsewhere (plotly.js itself mentions CDN URLs in its code)
+        assert not re.search(r"<script[^>]*\bsrc=", bundle["text/html"])
+
+
+@pytest.fixture(scope="module")
+def summary():
+    ds = ck.load_data("demo", demo_customers=300, seed=42)
+    return ds, ck.report.executive_summary(ds, horizon_months=12, at_risk_threshold=0.5)
+
+
+def test_executive_summary_numbers_agree_with_their_sources(summary):
+    ds, s = summary
+    assert s.customers == ds.transactions["customer_id"].nunique() == len(s.scored)
+    assert s.revenue == pytest.approx(ds.transactions["amount"].sum())
+    assert s.clv_total == pytest.approx(s.value["clv"].sum())
+    assert s.top20_share == pytest.approx(ck.metrics.value_concentration(
+        s.value["clv"]).share_of_top(0.2))
+    assert len(s.at_risk) == int((s.scored["churn_risk"] >= 0.5).sum())
+    assert s.actions["customers"].sum() == s.customers
+    assert s.actions["value_at_stake"].is_monotonic_decreasing
+    assert s.nps is not None and s.nps.n == ds.surveys["nps"].notna().sum()
+
+
+def test_executive_summary_cards_and_sentences(summary):
+    _, s = summary
+    ctx = ck.report.setup(audience="client", salt="k")
+    cards = ck.report.summary_cards(ctx, s)
+    assert len(cards.items) == 6
+    assert (ctx.t("exec_card_churn"), ctx.pct(s.churn.rate)) == cards.items[2][:2]
+    text = ck.report.describe_summary(ctx, s).data
+    assert ctx.money(s.clv_total) in text and ctx.pct(s.top20_share) in text
+    assert f"**{len(s.at_risk)}** customers" in text
+    actions = ck.report.describe_actions(ctx, s).data.splitlines()
+    first = s.actions["action_label"].iloc[0]
+    assert len(actions) == 3 and actions[0].startswith(f"- **{first}**")
+
+
+def test_value_risk_figure_hover_shows_pseudonyms_only(summary):
+    _, s = summary
+    fig = ck.report.value_risk_figure(ck.report.setup(audience="client", salt="k"), s)
+    shown = {point[0] for trace in fig.data for point in trace.customdata}
+    assert len(shown) == s.customers
+    assert all(i.startswith("C-") for i in shown) and not shown & set(s.scored["customer_id"])

@@ -29,6 +29,7 @@ from ._summary import (
     describe_summary,
     executive_summary,
     summary_cards,
+    value_risk_figure,
 )
 from ._table import Table
 
@@ -64,6 +65,7 @@ __all__ = [
     "set_aside_examples",
     "setup",
     "summary_cards",
+    "value_risk_figure",
     "versions",
 ]
 

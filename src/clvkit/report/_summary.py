@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ._notebook import ReportContext
 
 __all__ = ["Cards", "ExecutiveSummary", "describe_actions", "describe_summary",
-           "executive_summary", "summary_cards"]
+           "executive_summary", "summary_cards", "value_risk_figure"]
 
 #: Number of actions listed on the summary page.
 TOP_ACTIONS = 3
@@ -250,3 +250,45 @@ def describe_actions(ctx: ReportContext, s: ExecutiveSummary, top: int = TOP_ACT
         for row in s.actions.head(top).itertuples()
     ]
     return Markdown("\n".join(items))
+
+
+def value_risk_figure(ctx: ReportContext, s: ExecutiveSummary, max_points: int = 2000):
+    """Return an interactive plotly scatter of past revenue against churn risk.
+
+    One point per customer (the ``max_points`` with most revenue), coloured by
+    recommended action; hovering shows the customer id as the report may show it
+    (pseudonymised for clients), the segment and the action. The dashed line marks
+    the at-risk threshold.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+
+    from ..plots.style import PALETTE
+
+    data = s.scored.nlargest(max_points, "revenue")
+    shown_ids = ctx.ids(data[schema.CUSTOMER_ID]).to_numpy()
+    fig = go.Figure()
+    for i, (label, group) in enumerate(data.groupby("action_label", observed=True, sort=True)):
+        mask = (data["action_label"] == label).to_numpy()
+        fig.add_trace(go.Scatter(
+            x=group["churn_risk"], y=group["revenue"], mode="markers", name=str(label),
+            marker={"size": 7, "opacity": 0.7, "color": PALETTE[i % len(PALETTE)]},
+            customdata=list(zip(shown_ids[mask], group["segment_label"].astype(str),
+                                strict=True)),
+            hovertemplate=(f"%{{customdata[0]}}<br>{ctx.t('exec_axis_risk')}: %{{x:.0%}}<br>"
+                           f"{ctx.t('revenue')}: {ctx.currency}%{{y:,.0f}}<br>"
+                           "%{customdata[1]}<extra>%{fullData.name}</extra>"),
+        ))
+    fig.add_vline(x=s.at_risk_threshold, line_dash="dash", line_color="#616e7c")
+    fig.update_layout(
+        title={"text": ctx.t("exec_risk_map_title"), "x": 0},
+        xaxis={"title": ctx.t("exec_axis_risk"), "tickformat": ".0%", "range": [-0.02, 1.02]},
+        yaxis={"title": ctx.t("exec_axis_revenue", currency=ctx.currency), "type": "log",
+               "dtick": 1, "tickprefix": ctx.currency, "tickformat": ",.0f"},
+        legend={"title": {"text": ctx.t("exec_axis_action")}},
+        template="plotly_white", height=480, margin={"l": 60, "r": 20, "t": 50, "b": 50},
+    )
+    return fig
