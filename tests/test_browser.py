@@ -95,6 +95,7 @@ def _pages(out: Path) -> list[Path]:
 
 def test_every_page_renders_offline_without_errors(browser, report_en):
     index_links = _open(browser, report_en / "index.html")[0]["links"]
+    plotly_drawn = 0
     for path in _pages(report_en):
         info, problems = _open(browser, path)
         assert problems == [], f"{path.name}: {problems}"
@@ -103,6 +104,7 @@ def test_every_page_renders_offline_without_errors(browser, report_en):
             assert complete and natural > 0 and width > 0 and height > 0, path.name
         for n_svg, width, height in info["plotly"]:
             assert n_svg > 0 and width > 0 and height > 0, f"{path.name}: plotly not drawn"
+            plotly_drawn += 1
         for width, height in info["svgs"]:
             assert width > 0 and height > 0, path.name
         for cls, rows in info["tables"]:
@@ -110,6 +112,7 @@ def test_every_page_renders_offline_without_errors(browser, report_en):
         if path.name != "index.html":
             assert path.name in index_links
             assert info["images"] or info["plotly"] or info["svgs"], f"{path.name}: no chart"
+    assert plotly_drawn > 0, "no interactive (plotly) chart was drawn on any page"
 
 
 def test_client_report_shows_no_raw_customer_data(browser, report_en):
