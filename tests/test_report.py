@@ -281,7 +281,7 @@ def two_notebooks(tmp_path) -> Path:
 def test_report_success_then_failure_keeps_previous(tmp_path, two_notebooks, capsys):
     out = tmp_path / "reports" / "latest"
     args = ["report", "--notebooks", str(two_notebooks), "--out", str(out),
-            "-p", "demo_customers", "200"]
+            "-p", "demo_customers", "200", "-p", "salt", "topsecret"]
     assert main(args) == 0
     printed = capsys.readouterr()
     assert "01_data_quality" in printed.out and "total" in printed.out  # timings table
@@ -295,6 +295,8 @@ def test_report_success_then_failure_keeps_previous(tmp_path, two_notebooks, cap
     assert len(record["data"]["sha256"]) == 64 and "salt" not in record["parameters"]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="01_data_quality.html"' in index and "Data quality" in index
+    executed = (out / "notebooks" / "01_data_quality.ipynb").read_text(encoding="utf-8")
+    assert "salt = \\\"<redacted>\\\"" in executed and "topsecret" not in executed
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
     assert main([*args, "-p", "fail", "true"]) == 2
@@ -304,6 +306,7 @@ def test_report_success_then_failure_keeps_previous(tmp_path, two_notebooks, cap
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     kept = out.with_name("latest.failed") / "notebooks" / "02_tiny.ipynb"
     assert "asked to fail" in kept.read_text(encoding="utf-8")
+    assert "topsecret" not in (kept.parent / "01_data_quality.ipynb").read_text(encoding="utf-8")
     assert not list(out.parent.glob(".staging-*"))
 
 

@@ -146,7 +146,8 @@ def provenance(params: ReportContext | Mapping[str, Any], data: Any = None) -> P
         Displays as a small table; ``.to_dict()`` gives the record.
     """
     ctx = params if isinstance(params, ReportContext) else None
-    parameters = dict(ctx.params if ctx else params)
+    # the salt is a secret (it would let anyone with the raw ids undo the pseudonyms)
+    parameters = {k: v for k, v in (ctx.params if ctx else params).items() if k != "salt"}
     rows, name = None, ""
     if isinstance(data, pd.DataFrame):
         rows = len(data)

@@ -258,6 +258,8 @@ def _run_all(
                 _say(progress, f"[{i}/{n}] {name} FAILED")
     if errors:
         names = [p.stem for p in paths if p.stem in errors]
+        for path in executed_dir.glob("*.ipynb"):
+            nbformat.write(_redact_secrets(nbformat.read(str(path), as_version=4)), str(path))
         failed = out_dir.with_name(f"{out_dir.name}.failed")
         if failed.exists():
             shutil.rmtree(failed)
@@ -268,11 +270,31 @@ def _run_all(
                         _read_provenance(executed_dir / p.name)) for p in paths]
 
 
+_SECRET_LINE = re.compile(r"^(\s*salt\s*=\s*).*$", re.MULTILINE)
+
+
+def _redact_secrets(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Hide the pseudonymisation salt papermill wrote into the notebook (cell and metadata).
+
+    Whoever knows the salt and the raw ids can undo the pseudonyms, so the kept
+    notebooks and the analyst HTML show ``salt = "<redacted>"`` instead.
+    """
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = _SECRET_LINE.sub(r'\1"<redacted>"', cell.source)
+    recorded = nb.metadata.get("papermill", {}).get("parameters", {})
+    if "salt" in recorded:
+        recorded["salt"] = "<redacted>"
+    return nb
+
+
 def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str,
                 footer: str) -> None:
     books = {}
     for run in runs:
-        nb = nbformat.read(str(staging / "notebooks" / f"{run.name}.ipynb"), as_version=4)
+        path = staging / "notebooks" / f"{run.name}.ipynb"
+        nb = _redact_secrets(nbformat.read(str(path), as_version=4))
+        nbformat.write(nb, str(path))
         books[run.name] = nb
         run.title = notebook_title(translate_notebook(nb, lang), run.name)
     for run in runs:
