@@ -26,9 +26,10 @@ from .. import i18n
 from ..exceptions import ParameterError, ReportError
 from ._html import SectionLink, notebook_title, render_html, translate_notebook
 from ._index import write_index_and_exports
+from ._kernel import execute_notebook, read_provenance, redact_secrets
 from ._notebook import AUDIENCES
 from ._params import notebook_parameters, resolve_paths, split_params
-from ._provenance import PROVENANCE_MIMETYPE, versions
+from ._provenance import versions
 
 __all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
 
@@ -141,56 +142,6 @@ def _failure(
     return ReportError(msg)
 
 
-def _ipc_kernel_manager() -> type:
-    """A kernel manager talking to the kernel over local IPC sockets instead of TCP.
-
-    The kernel only ever runs on this machine; IPC avoids opening TCP ports and the
-    kernel's "running over TCP without encryption" warning on every notebook.
-    """
-    import uuid
-
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.paths import jupyter_runtime_dir
-    from traitlets import CaselessStrEnum, default
-
-    class IPCKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
-        @default("ip")
-        def _unique_ipc_path(self) -> str:
-            # jupyter_client's default is "kernel-ipc" in the working directory, which
-            # kernels started at the same time from one folder would share.
-            folder = Path(jupyter_runtime_dir())
-            folder.mkdir(parents=True, exist_ok=True)
-            return str(folder / f"clvkit-{uuid.uuid4().hex[:12]}-ipc")
-
-    return IPCKernelManager
-
-
-def _execute(src: Path, dst: Path, params: dict[str, Any], kernel: str, timeout: int) -> float:
-    """Execute one notebook (in a worker process); return the seconds it took."""
-    import papermill as pm
-
-    start = time.perf_counter()
-    pm.execute_notebook(
-        str(src), str(dst), parameters=params, kernel_name=kernel, cwd=str(src.parent),
-        execution_timeout=timeout, progress_bar=False, log_output=False,
-        request_save_on_cell_execute=False, kernel_manager_class=_ipc_kernel_manager(),
-    )
-    return time.perf_counter() - start
-
-
-def _read_provenance(executed: Path) -> dict[str, Any]:
-    """The record ``ck.report.provenance`` left in the executed notebook's outputs."""
-    nb = nbformat.read(str(executed), as_version=4)
-    for cell in reversed(nb.cells):
-        for output in cell.get("outputs", []):
-            record = output.get("data", {}).get(PROVENANCE_MIMETYPE)
-            if record:
-                return dict(record)
-    return {}
-
-
 def _publish(staging: Path, out_dir: Path) -> None:
     """Swap the staging folder into place (two renames on the same file system)."""
     old = None
@@ -246,7 +197,7 @@ def _run_all(
         futures = {}
         for i, src in enumerate(paths, start=1):
             params = {**per_notebook[src.stem], "output_dir": str(staging)}
-            futures[pool.submit(_execute, src, executed_dir / src.name, params, kernel,
+            futures[pool.submit(execute_notebook, src, executed_dir / src.name, params, kernel,
                                 timeout)] = (i, src.stem)
         for future in as_completed(futures):
             i, name = futures[future]
@@ -259,7 +210,7 @@ def _run_all(
     if errors:
         names = [p.stem for p in paths if p.stem in errors]
         for path in executed_dir.glob("*.ipynb"):
-            nbformat.write(_redact_secrets(nbformat.read(str(path), as_version=4)), str(path))
+            nbformat.write(redact_secrets(nbformat.read(str(path), as_version=4)), str(path))
         failed = out_dir.with_name(f"{out_dir.name}.failed")
         if failed.exists():
             shutil.rmtree(failed)
@@ -267,25 +218,7 @@ def _run_all(
         raise _failure(names[0], errors[names[0]], failed / "notebooks" / f"{names[0]}.ipynb",
                        out_dir, others=names[1:])
     return [NotebookRun(p.stem, p.stem, seconds[p.stem], f"{p.stem}.html",
-                        _read_provenance(executed_dir / p.name)) for p in paths]
-
-
-_SECRET_LINE = re.compile(r"^(\s*salt\s*=\s*).*$", re.MULTILINE)
-
-
-def _redact_secrets(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Hide the pseudonymisation salt papermill wrote into the notebook (cell and metadata).
-
-    Whoever knows the salt and the raw ids can undo the pseudonyms, so the kept
-    notebooks and the analyst HTML show ``salt = "<redacted>"`` instead.
-    """
-    for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell.source = _SECRET_LINE.sub(r'\1"<redacted>"', cell.source)
-    recorded = nb.metadata.get("papermill", {}).get("parameters", {})
-    if "salt" in recorded:
-        recorded["salt"] = "<redacted>"
-    return nb
+                        read_provenance(executed_dir / p.name)) for p in paths]
 
 
 def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str,
@@ -293,7 +226,7 @@ def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str
     books = {}
     for run in runs:
         path = staging / "notebooks" / f"{run.name}.ipynb"
-        nb = _redact_secrets(nbformat.read(str(path), as_version=4))
+        nb = redact_secrets(nbformat.read(str(path), as_version=4))
         nbformat.write(nb, str(path))
         books[run.name] = nb
         run.title = notebook_title(translate_notebook(nb, lang), run.name)
