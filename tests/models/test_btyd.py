@@ -326,9 +326,9 @@ def test_bgnbd_rejects_invalid_summaries(summary, match) -> None:
         fit_bgnbd(summary)
 
 
-def test_gamma_gamma_rejects_non_positive_spend_and_one_time_buyers() -> None:
+def test_gamma_gamma_rejects_negative_spend_and_one_time_buyers() -> None:
     with pytest.raises(DataValidationError,
-                       match=r"1 of 3 customers have repeat purchases but monetary_value <= 0 "
+                       match=r"1 of 3 customers have repeat purchases but monetary_value < 0 "
                              r"\(e.g. customer_id C\)\. Gamma-Gamma models positive spend"):
         fit_gamma_gamma(_tiny(monetary_value=[20.0, 0.0, -4.0]))
     with pytest.raises(DataValidationError, match=r"Gamma-Gamma needs repeat purchases"):
@@ -377,3 +377,23 @@ def test_heavy_tailed_spend_warns_and_blocks_clv(rng, bgnbd) -> None:
     with pytest.raises(ParameterError, match=r"q=0\.\d+ <= 1, so its mean spend per order is "
                                              r"undefined and CLV cannot be computed"):
         customer_value(summary, bgnbd=bgnbd, gamma_gamma=gg)
+
+
+def test_gamma_gamma_leaves_zero_spend_repeaters_out_of_the_fit(cdnow) -> None:
+    # CDNOW keeps its zero-value orders: a repeat customer whose repeat orders were all
+    # free has no Gamma likelihood. The fit must equal the fit without that customer,
+    # and the prediction must follow eq. 5 at m_x = 0 (below the population mean).
+    free = cdnow[cdnow["frequency"] > 0].index[0]
+    data = cdnow.copy()
+    data.loc[free, "monetary_value"] = 0.0
+    with pytest.warns(UserWarning, match=r"1 repeat customers have monetary_value 0 .*"
+                                         r"left out of the Gamma-Gamma fit"):
+        model = fit_gamma_gamma(data)
+    reference = fit_gamma_gamma(data.drop(index=free))
+    for name, value in reference.params.items():
+        assert model.params[name] == pytest.approx(value, rel=1e-6)
+    p, q, v = (model.params[k] for k in ("p", "q", "v"))
+    x = data.loc[free, "frequency"]
+    spend = model.expected_spend(data.loc[[free]]).iloc[0]
+    assert spend == pytest.approx((q - 1) / (p * x + q - 1) * p * v / (q - 1), rel=1e-9)
+    assert 0 < spend < model.mean_spend_

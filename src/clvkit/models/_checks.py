@@ -108,12 +108,12 @@ def _check_ordering(summary: pd.DataFrame, v: dict[str, np.ndarray]) -> None:
                 raise _fail(summary, RECENCY, bad, "frequency 0 but a non-zero recency",
                             "One-time buyers have recency 0 by definition.")
     if MONETARY_VALUE in v and FREQUENCY in v:
-        bad = (v[FREQUENCY] > 0) & (v[MONETARY_VALUE] <= 0)
+        bad = (v[FREQUENCY] > 0) & (v[MONETARY_VALUE] < 0)
         if bad.any():
             raise _fail(
-                summary, MONETARY_VALUE, bad, "repeat purchases but monetary_value <= 0",
-                "Gamma-Gamma models positive spend: net refunds and drop zero-value "
-                "orders before rfm_summary(), or remove these customers.",
+                summary, MONETARY_VALUE, bad, "repeat purchases but monetary_value < 0",
+                "Gamma-Gamma models positive spend: net refunds against their orders "
+                "(clvkit.io.net_amounts) before rfm_summary(), or remove these customers.",
             )
 
 

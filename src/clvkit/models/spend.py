@@ -29,9 +29,12 @@ class GammaGammaModel(BTYDModel):
         E(M \mid p,q,\gamma,m_x,x) = \frac{q-1}{px+q-1}\frac{p\gamma}{q-1}
         + \frac{px}{px+q-1} m_x
 
-    Only repeat customers (frequency > 0) are used for the fit: their
-    ``monetary_value`` is the mean of repeat purchases. One-time buyers get the
-    population mean :math:`p\gamma/(q-1)` in predictions.
+    Only repeat customers (frequency > 0) with positive spend are used for the fit:
+    their ``monetary_value`` is the mean of repeat purchases. Repeat customers whose
+    repeat orders were all free (``monetary_value == 0``, e.g. CDNOW's zero-value
+    orders) have no Gamma likelihood; they are left out of the fit with a warning, and
+    predicted with the formula above at :math:`m_x = 0`, which shrinks them below the
+    population mean. One-time buyers get the population mean :math:`p\gamma/(q-1)`.
 
     .. warning::
        The model assumes spend per transaction is independent of purchase
@@ -79,13 +82,18 @@ class GammaGammaModel(BTYDModel):
         Raises
         ------
         DataValidationError
-            No repeat customers, or a repeat customer with monetary_value <= 0.
+            No repeat customers with positive spend, or a repeat customer with
+            monetary_value < 0.
         ConvergenceError
             The optimiser did not converge.
         """
         v = check_summary(summary, self._columns, label=f"{self._label} fit")
-        rep = v[FREQUENCY] > 0
-        n_rep = check_repeaters(summary.index, v[FREQUENCY], self._label)
+        free = (v[FREQUENCY] > 0) & (v[MONETARY_VALUE] == 0)
+        if free.any():
+            _warn_zero_spend(summary.index, free)
+        freq = np.where(free, 0, v[FREQUENCY])
+        rep = freq > 0
+        n_rep = check_repeaters(summary.index, freq, self._label)
         x, m = v[FREQUENCY][rep], v[MONETARY_VALUE][rep]
         hint = (
             f"The data have {n_rep:,} repeat customers; monetary_value ranges from "
@@ -123,6 +131,17 @@ class GammaGammaModel(BTYDModel):
         """
         return self._per_row(summary, self._columns, lambda x, m: lt.predict(
             self._kind, self.params_, "conditional_expected_average_profit", x, m))
+
+
+def _warn_zero_spend(index: pd.Index, free: np.ndarray) -> None:
+    examples = ", ".join(map(str, index[free][:5]))
+    msg = (
+        f"{int(free.sum()):,} repeat customers have monetary_value 0 (only zero-value "
+        f"repeat orders; e.g. customer_id {examples}) and are left out of the "
+        f"Gamma-Gamma fit; their expected spend is shrunk towards 0. Set zero-value "
+        f"orders aside before rfm_summary() if they are not real purchases."
+    )
+    warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def gamma_gamma_independence(summary: pd.DataFrame) -> dict[str, Any]:
