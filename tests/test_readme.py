@@ -14,7 +14,7 @@ def test_readme_python_example_runs():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert blocks, "README has no python example"
     namespace: dict = {}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
     assert namespace["ck"].metrics.simple_clv(1000, 10, 1000) == 9000
     value = namespace["value"]
     assert value.index.is_unique and (value["clv"] >= 0).all()

@@ -12,7 +12,6 @@ import pkgutil
 from typing import Any
 
 
-
 def _available() -> list[str]:
     """Themed submodules present in this folder (style, retention, models, ...)."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
