@@ -219,9 +219,13 @@ def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
         ctx.say("exec_intro", customers=s.customers, orders=s.orders,
                 revenue=ctx.money(s.revenue), start=f"{s.start:%Y-%m-%d}",
                 end=f"{s.end:%Y-%m-%d}").data,
-        ctx.say("exec_churn", rate=ctx.pct(s.churn.rate), retention=ctx.pct(s.churn.retention),
+        ctx.say("exec_churn", rate=ctx.pct(s.churn.rate), kept=ctx.pct(s.churn.kept_share),
                 lost=s.churn.lost, months=s.churn_months, days=s.churn.inactivity_days).data,
     ]
+    if s.churn.rate > 1:
+        # lost / average customers exceeds 100% when the base shrinks fast or was
+        # acquired at once (a single cohort, as CDNOW): say so instead of "retention < 0"
+        lines.append(ctx.t("exec_churn_over_100"))
     if s.nps is not None:
         lines.append(ctx.say("exec_nps", score=f"{s.nps.score:+.0f}", n=s.nps.n,
                              promoters=ctx.pct(s.nps.share_promoters),
