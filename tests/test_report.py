@@ -402,3 +402,21 @@ def test_value_risk_figure_hover_shows_pseudonyms_only(summary):
     shown = {point[0] for trace in fig.data for point in trace.customdata}
     assert len(shown) == s.customers
     assert all(i.startswith("C-") for i in shown) and not shown & set(s.scored["customer_id"])
+
+
+@pytest.mark.notebook
+def test_bundled_cdnow_report_defaults_to_dollars(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    # the notebook asserts on the currency it was given
+    _notebook(folder / "01_money.ipynb",
+              'data: str = "demo"  # data set\ncurrency: str = "¥"  # currency\n'
+              'lang: str = "en"  # language\naudience: str = "client"  # audience\n'
+              'expected: str = "¥1,234"  # what ctx.money(1234) must print',
+              "import clvkit as ck\nctx = ck.report.setup(globals())\n"
+              "assert ctx.money(1234) == expected, ctx.money(1234)")
+    ck.report.run_report(tmp_path / "a", notebooks=folder,
+                         params={"data": "cdnow-sample", "expected": "$1,234"})
+    ck.report.run_report(tmp_path / "b", notebooks=folder, params={"data": "demo"})
+    ck.report.run_report(tmp_path / "c", notebooks=folder,
+                         params={"data": "cdnow", "currency": "€", "expected": "€1,234"})

@@ -237,6 +237,10 @@ def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str
         (staging / run.html).write_text(page, encoding="utf-8")
 
 
+#: Currency of the bundled data sets' amounts, used unless ``currency`` is passed.
+_BUNDLED_CURRENCY = {"demo": "¥", "cdnow": "$", "cdnow-sample": "$"}
+
+
 def run_report(
     out_dir: str | Path,
     *,
@@ -273,6 +277,8 @@ def run_report(
         Notebook parameters (``data``, ``config``, ``demo_customers``,
         ``horizon_months`` ...). Values may be strings; they are converted to the
         type of the notebook's default. Each notebook receives the ones it declares.
+        The bundled CDNOW data sets default to ``currency="$"`` (their amounts are
+        US dollars).
     notebooks : folder or list of files, optional
         Default ``./notebooks`` (see :func:`notebook_paths`).
     select : sequence of str, default ()
@@ -310,7 +316,10 @@ def run_report(
     stamp = datetime.now(timezone.utc)
     out_dir = Path(out_dir).resolve()
     paths = notebook_paths(notebooks, select=select)
-    run_params, per_notebook = _prepare(paths, params or {}, lang, audience)
+    params = dict(params or {})
+    if "currency" not in params and params.get("data") in _BUNDLED_CURRENCY:
+        params["currency"] = _BUNDLED_CURRENCY[params["data"]]
+    run_params, per_notebook = _prepare(paths, params, lang, audience)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
     if staging.exists():
