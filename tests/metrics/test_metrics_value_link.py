@@ -77,6 +77,7 @@ def test_link_by_nps_hand_computed(data):
     assert ref["diff"] == 0 and np.isnan(ref["diff_low"])
     assert set(res.table["group"]) == {"promoter", "detractor"}  # no passive answered
     assert (res.reference, res.focus) == ("detractor", "promoter")
+    assert (res.period_start, res.period_end) == (pd.Timestamp("2023-12-31"), END)
     text = res.sentence(currency="$")
     assert text.startswith("Promoters spend") and "more per year than detractors" in text
     assert "150.0 points lower" in text

@@ -152,6 +152,14 @@ def customer_satisfaction_table(
     DataValidationError
         Missing tables or columns, invalid scores, no surveyed customer with purchases.
     """
+    return _satisfaction_table(
+        data, surveys, observation_end=observation_end, period_months=period_months,
+        inactivity_days=inactivity_days, high_effort_min=high_effort_min)[0]
+
+
+def _satisfaction_table(data, surveys, *, observation_end, period_months, inactivity_days,
+                        high_effort_min) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """:func:`customer_satisfaction_table` and the observation end it resolved."""
     what = "customer_satisfaction_table()"
     check_whole("inactivity_days", inactivity_days, "days")
     check_whole("period_months", period_months, "months")
@@ -179,7 +187,7 @@ def customer_satisfaction_table(
         msg = (f"{what}: none of the {len(latest):,} surveyed customers has a purchase up to "
                f"{end.date()}; check that survey and transaction customer_ids match.")
         raise DataValidationError(msg, column=CUSTOMER_ID, n_failed=len(latest))
-    return table
+    return table, end
 
 
 def _bootstrap(arrays: list[np.ndarray], stat: Callable[..., np.ndarray], n_boot: int,
@@ -294,7 +302,7 @@ def satisfaction_value_link(
     if n_boot < 1 or not 0 < confidence < 1:
         msg = f"n_boot must be >= 1 and confidence in (0, 1); got {n_boot!r} and {confidence!r}"
         raise ParameterError(msg)
-    table = customer_satisfaction_table(
+    table, end = _satisfaction_table(
         data, surveys, observation_end=observation_end, period_months=period_months,
         inactivity_days=inactivity_days, high_effort_min=high_effort_min)
     group_col = "nps_group" if by == "nps" else "effort_group"
@@ -318,7 +326,6 @@ def satisfaction_value_link(
         part = table.dropna(subset=cols)
         rows += _metric_rows(part, group_col, metric, cols, stat, groups, ref, n_boot, rng,
                              confidence)
-    end = observation_end_of(data, observation_end, transactions_of(data, "")[TIMESTAMP])
     return ValueLinkResult(
         table=pd.DataFrame(rows), by=by, reference=ref, focus=focus,
         period_start=shift_months(end, period_months), period_end=end,
