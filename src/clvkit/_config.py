@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from . import schema as s
+from ._readers import is_url
 from .exceptions import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -31,7 +31,6 @@ _VALIDATION_KEYS: dict[str, type | tuple[type, ...]] = {
     "keep_zero_amounts": bool,
 }
 _SECTIONS = (*s.TABLES, "validation")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def _load(path_or_dict: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], Path, str]:
@@ -89,7 +88,7 @@ def _table_section(role: str, section: Any, base: Path, where: str) -> dict[str,
     if bad:
         msg = f"{where}: [{role}.columns] values must be column names; check {', '.join(bad)}"
         raise ConfigError(msg)
-    if "path" in out and not _URL.match(out["path"]):
+    if "path" in out and not is_url(out["path"]):
         out["path"] = str((base / Path(out["path"]).expanduser()).resolve())
     return out
 
