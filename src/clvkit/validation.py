@@ -210,7 +210,7 @@ def validate_transactions(
     kept_codes = ["unknown_customer"]
     if keep_zero_amounts:
         kept_codes.append("zero_amount")
-        checks.keep("zero_amount", checks.ok & (typed[s.AMOUNT] == 0))
+        checks.keep("zero_amount", typed[s.AMOUNT] == 0)
     else:
         checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
     no_order = pd.Series(True, index=raw.index)
@@ -292,11 +292,10 @@ def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> V
     )
 
 
-def _score_ok(values: pd.Series, low: int, high: int, required: bool) -> pd.Series:
-    num = parse_numbers(values)
-    empty = _as_text(values).isna()
+def _score_ok(num: pd.Series, raw: pd.Series, low: int, high: int, required: bool) -> pd.Series:
+    """True where the parsed score ``num`` is an integer in [low, high] (or optional and empty)."""
     good = num.between(low, high) & (num == np.floor(num))
-    return good | (empty & (not required))
+    return good | (_as_text(raw).isna() & (not required))
 
 
 def validate_surveys(
@@ -340,9 +339,11 @@ def validate_surveys(
     checks = _Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
     checks.set_aside("unparseable_date", typed[s.DATE].isna())
-    scores_ok = _score_ok(raw[s.NPS], 0, 10, required=True)
+    typed[s.NPS] = parse_numbers(raw[s.NPS])
+    scores_ok = _score_ok(typed[s.NPS], raw[s.NPS], 0, 10, required=True)
     if s.CES in raw:
-        scores_ok &= _score_ok(raw[s.CES], 1, 7, required=False)
+        typed[s.CES] = parse_numbers(raw[s.CES])
+        scores_ok &= _score_ok(typed[s.CES], raw[s.CES], 1, 7, required=False)
     if s.CSAT in raw:
         typed[s.CSAT] = parse_numbers(raw[s.CSAT])
         scores_ok &= typed[s.CSAT].notna() | _as_text(raw[s.CSAT]).isna()
@@ -350,9 +351,6 @@ def validate_surveys(
     if end is not None:
         checks.set_aside("date_after_observation_end", typed[s.DATE].dt.normalize() > end)
     checks.keep("unknown_customer", _unknown(typed[s.CUSTOMER_ID], known_customers))
-    typed[s.NPS] = parse_numbers(raw[s.NPS])
-    if s.CES in raw:
-        typed[s.CES] = parse_numbers(raw[s.CES])
     return build_table(
         "surveys", raw, typed, checks.reason, checks.note,
         reasons=REASONS["surveys"], observation_end=end, sort_by=s.DATE,
