@@ -9,7 +9,7 @@ import pandas as pd
 from .. import schema
 from ..exceptions import DataValidationError
 from ..i18n import get_language, t
-from .style import PALETTE, money_formatter
+from .style import PALETTE, axes_or_new, money_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -18,14 +18,6 @@ __all__ = ["plot_monthly_activity", "plot_rows_kept", "plot_set_aside_reasons"]
 
 _SUMMARY_COLUMNS = ("table", "action", "rows")
 _KEPT, _SET_ASIDE = "kept", "set aside"
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 3.5)) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def _check_summary(summary: pd.DataFrame, columns: tuple[str, ...]) -> None:
@@ -75,7 +67,7 @@ def plot_rows_kept(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     counts = summary.pivot_table(
         index="table", columns="action", values="rows", aggfunc="sum", fill_value=0, sort=False
     ).reindex(columns=[_KEPT, _SET_ASIDE], fill_value=0)
-    ax = _axes(ax, (8.0, 0.8 + 0.7 * len(counts)))
+    ax = axes_or_new(ax, (8.0, 0.8 + 0.7 * len(counts)))
     labels = [_table_label(name) for name in counts.index]
     left = pd.Series(0, index=counts.index)
     for action, colour, key in ((_KEPT, PALETTE[0], "dq_kept"),
@@ -116,7 +108,7 @@ def plot_set_aside_reasons(summary: pd.DataFrame, *, ax: Axes | None = None) -> 
     _check_summary(summary, (*_SUMMARY_COLUMNS, "label"))
     aside = summary[(summary["action"] == _SET_ASIDE) & (summary["rows"] > 0)]
     aside = aside.sort_values("rows", ascending=False, kind="stable")
-    ax = _axes(ax, (8.0, 1.2 + 0.45 * max(len(aside), 1)))
+    ax = axes_or_new(ax, (8.0, 1.2 + 0.45 * max(len(aside), 1)))
     ax.set(title=t("dq_chart_reasons_title"), xlabel=t("dq_axis_rows"), ylabel="")
     if aside.empty:
         ax.text(0.5, 0.5, t("dq_nothing_set_aside"), ha="center", va="center",
@@ -174,7 +166,7 @@ def plot_monthly_activity(
     monthly = transactions.groupby(month)[schema.AMOUNT].agg(["size", "sum"])
     monthly = monthly.reindex(pd.period_range(monthly.index.min(), monthly.index.max()),
                               fill_value=0)
-    ax = _axes(ax, (9.0, 3.8))
+    ax = axes_or_new(ax, (9.0, 3.8))
     x = monthly.index.to_timestamp()
     ax.bar(x, monthly["size"], width=20, color=PALETTE[0], alpha=0.8, label=t("dq_axis_orders"))
     right = ax.twinx()

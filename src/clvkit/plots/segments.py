@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..i18n import format_int, format_money, t
-from .style import PALETTE, money_formatter, percent_formatter
+from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,14 +25,6 @@ __all__ = [
     "plot_segment_sizes",
     "plot_tier_shares",
 ]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
@@ -68,7 +60,7 @@ def plot_segment_sizes(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes
     """
     _require(summary, ["segment_label", "share_customers", "share_value"],
              "clvkit.segments.segment_summary()")
-    ax = _axes(ax, (8.0, 0.45 * len(summary) + 1.5))
+    ax = axes_or_new(ax, (8.0, 0.45 * len(summary) + 1.5))
     y = np.arange(len(summary))[::-1]
     height = 0.4
     ax.barh(y + height / 2, summary["share_customers"], height, color=PALETTE[0],
@@ -103,7 +95,7 @@ def plot_tier_shares(tiers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     measures = [m for m in ("share_customers", "share_revenue", "share_margin",
                             "share_future_value")
                 if m in tiers.columns and tiers[m].notna().any()]
-    ax = _axes(ax, (8.0, 4.0))
+    ax = axes_or_new(ax, (8.0, 4.0))
     x = np.arange(len(tiers))
     width = 0.8 / len(measures)
     for i, measure in enumerate(measures):
@@ -142,7 +134,7 @@ def plot_action_matrix(
     rows = list(dict.fromkeys(matrix.index.get_level_values(0)))
     cols = list(dict.fromkeys(matrix.index.get_level_values(1)))
     counts = matrix["customers"].unstack().reindex(index=rows, columns=cols)
-    ax = _axes(ax, (3.2 * len(cols) + 1.5, 1.6 * len(rows) + 1.0))
+    ax = axes_or_new(ax, (3.2 * len(cols) + 1.5, 1.6 * len(rows) + 1.0))
     ax.imshow(counts.to_numpy(dtype=float), cmap="Blues", aspect="auto",
               vmin=0, vmax=max(1, int(counts.to_numpy().max()) * 1.3))
     for (i, level), (j, other) in ((a, b) for a in enumerate(rows) for b in enumerate(cols)):
@@ -192,7 +184,7 @@ def plot_seasonality(
         raise DataValidationError(msg)
     by = seasonality.attrs.get("by", "month")
     normalize = seasonality.attrs.get("normalize", "share")
-    ax = _axes(ax, (9.0, 0.45 * len(seasonality) + 1.8))
+    ax = axes_or_new(ax, (9.0, 0.45 * len(seasonality) + 1.8))
     image = ax.imshow(seasonality.to_numpy(dtype=float), cmap="YlOrRd", aspect="auto")
     prefix = "segments.month_abbr." if by == "month" else "segments.weekday_abbr."
     ax.set_xticks(range(seasonality.shape[1]), [t(f"{prefix}{c}") for c in seasonality.columns])

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.ticker import FuncFormatter
 
 __all__ = [
@@ -95,6 +96,19 @@ def apply_style(lang: str = "en") -> None:
             "svg.fonttype": "none",
         }
     )
+
+
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """Return ``ax``, or the Axes of a new figure of ``figsize`` inches when it is None.
+
+    The shared start of every ``plot_*(data, *, ax=None)`` function in the themed
+    plot modules.
+    """
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=figsize)[1]
 
 
 def has_cjk_font() -> bool:
