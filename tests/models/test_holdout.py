@@ -131,6 +131,16 @@ def test_tracking_curve_by_hand(model) -> None:
     np.testing.assert_allclose(curve["predicted"], expected)
 
 
+def test_tracking_curve_counts_the_whole_last_day(model) -> None:
+    # observation_end is a day: a repeat purchase that afternoon is in the data
+    tx = pd.DataFrame({
+        "customer_id": ["A", "A", "A"],
+        "timestamp": pd.to_datetime(["2024-01-01 00:00", "2024-01-17 00:00", "2024-02-04 14:30"]),
+    })
+    curve = tracking_curve(model, tx, calibration_end="2024-01-14", observation_end="2024-02-04")
+    assert curve["actual"].tolist() == [0, 0, 1, 1, 2]
+
+
 def test_tracking_curve_on_cdnow(model, transactions, split) -> None:
     curve = tracking_curve(model, transactions, calibration_end=CAL_END, observation_end=OBS_END)
     assert curve["actual"].is_monotonic_increasing and curve["predicted"].is_monotonic_increasing

@@ -309,8 +309,8 @@ def _repeat_periods(
         )
         raise DataValidationError(msg, column=missing[0])
     ts = pd.to_datetime(transactions[datetime_col])
-    end = pd.Timestamp(observation_end) if observation_end is not None else ts.max()
-    keep = (ts <= end).to_numpy()
+    end = (pd.Timestamp(observation_end) if observation_end is not None else ts.max()).normalize()
+    keep = (ts < end + pd.Timedelta(days=1)).to_numpy()  # the whole last day, as rfm_summary
     ordinals = pd.PeriodIndex(ts[keep], freq=freq).asi8
     ids = pd.factorize(transactions[customer_col].to_numpy()[keep])[0]
     low = ordinals.min() if ordinals.size else 0
