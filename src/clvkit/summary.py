@@ -35,6 +35,13 @@ def _check_freq(freq: str, allowed: tuple[str, ...] = _FREQS) -> None:
         raise ParameterError(msg)
 
 
+def _check_periods(freq: str, freq_multiplier: float) -> None:
+    _check_freq(freq)
+    if not freq_multiplier > 0:
+        msg = f"freq_multiplier must be a positive number; got {freq_multiplier!r}."
+        raise ParameterError(msg)
+
+
 def _examples(ids: pd.Series) -> str:
     shown = ", ".join(str(x) for x in pd.unique(ids)[:5])
     return f" (e.g. customer_id {shown})" if shown else ""
@@ -88,13 +95,12 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
 
 
 def _to_timestamp(value: Any, name: str) -> pd.Timestamp:
+    msg = f"{name} must be a date such as '2025-06-30'; got {value!r}."
     try:
         ts = pd.Timestamp(value)
     except (TypeError, ValueError) as err:
-        msg = f"{name} must be a date such as '2025-06-30'; got {value!r}."
         raise ParameterError(msg) from err
     if ts is pd.NaT:
-        msg = f"{name} must be a date such as '2025-06-30'; got {value!r}."
         raise ParameterError(msg)
     return ts.tz_localize(None) if ts.tzinfo is not None else ts
 
@@ -111,9 +117,17 @@ def _drop_after(tx: pd.DataFrame, end: pd.Timestamp, name: str, func: str) -> pd
     if n_after:
         msg = (f"{func}(): excluded {n_after:,} of {len(tx):,} transactions dated after "
                f"{name}={end.date()}{_examples(tx.loc[after, s.CUSTOMER_ID])}.")
-        warnings.warn(msg, UserWarning, stacklevel=3)
+        warnings.warn(msg, UserWarning, stacklevel=4)  # _drop_after < _until < public function
         return tx.loc[~after]
     return tx
+
+
+def _until(tx: pd.DataFrame, observation_end: Any, func: str) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Return the rows on or before ``observation_end`` and that day (default: the last row's)."""
+    if observation_end is None:
+        return tx, tx[s.TIMESTAMP].max().normalize()
+    end = _to_timestamp(observation_end, "observation_end").normalize()
+    return _drop_after(tx, end, "observation_end", func), end
 
 
 def _period(ts: np.ndarray | pd.Timestamp, freq: str) -> np.ndarray:
@@ -129,16 +143,25 @@ def _period(ts: np.ndarray | pd.Timestamp, freq: str) -> np.ndarray:
 # --- RFM -------------------------------------------------------------------------------
 
 
-def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
-               freq_multiplier: float) -> pd.DataFrame:
-    """frequency, recency, T (+ monetary_value) from prepared rows, all on or before the end."""
+def _customer_periods(tx: pd.DataFrame, freq: str) -> tuple:
+    """Distinct (customer, period) pairs of prepared rows, sorted by customer then period.
+
+    Returns the row codes and sorted customers of :func:`pandas.factorize`, each pair's
+    customer code and period, and each row's pair (``inverse``).
+    """
     codes, customers = pd.factorize(tx[s.CUSTOMER_ID], sort=True)
     period = _period(tx[s.TIMESTAMP].to_numpy(), freq)
     p0 = period.min()
     span = int(period.max() - p0 + 1)
     key = codes.astype(np.int64) * span + (period - p0)
-    unique_key, inverse = np.unique(key, return_inverse=True)  # (customer, period) pairs
-    cust, per = unique_key // span, unique_key % span + p0
+    unique_key, inverse = np.unique(key, return_inverse=True)
+    return codes, customers, unique_key // span, unique_key % span + p0, inverse.ravel()
+
+
+def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
+               freq_multiplier: float) -> pd.DataFrame:
+    """frequency, recency, T (+ monetary_value) from prepared rows, all on or before the end."""
+    _, customers, cust, per, inverse = _customer_periods(tx, freq)
     count = np.bincount(cust, minlength=len(customers))
     first = np.concatenate([[0], np.cumsum(count)[:-1]])  # position of each first period
     out = pd.DataFrame(
@@ -150,7 +173,7 @@ def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
         index=pd.Index(customers, name=s.CUSTOMER_ID),
     )
     if s.AMOUNT in tx:
-        spend = np.bincount(inverse.ravel(), weights=tx[s.AMOUNT].to_numpy())  # per period
+        spend = np.bincount(inverse, weights=tx[s.AMOUNT].to_numpy())  # per period
         repeat = np.bincount(cust, weights=spend, minlength=len(customers)) - spend[first]
         with np.errstate(invalid="ignore", divide="ignore"):
             out[s.MONETARY_VALUE] = np.where(count > 1, repeat / (count - 1), 0.0)
@@ -235,16 +258,9 @@ def rfm_summary(
     a                    1      2.0  2.0            20.0
     b                    0      0.0  1.0             0.0
     """
-    _check_freq(freq)
-    if not freq_multiplier > 0:
-        msg = f"freq_multiplier must be a positive number; got {freq_multiplier!r}."
-        raise ParameterError(msg)
+    _check_periods(freq, freq_multiplier)
     tx = _prepare(transactions, customer_col, datetime_col, monetary_col, "rfm_summary")
-    if observation_end is None:
-        end = tx[s.TIMESTAMP].max().normalize()
-    else:
-        end = _to_timestamp(observation_end, "observation_end").normalize()
-        tx = _drop_after(tx, end, "observation_end", "rfm_summary")
+    tx, end = _until(tx, observation_end, "rfm_summary")
     out = _summarise(tx, int(_period(end, freq)), freq, freq_multiplier)
     out.attrs.update(observation_end=end, freq=freq, freq_multiplier=freq_multiplier)
     return out
@@ -255,12 +271,8 @@ def rfm_summary(
 
 def _holdout(tx: pd.DataFrame, freq: str) -> pd.DataFrame:
     """frequency_holdout (distinct periods) and monetary_value_holdout (mean of rows)."""
-    codes, customers = pd.factorize(tx[s.CUSTOMER_ID], sort=True)
-    period = _period(tx[s.TIMESTAMP].to_numpy(), freq)
-    span = int(period.max() - period.min() + 1)
-    pairs = np.unique(codes.astype(np.int64) * span + (period - period.min()))
-    out = pd.DataFrame({"frequency_holdout": np.bincount(pairs // span,
-                                                         minlength=len(customers))},
+    codes, customers, cust, _, _ = _customer_periods(tx, freq)
+    out = pd.DataFrame({"frequency_holdout": np.bincount(cust, minlength=len(customers))},
                        index=pd.Index(customers, name=s.CUSTOMER_ID))
     if s.AMOUNT in tx:
         rows = np.bincount(codes, minlength=len(customers))
@@ -331,18 +343,11 @@ def calibration_holdout_split(
         If ``calibration_end`` is not before ``observation_end``, or as
         :func:`rfm_summary`.
     """
-    _check_freq(freq)
-    if not freq_multiplier > 0:
-        msg = f"freq_multiplier must be a positive number; got {freq_multiplier!r}."
-        raise ParameterError(msg)
+    _check_periods(freq, freq_multiplier)
     func = "calibration_holdout_split"
     tx = _prepare(transactions, customer_col, datetime_col, monetary_col, func)
     cal_end = _to_timestamp(calibration_end, "calibration_end").normalize()
-    if observation_end is None:
-        obs_end = tx[s.TIMESTAMP].max().normalize()
-    else:
-        obs_end = _to_timestamp(observation_end, "observation_end").normalize()
-        tx = _drop_after(tx, obs_end, "observation_end", func)
+    tx, obs_end = _until(tx, observation_end, func)
     if cal_end >= obs_end:
         msg = (f"calibration_end ({cal_end.date()}) must be before observation_end "
                f"({obs_end.date()}), so that a holdout period exists.")
