@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit import schema as s
+from clvkit.datasets._messy import add_quality_issues
 from clvkit.exceptions import ParameterError
 from clvkit.tables import Dataset
 
@@ -16,6 +17,7 @@ __all__ = ["DEMO_OBSERVATION_END", "make_demo", "write_demo"]
 
 DEMO_START = pd.Timestamp("2023-01-01")
 DEMO_OBSERVATION_END = pd.Timestamp("2025-06-30")
+_T_END = float((DEMO_OBSERVATION_END - DEMO_START).days)  # observation end, days since start
 _LAST_ACQUISITION_DAY = 850.0  # 2025-04-30: the youngest cohort still has two months
 # Seasonal peaks (day of year, width in days, height): Double 11, Double 12 + Christmas, 618.
 _PEAKS = ((315.0, 10.0, 1.2), (349.0, 12.0, 0.5), (169.0, 8.0, 0.7))
@@ -177,9 +179,8 @@ def _ids(n: int) -> np.ndarray:
 
 
 def _transactions(rng: np.random.Generator, c: pd.DataFrame, ids: np.ndarray) -> tuple:
-    t_end = float((DEMO_OBSERVATION_END - DEMO_START).days)
-    renewals, churn_day = _membership(rng, c, t_end)
-    tx = pd.concat([_product_orders(rng, c, t_end), renewals], ignore_index=True)
+    renewals, churn_day = _membership(rng, c, _T_END)
+    tx = pd.concat([_product_orders(rng, c, _T_END), renewals], ignore_index=True)
     tx["timestamp"] = _timestamps(rng, tx["day"].to_numpy()).astype("datetime64[ns]")
     tx = tx.sort_values(["timestamp", "cust"], kind="stable", ignore_index=True)
     out = pd.DataFrame({
@@ -200,8 +201,7 @@ def _cost_to_serve(rng: np.random.Generator, c: pd.DataFrame, tx: pd.DataFrame,
     """Yearly cost to serve: base + support contacts + returns handling (yuan per year)."""
     n = len(c)
     revenue = np.bincount(cust, weights=tx[s.AMOUNT].to_numpy(), minlength=n)
-    t_end = float((DEMO_OBSERVATION_END - DEMO_START).days)
-    tenure_years = np.maximum((t_end - c["t0"].to_numpy()) / s.DAYS_PER_YEAR, 0.5)
+    tenure_years = np.maximum((_T_END - c["t0"].to_numpy()) / s.DAYS_PER_YEAR, 0.5)
     big_basket = (1 / c["nu"]).rank(pct=True).to_numpy() > 2 / 3
     serial = rng.random(n) < np.where(big_basket, 0.08, 0.02)  # serial returners
     # plant at least a couple among the big spenders, so that even a small demo has
@@ -249,9 +249,8 @@ def _surveys(rng: np.random.Generator, c: pd.DataFrame, ids: np.ndarray,
     day_num = (tx[s.TIMESTAMP] - DEMO_START).dt.days.to_numpy()
     last_day = np.zeros(n)
     np.maximum.at(last_day, cust, day_num)
-    t_end = float((DEMO_OBSERVATION_END - DEMO_START).days)
     lo = np.floor(c["t0"].to_numpy()[who])
-    hi = np.minimum(np.maximum(last_day[who] + 60.0, lo + 1.0), t_end - 1.0)
+    hi = np.minimum(np.maximum(last_day[who] + 60.0, lo + 1.0), _T_END - 1.0)
     day = np.floor(lo + rng.random(who.size) * np.maximum(hi - lo, 0.0))
     nps = 7.4 + 2.2 * c["sat"].to_numpy()[who] - 0.6 * c["effort"].to_numpy()[who]
     nps = np.clip(np.round(nps + rng.normal(size=who.size)), 0, 10).astype("int64")
@@ -411,8 +410,6 @@ def write_demo(out_dir: str | Path, n_customers: int = 2000, seed: int = 42,
         raise ParameterError(msg)
     ds = make_demo(n_customers, seed)
     if quality_issues:
-        from clvkit.datasets._messy import add_quality_issues
-
         ds = add_quality_issues(ds, seed=seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
