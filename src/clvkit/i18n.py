@@ -89,21 +89,25 @@ def t(key: str, lang: str | None = None, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def _missing(x: float | None) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def format_number(x: float, decimals: int = 0) -> str:
     """Format with thousands separators ("1,234.5"); NaN becomes "n/a"."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if _missing(x):
         return "n/a"
     return f"{x:,.{decimals}f}"
 
 
 def format_int(x: float) -> str:
-    """Format a count with thousands separators ("12,345")."""
-    return format_number(round(x), 0)
+    """Format a count with thousands separators ("12,345"); NaN becomes "n/a"."""
+    return "n/a" if _missing(x) else format_number(round(x), 0)
 
 
 def format_money(x: float, currency: str = "¥", decimals: int = 0) -> str:
     """Format an amount with its currency symbol in front ("¥1,234"; "-¥50")."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if _missing(x):
         return "n/a"
     sign = "-" if x < 0 else ""
     return f"{sign}{currency}{format_number(abs(x), decimals)}"
@@ -111,6 +115,6 @@ def format_money(x: float, currency: str = "¥", decimals: int = 0) -> str:
 
 def format_pct(share: float, decimals: int = 1) -> str:
     """Format a share in [0, 1] as a percentage ("12.3%")."""
-    if share is None or (isinstance(share, float) and math.isnan(share)):
+    if _missing(share):
         return "n/a"
     return f"{100 * share:.{decimals}f}%"
