@@ -120,9 +120,7 @@ def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame
         with engine.connect() as con:
             if _is_query(sql):
                 return pd.read_sql_query(sa.text(sql), con, **kwargs)
-            inspector = sa.inspect(con)
-            tables = [*inspector.get_table_names(), *inspector.get_view_names()]
-            _check_table(sql, tables, masked(url))
+            _check_table(sql, _sa_tables(con), masked(url))
             return pd.read_sql_table(sql, con, **kwargs)
     except sa.exc.SQLAlchemyError as err:
         msg = f"database query failed on {masked(url)}: {getattr(err, 'orig', None) or err}"
@@ -142,14 +140,25 @@ def _read_duckdb(path: Path, sql: str) -> pd.DataFrame:
     try:
         if _is_query(sql):
             return con.execute(sql).df()
-        rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        _check_table(sql, [r[0] for r in rows], path.name)
+        _check_table(sql, _duckdb_tables(con), path.name)
         return con.execute('SELECT * FROM "{}"'.format(sql.replace('"', '""'))).df()
     except duckdb.Error as err:
         msg = f"DuckDB query failed on {path.name}: {err}"
         raise SourceError(msg) from None
     finally:
         con.close()
+
+
+def _sa_tables(bind: Any) -> list[str]:
+    import sqlalchemy as sa
+
+    inspector = sa.inspect(bind)
+    return [*inspector.get_table_names(), *inspector.get_view_names()]
+
+
+def _duckdb_tables(con: Any) -> list[str]:
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return [r[0] for r in rows]
 
 
 def _check_table(name: str, tables: list[str], where: str) -> None:
@@ -163,7 +172,7 @@ def _check_table(name: str, tables: list[str], where: str) -> None:
 
 
 def read_source(source: str | Path, sql: str, encoding: str | None, sheet: str | int | None,
-          kwargs: dict[str, Any]) -> tuple[pd.DataFrame, str]:
+                kwargs: dict[str, Any]) -> tuple[pd.DataFrame, str]:
     """Read any supported source; return the frame and a short name for messages."""
     if is_url(source):
         return _read_sqlalchemy(str(source), sql, kwargs), masked(str(source))
@@ -207,13 +216,11 @@ def db_tables(location: str | Path) -> list[str]:
         import duckdb
 
         with duckdb.connect(str(location), read_only=True) as con:
-            rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        return [r[0] for r in rows]
+            return _duckdb_tables(con)
     url = str(location) if is_url(location) else f"sqlite:///{location}"
     engine = sa.create_engine(url)
     try:
-        inspector = sa.inspect(engine)
-        return [*inspector.get_table_names(), *inspector.get_view_names()]
+        return _sa_tables(engine)
     except sa.exc.SQLAlchemyError as err:
         msg = f"cannot list the tables of {masked(url)}: {getattr(err, 'orig', None) or err}"
         raise SourceError(msg) from None
