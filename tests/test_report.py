@@ -18,6 +18,7 @@ from clvkit.cli import main
 from clvkit.exceptions import ParameterError, ReportError
 from clvkit.report import _params
 from clvkit.report._index import newly_at_risk
+from clvkit.report._privacy import shown_parameters
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
@@ -176,6 +177,25 @@ def test_provenance_record_travels_in_the_notebook_output(people):
     assert saved["data_rows"] == 3 and saved["versions"]["clvkit"] == ck.__version__
     assert saved["parameters"]["seed"] == 3
     assert "secret" not in bundle["text/html"]  # the salt is never shown
+
+
+def test_shown_parameters_hide_salt_password_and_client_customer_ids():
+    params = {"salt": "k", "seed": 1, "card_customer": "C00001",
+              "data": "postgresql://ana:pw123@db.example/shop"}
+    client = shown_parameters(params, client=True, salt="k")
+    assert client == {"seed": 1, "card_customer": ck.report.pseudonymise("C00001", "k"),
+                      "data": "postgresql://ana:***@db.example/shop"}
+    assert shown_parameters(params, client=True)["card_customer"] == "•••"  # salt unknown
+    assert shown_parameters(params, client=False)["card_customer"] == "C00001"
+    assert shown_parameters({"card_customer": ""}, client=True) == {"card_customer": ""}
+
+
+def test_client_provenance_shows_no_raw_id_or_password(people):
+    ctx = ck.report.setup({"card_customer": "C00001", "salt": "k",
+                           "data": "mysql://ana:pw123@db/shop"})
+    page = ck.report.provenance(ctx, people)._repr_html_()
+    assert "C00001" not in page and ck.report.pseudonymise("C00001", "k") in page
+    assert "pw123" not in page and "ana:***@db" in page
 
 
 # --- newly at risk ---------------------------------------------------------------------

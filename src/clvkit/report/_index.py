@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import i18n, schema
 from ._html import render_index
+from ._privacy import shown_parameters
 
 __all__ = ["SCORED", "newly_at_risk", "write_index_and_exports"]
 
@@ -80,9 +81,9 @@ def _downloads(staging: Path, lang: str) -> list[dict[str, str]]:
     return items
 
 
-def _shown_parameters(parameters: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(k, "•••" if k == "salt" else str(v)) for k, v in sorted(parameters.items())
-            if k != "output_dir"]
+def _shown_parameters(parameters: dict[str, Any], client: bool) -> list[tuple[str, str]]:
+    shown = shown_parameters(parameters, client=client)  # the salt is never in run.json
+    return [(k, str(v)) for k, v in sorted(shown.items()) if k != "output_dir"]
 
 
 def write_index_and_exports(
@@ -121,7 +122,8 @@ def write_index_and_exports(
             "sections": sections,
             "downloads": _downloads(staging, lang),
             "notes": notes,
-            "parameters": _shown_parameters(parameters or record["parameters"]),
+            "parameters": _shown_parameters(parameters or record["parameters"],
+                                            record["audience"] == "client"),
         },
         lang=lang,
     )

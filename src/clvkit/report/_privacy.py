@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import pandas as pd
 
 from .. import schema
+from .._readers import is_url, masked
 from ..exceptions import ParameterError
 
-__all__ = ["drop_pii", "pseudonymise", "pseudonymise_frame", "pseudonymise_ids"]
+__all__ = ["drop_pii", "pseudonymise", "pseudonymise_frame", "pseudonymise_ids",
+           "shown_parameters"]
 
 #: Number of hex digits of the HMAC kept in a pseudonym ("C-" + 8 hex = 4.3e9 values).
 PSEUDONYM_DIGITS = 8
+#: Notebook parameters whose value is a raw customer id (06's ``card_customer``).
+CUSTOMER_ID_PARAMETERS = frozenset({"card_customer"})
+#: How a hidden parameter value is shown.
+HIDDEN = "•••"
 
 
 def pseudonymise(customer_id: object, salt: str) -> str:
@@ -101,4 +108,26 @@ def pseudonymise_frame(frame: pd.DataFrame, salt: str) -> pd.DataFrame:
                 pseudonymise_ids(out.index, salt).to_numpy(), name=schema.CUSTOMER_ID
             )
             out.index = new_index
+    return out
+
+
+def shown_parameters(
+    params: Mapping[str, Any], *, client: bool, salt: str | None = None
+) -> dict[str, Any]:
+    """Return report parameters as a report page may show them.
+
+    The salt is left out (with the raw ids it undoes the pseudonyms), a password in a
+    database URL is masked (``postgresql://user:***@host/db``) and, for a client,
+    customer-id parameters (:data:`CUSTOMER_ID_PARAMETERS`) are shown as their
+    pseudonym, or as ``•••`` when ``salt`` is not known.
+    """
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "salt":
+            continue
+        if is_url(value):
+            value = masked(value)
+        elif client and key in CUSTOMER_ID_PARAMETERS and value not in ("", None):
+            value = pseudonymise(value, salt) if salt else HIDDEN
+        out[key] = value
     return out

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import __version__
 from ._notebook import ReportContext
+from ._privacy import shown_parameters
 
 __all__ = ["PROVENANCE_MIMETYPE", "Provenance", "data_hash", "provenance", "versions"]
 
@@ -146,8 +147,9 @@ def provenance(params: ReportContext | Mapping[str, Any], data: Any = None) -> P
         Displays as a small table; ``.to_dict()`` gives the record.
     """
     ctx = params if isinstance(params, ReportContext) else None
-    # the salt is a secret (it would let anyone with the raw ids undo the pseudonyms)
-    parameters = {k: v for k, v in (ctx.params if ctx else params).items() if k != "salt"}
+    # no salt, no raw customer id for clients, no database password
+    parameters = (shown_parameters(ctx.params, client=ctx.client, salt=ctx.salt) if ctx
+                  else shown_parameters(params, client=False))
     rows, name = None, ""
     if isinstance(data, pd.DataFrame):
         rows = len(data)

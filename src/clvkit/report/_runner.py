@@ -29,6 +29,7 @@ from ._index import write_index_and_exports
 from ._kernel import execute_notebook, read_provenance, redact_secrets
 from ._notebook import AUDIENCES
 from ._params import notebook_parameters, resolve_paths, split_params
+from ._privacy import shown_parameters
 from ._provenance import versions
 
 __all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
@@ -335,7 +336,7 @@ def run_report(
         _render_all(runs, staging, lang, audience, f"clvkit · {data_name} · {generated}")
         record = {
             "generated": stamp.isoformat(timespec="seconds"),
-            "parameters": {k: v for k, v in run_params.items() if k != "salt"},
+            "parameters": shown_parameters(run_params, client=audience == "client"),
             "lang": lang,
             "audience": audience,
             "versions": versions(),
