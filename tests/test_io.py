@@ -403,5 +403,6 @@ def test_load_data_without_usable_rows_raises(tmp_path):
 
 
 def test_load_data_folder_without_transactions(tmp_path):
-    with pytest.raises(SourceError, match="no transactions table in folder"):
+    with pytest.raises(SourceError, match=r"no transactions table in folder .*: expected "
+                       r"transactions\.parquet, \.csv, \.tsv, \.txt or \.xlsx"):
         load_data(tmp_path)

@@ -208,8 +208,9 @@ def _read_files(source: str | None, cfg: dict[str, Any], encoding: str | None
         if location is None:
             if role == "transactions":
                 where = f"folder {source}" if source else "the config"
-                msg = (f"no transactions table in {where}: expected transactions.csv, "
-                       ".parquet or .xlsx, or [transactions] path = ... in the config")
+                names = ", ".join(_FILE_SUFFIXES[:-1]) + " or " + _FILE_SUFFIXES[-1]
+                msg = (f"no transactions table in {where}: expected transactions{names}, "
+                       "or [transactions] path = ... in the config")
                 raise SourceError(msg)
             continue
         tables[role] = load_table(
