@@ -110,6 +110,9 @@ def test_customer_attributes_from_customer_table():
     attrs = customer_attributes(pd.Index(["A", "B", "C"]), customers)
     assert attrs["acquisition_channel"].tolist() == ["search", "store", "unknown"]
     assert attrs["region"].tolist() == ["North", "unknown", "unknown"]
+    with pytest.raises(ck.DataValidationError, match="The customers table has no column "
+                       "'customer_id'; it has 'id'"):
+        customer_attributes(pd.Index(["A"]), pd.DataFrame({"id": ["A"]}))
 
 
 def test_cross_view_counts_and_value():

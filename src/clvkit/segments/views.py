@@ -224,10 +224,10 @@ def customer_attributes(
         latest_nps and latest_ces (float, NaN without an answer).
     """
     out = pd.DataFrame(index=index)
-    table = None if customers is None else customers.drop_duplicates(CUSTOMER_ID)
-    if table is not None:
-        require_columns(table, [CUSTOMER_ID], "customers")
-        table = table.set_index(CUSTOMER_ID).reindex(index)
+    table = None
+    if customers is not None:
+        require_columns(customers, [CUSTOMER_ID], "customers")
+        table = customers.drop_duplicates(CUSTOMER_ID).set_index(CUSTOMER_ID).reindex(index)
     for name, column in (("acquisition_channel", CHANNEL), ("region", REGION)):
         present = table is not None and column in table.columns
         values = table[column].astype("object") if present else pd.Series(np.nan, index=index)
