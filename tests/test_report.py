@@ -3,6 +3,7 @@ HTML rendering, and `clvkit report` end to end (success, failure, determinism)."
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import shutil
@@ -188,6 +189,49 @@ def test_shown_parameters_hide_salt_password_and_client_customer_ids():
     assert shown_parameters(params, client=True)["card_customer"] == "•••"  # salt unknown
     assert shown_parameters(params, client=False)["card_customer"] == "C00001"
     assert shown_parameters({"card_customer": ""}, client=True) == {"card_customer": ""}
+
+
+def _executed_notebook(injected: str) -> nbformat.NotebookNode:
+    """A notebook as papermill leaves it: parameters cell, injected cell, metadata."""
+    nb = nbformat.v4.new_notebook()
+    defaults = nbformat.v4.new_code_cell('salt = "dflt"\ncard_customer = ""')
+    defaults.metadata["tags"] = ["parameters"]
+    cell = nbformat.v4.new_code_cell(injected)
+    cell.metadata["tags"] = ["injected-parameters"]
+    nb.cells = [defaults, cell]
+    nb.metadata["papermill"] = {"parameters": {"card_customer": "C00001", "seed": 3}}
+    return nb
+
+
+def test_redact_secrets_applies_the_shown_parameters_rules_to_kept_notebooks():
+    from clvkit.report._kernel import redact_secrets
+
+    injected = ('# Parameters\nsalt = "k"\ncard_customer = "C00001"\nseed = 3\n'
+                'data = "postgresql://ana:pw123@db.example/shop"\n')
+    nb = _executed_notebook(injected)
+    nb.metadata.papermill.parameters["salt"] = "k"
+    client = redact_secrets(nb, audience="client").cells[1].source
+    assert 'salt = "<redacted>"' in client and '"k"' not in client
+    assert f'card_customer = "{ck.report.pseudonymise("C00001", "k")}"' in client
+    assert "pw123" not in client and "ana:***@db.example" in client and "seed = 3" in client
+    assert nb.cells[0].source == 'salt = "dflt"\ncard_customer = ""'  # defaults untouched
+    recorded = nb.metadata.papermill.parameters
+    assert recorded["salt"] == "<redacted>" and recorded["seed"] == 3
+    assert recorded["card_customer"] == ck.report.pseudonymise("C00001", "k")
+
+    analyst = redact_secrets(_executed_notebook(injected), audience="analyst").cells[1].source
+    assert 'card_customer = "C00001"' in analyst and 'salt = "<redacted>"' in analyst
+    assert "pw123" not in analyst
+
+
+def test_redact_secrets_uses_the_parameters_cell_salt_when_none_was_injected():
+    from clvkit.report._kernel import redact_secrets
+
+    nb = redact_secrets(_executed_notebook('card_customer = "C00001"'), audience="client")
+    assert nb.cells[1].source == f'card_customer = "{ck.report.pseudonymise("C00001", "dflt")}"'
+    odd = redact_secrets(_executed_notebook("card_customer = pick()"), audience="client")
+    name, literal = odd.cells[1].source.split(" = ")
+    assert (name, ast.literal_eval(literal)) == ("card_customer", "•••")  # not a literal: hidden
 
 
 def test_client_provenance_shows_no_raw_id_or_password(people):

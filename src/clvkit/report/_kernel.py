@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import time
 from pathlib import Path
@@ -9,6 +10,9 @@ from typing import Any
 
 import nbformat
 
+from .._readers import masked
+from ._params import _ast_parameters
+from ._privacy import CUSTOMER_ID_PARAMETERS, HIDDEN, shown_parameters
 from ._provenance import PROVENANCE_MIMETYPE
 
 __all__ = ["execute_notebook", "read_provenance", "redact_secrets"]
@@ -66,19 +70,83 @@ def read_provenance(executed: Path) -> dict[str, Any]:
     return {}
 
 
-_SECRET_LINE = re.compile(r"^(\s*salt\s*=\s*).*$", re.MULTILINE)
+#: How the salt is shown in kept notebooks.
+REDACTED = "<redacted>"
+_ASSIGNMENT = re.compile(r"^(\s*)([A-Za-z_]\w*)(\s*=\s*)(.*?)\s*$")
 
 
-def redact_secrets(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Hide the pseudonymisation salt papermill wrote into the notebook (cell and metadata).
+def redact_secrets(
+    nb: nbformat.NotebookNode, *, audience: str, salt: str | None = None
+) -> nbformat.NotebookNode:
+    """Hide secrets papermill wrote into the notebook (injected cell and metadata).
 
-    Whoever knows the salt and the raw ids can undo the pseudonyms, so the kept
-    notebooks and the analyst HTML show ``salt = "<redacted>"`` instead.
+    The same rule as :func:`~clvkit.report._privacy.shown_parameters` applies: the
+    salt is always shown as ``"<redacted>"`` (with the raw ids it undoes the
+    pseudonyms), a password in a database URL is masked
+    (``postgresql://user:***@host/db``) and, for a client report, customer-id
+    parameters such as ``card_customer`` are replaced by their pseudonym.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook; changed in place and returned.
+    audience : {"client", "analyst"}
+        Who the report is for; analysts keep raw customer ids.
+    salt : str, optional
+        The salt the notebook ran with; None = the notebook's own ``salt`` (injected
+        or the parameters cell's default). Without any salt, customer ids of a client
+        report are shown as ``•••``.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        ``nb``.
     """
+    client = audience == "client"
+    recorded = nb.metadata.get("papermill", {}).get("parameters", {})
+    salt = salt or recorded.get("salt") or _default_salt(nb)
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
-            cell.source = _SECRET_LINE.sub(r'\1"<redacted>"', cell.source)
-    recorded = nb.metadata.get("papermill", {}).get("parameters", {})
-    if "salt" in recorded:
-        recorded["salt"] = "<redacted>"
+            lines = cell.source.split("\n")
+            cell.source = "\n".join(_redacted_line(line, client, salt) for line in lines)
+    if recorded:
+        nb.metadata.papermill.parameters = _redacted(dict(recorded), client, salt)
     return nb
+
+
+def _redacted(params: dict[str, Any], client: bool, salt: str | None) -> dict[str, Any]:
+    """``shown_parameters`` that keeps the salt's key, with its value redacted."""
+    shown = shown_parameters(params, client=client, salt=salt)
+    return {key: shown.get(key, REDACTED) for key in params}
+
+
+def _redacted_line(line: str, client: bool, salt: str | None) -> str:
+    """One ``name = literal`` line of papermill's injected cell, redacted."""
+    from papermill.translators import PythonTranslator
+
+    match = _ASSIGNMENT.match(line)
+    if match is None:
+        return masked(line)
+    indent, name, equals, literal = match.groups()
+    try:
+        value = ast.literal_eval(literal)
+    except (ValueError, SyntaxError):  # not a literal papermill wrote: hide it all
+        value = HIDDEN if name == "salt" or name in CUSTOMER_ID_PARAMETERS else literal
+        return f"{indent}{name}{equals}{PythonTranslator.translate(masked(value))}"
+    shown = _redacted({name: value}, client, salt)[name]
+    if shown == value:
+        return line
+    return f"{indent}{name}{equals}{PythonTranslator.translate(shown)}"
+
+
+def _default_salt(nb: nbformat.NotebookNode) -> str | None:
+    """The ``salt`` literal of the notebook's ``parameters`` cell, if any."""
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            found = _ast_parameters(cell.source).get("salt", {}).get("default")
+            try:
+                value = ast.literal_eval(found) if found else None
+            except (ValueError, SyntaxError):
+                return None
+            return value if isinstance(value, str) else None
+    return None

@@ -177,7 +177,7 @@ def _prepare(
 
 def _run_all(
     paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
-    out_dir: Path, *, kernel: str, timeout: int, jobs: int,
+    out_dir: Path, *, audience: str, kernel: str, timeout: int, jobs: int,
     progress: Callable[[str], None] | None,
 ) -> list[NotebookRun]:
     """Execute the notebooks, ``jobs`` at a time, each in its own worker process.
@@ -211,7 +211,8 @@ def _run_all(
     if errors:
         names = [p.stem for p in paths if p.stem in errors]
         for path in executed_dir.glob("*.ipynb"):
-            nbformat.write(redact_secrets(nbformat.read(str(path), as_version=4)), str(path))
+            nb = redact_secrets(nbformat.read(str(path), as_version=4), audience=audience)
+            nbformat.write(nb, str(path))
         failed = out_dir.with_name(f"{out_dir.name}.failed")
         if failed.exists():
             shutil.rmtree(failed)
@@ -227,7 +228,7 @@ def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str
     books = {}
     for run in runs:
         path = staging / "notebooks" / f"{run.name}.ipynb"
-        nb = redact_secrets(nbformat.read(str(path), as_version=4))
+        nb = redact_secrets(nbformat.read(str(path), as_version=4), audience=audience)
         nbformat.write(nb, str(path))
         books[run.name] = nb
         run.title = notebook_title(translate_notebook(nb, lang), run.name)
@@ -328,7 +329,7 @@ def run_report(
     staging.mkdir()
     try:
         _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
-        runs = _run_all(paths, per_notebook, staging, out_dir, kernel=kernel,
+        runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience, kernel=kernel,
                         timeout=cell_timeout, jobs=jobs, progress=progress)
         generated = stamp.strftime("%Y-%m-%d %H:%M UTC")
         data_name = next((r.provenance.get("data_name") for r in runs
