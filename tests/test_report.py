@@ -94,6 +94,9 @@ def test_table_private_columns_only_for_analysts(people):
         frame, private=["examples"]).data
     assert "examples" in ck.report.setup(audience="analyst").table(
         frame, private=["examples"]).data
+    series = ck.report.setup(audience="client").table(  # a Series has no columns to drop
+        people.set_index("customer_id")["amount"], private=["examples"])
+    assert len(series.data) == 3 and "C00001" not in series.data.to_string()
 
 
 def test_table_truncates_with_note_and_handles_empty(people):

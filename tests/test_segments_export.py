@@ -193,7 +193,8 @@ def test_card_shows_the_display_id():
     card = customer_card("C03", small_dataset(), display_id="C-9f3a")
     assert card.customer_id == "C03"
     assert card.summary().name == "Customer C-9f3a"
-    assert "C03" not in card._repr_html_()
+    assert "C03" not in card._repr_html_() and "C03" not in repr(card)
+    assert repr(card).startswith("CustomerCard('C-9f3a', segment=")
 
 
 def test_customer_card_unknown_id():

@@ -166,7 +166,7 @@ class ReportContext:
             Displays as an escaped HTML table (or a "no rows" note when empty);
             ``.data`` holds the formatted strings.
         """
-        if self.client:
+        if self.client and isinstance(frame, pd.DataFrame):
             hidden = [c for c in private if c in frame.columns]
             frame = frame.drop(columns=hidden) if hidden else frame
         return make_table(

@@ -69,6 +69,13 @@ class CustomerCard:
         """The id shown on the card (a pseudonym when ``display_id`` is set)."""
         return self.display_id or self.customer_id
 
+    def __repr__(self) -> str:
+        # The text form sits next to the HTML in a notebook's output, so it shows
+        # the displayed id only, never the raw one or the purchase rows.
+        f = self.facts
+        return (f"CustomerCard({self.shown_id!r}, segment={f.get('segment_label')!r}, "
+                f"tier={f.get('tier_label')!r}, orders={len(self.timeline)})")
+
     def __getattr__(self, name: str) -> Any:
         # card.clv, card.segment, card.p_alive ... read from facts.
         facts = self.__dict__.get("facts")
