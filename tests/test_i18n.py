@@ -107,3 +107,16 @@ def test_chinese_figure_text_uses_a_cjk_font():
     names = [font_manager.get_font(f).family_name for f in fonts]
     plt.close(fig)
     assert any(name in style.CJK_FONTS for name in names), names
+
+
+@pytest.mark.parametrize("missing", [float("nan"), None])
+def test_formatters_show_missing_values_as_na(missing):
+    assert i18n.format_int(missing) == "n/a"
+    assert i18n.format_money(missing, "$") == "n/a"
+    assert i18n.format_pct(missing) == "n/a"
+
+
+def test_formatters_round_and_sign():
+    assert i18n.format_int(12344.6) == "12,345"
+    assert i18n.format_money(-50.4, "¥") == "-¥50"
+    assert i18n.format_pct(0.1234) == "12.3%"

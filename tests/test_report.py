@@ -463,6 +463,18 @@ def test_executive_summary_cards_and_sentences(summary):
     assert len(actions) == 3 and actions[0].startswith(f"- **{first}**")
 
 
+def test_at_risk_revenue_share_without_revenue_is_zero(summary):
+    import dataclasses
+
+    _, s = summary
+    assert s.at_risk_revenue_share == pytest.approx(
+        s.at_risk["revenue"].sum() / s.scored["revenue"].sum())
+    free = dataclasses.replace(s, scored=s.scored.assign(revenue=0.0),
+                               at_risk=s.at_risk.assign(revenue=0.0))
+    assert free.at_risk_revenue_share == 0.0  # no 0/0 warning
+    assert "0%" in ck.report.describe_summary(ck.report.setup(), free).data
+
+
 def test_value_risk_figure_hover_shows_pseudonyms_only(summary):
     _, s = summary
     fig = ck.report.value_risk_figure(ck.report.setup(audience="client", salt="k"), s)

@@ -90,6 +90,12 @@ class ExecutiveSummary:
         """Past revenue of the customers now at risk (currency)."""
         return float(self.at_risk["revenue"].sum())
 
+    @property
+    def at_risk_revenue_share(self) -> float:
+        """Share of all past revenue held by the customers now at risk (0 if none)."""
+        total = float(self.scored["revenue"].sum())
+        return self.at_risk_revenue / total if total > 0 else 0.0
+
 
 def _actions(matrix: pd.DataFrame) -> pd.DataFrame:
     grouped = matrix.groupby("action", observed=True, sort=False).agg(
@@ -235,11 +241,10 @@ def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
     lines.append(ctx.say("exec_value", months=s.horizon_months, total=ctx.money(s.clv_total),
                          top20=ctx.pct(s.top20_share)).data)
     share = len(s.at_risk) / len(s.scored) if len(s.scored) else 0.0
-    revenue_share = s.at_risk_revenue / s.scored["revenue"].sum() if len(s.scored) else 0.0
     lines.append(ctx.say("exec_risk", n=len(s.at_risk), share=ctx.pct(share),
                          threshold=ctx.pct(s.at_risk_threshold, 0),
                          revenue=ctx.money(s.at_risk_revenue),
-                         revenue_share=ctx.pct(revenue_share)).data)
+                         revenue_share=ctx.pct(s.at_risk_revenue_share)).data)
     return Markdown("\n\n".join(lines))
 
 
