@@ -28,16 +28,19 @@ if CHROMIUM is None:
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 
 
-def _run(tmp_path_factory, lang: str) -> Path:
+CARD_CUSTOMER = "C00007"  # a raw id asked for on the 360 card of the English run
+
+
+def _run(tmp_path_factory, lang: str, **params) -> Path:
     out = tmp_path_factory.mktemp(f"report-{lang}") / "latest"
     ck.report.run_report(out, notebooks=NOTEBOOKS, lang=lang, audience="client",
-                         params={"demo_customers": DEMO_CUSTOMERS})
+                         params={"demo_customers": DEMO_CUSTOMERS, **params})
     return out
 
 
 @pytest.fixture(scope="module")
 def report_en(tmp_path_factory) -> Path:
-    return _run(tmp_path_factory, "en")
+    return _run(tmp_path_factory, "en", card_customer=CARD_CUSTOMER)
 
 
 @pytest.fixture(scope="module")
@@ -115,15 +118,29 @@ def test_every_page_renders_offline_without_errors(browser, report_en):
     assert plotly_drawn > 0, "no interactive (plotly) chart was drawn on any page"
 
 
+def _personal_data() -> dict[str, set[str]]:
+    people = ck.datasets.make_demo(DEMO_CUSTOMERS, seed=42).customers
+    return {kind: set(people[kind].dropna()) for kind in ("email", "phone", "name")}
+
+
 def test_client_report_shows_no_raw_customer_data(browser, report_en):
-    demo = ck.datasets.make_demo(DEMO_CUSTOMERS, seed=42)
-    emails = set(demo.customers["email"].dropna())
-    names = set(demo.customers["name"].dropna())
+    personal = _personal_data()
     for path in _pages(report_en):
         html = _open(browser, path)[0]["html"]
         assert not RAW_ID.findall(html), f"{path.name}: raw ids {RAW_ID.findall(html)[:5]}"
-        assert not [e for e in emails if e in html], f"{path.name}: e-mail address shown"
-        assert not [n for n in names if len(n) > 3 and n in html], f"{path.name}: name shown"
+        for kind, values in personal.items():  # demo names are Chinese: none belongs here
+            assert not [v for v in values if v in html], f"{path.name}: {kind} shown"
+    card = (report_en / "06_segments_actions.html").read_text(encoding="utf-8")
+    assert ck.report.pseudonymise(CARD_CUSTOMER, "clvkit-demo") in card
+
+
+def test_client_report_keeps_no_raw_customer_data_in_its_notebooks(report_en):
+    personal = _personal_data()
+    for path in sorted((report_en / "notebooks").glob("*.ipynb")):
+        text = path.read_text(encoding="utf-8")
+        assert not RAW_ID.findall(text), f"{path.name}: raw ids {RAW_ID.findall(text)[:5]}"
+        for kind in ("email", "phone"):
+            assert not [v for v in personal[kind] if v in text], f"{path.name}: {kind} kept"
 
 
 def test_chinese_report_translated(browser, report_zh):
