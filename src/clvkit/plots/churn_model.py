@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..i18n import t
-from .style import PALETTE, percent_formatter
+from .style import PALETTE, axes_or_new, percent_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -21,14 +21,6 @@ __all__ = [
     "plot_sbg_retention",
     "plot_sbg_survival",
 ]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.5, 4.0)) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def _require(data: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
@@ -69,7 +61,7 @@ def plot_sbg_survival(projection: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     """
     _require(projection, ("survival", "observed_survival", "observed"),
              "SBGModel.project(n_periods)")
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (7.5, 4.0))
     fitted = projection[projection["observed"]]
     ahead = projection[projection.index >= fitted.index.max()]
     ax.plot(fitted.index, fitted["survival"], color=PALETTE[0], label=t("sbg.fitted"))
@@ -105,7 +97,7 @@ def plot_sbg_retention(projection: pd.DataFrame, *, ax: Axes | None = None) -> A
     """
     _require(projection, ("retention_rate", "observed_survival", "observed"),
              "SBGModel.project(n_periods)")
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (7.5, 4.0))
     obs = projection["observed_survival"]
     observed_rate = obs / obs.shift(1)
     ax.plot(projection.index[1:], projection["retention_rate"].iloc[1:], color=PALETTE[0],
@@ -150,7 +142,7 @@ def plot_churn_gains(scores: pd.DataFrame, *, label: str = "churned",
         msg = (f"plot_churn_gains needs at least one score column and one churner; got "
                f"{len(models)} score column(s) and {int(y.sum()):,} churners.")
         raise DataValidationError(msg)
-    ax = _axes(ax, (6.5, 4.5))
+    ax = axes_or_new(ax, (6.5, 4.5))
     share = np.arange(y.size + 1) / y.size
     for i, col in enumerate(models):
         order = np.argsort(-scores[col].to_numpy(dtype=float), kind="stable")
@@ -184,7 +176,7 @@ def plot_churn_calibration(calibration: pd.DataFrame, *, ax: Axes | None = None)
     """
     _require(calibration, ("model", "mean_predicted", "observed_rate"),
              "ChurnEvaluation.calibration")
-    ax = _axes(ax, (5.5, 5.0))
+    ax = axes_or_new(ax, (5.5, 5.0))
     for i, (name, grp) in enumerate(calibration.groupby("model", sort=False)):
         ax.plot(grp["mean_predicted"], grp["observed_rate"], "o-", color=PALETTE[i],
                 label=_model_label(str(name)))
@@ -227,7 +219,7 @@ def plot_churn_importance(importance: pd.DataFrame, *, top: int = 10,
     _require(importance, ("feature", "importance_mean", "importance_std"),
              "ChurnEvaluation.importance")
     head = importance.sort_values("importance_mean", ascending=False, kind="stable").head(top)
-    ax = _axes(ax, (7.5, 0.8 + 0.4 * len(head)))
+    ax = axes_or_new(ax, (7.5, 0.8 + 0.4 * len(head)))
     labels = [t(f"churnmodel.feature.{f}") for f in head["feature"]]
     ax.barh(labels, head["importance_mean"], xerr=head["importance_std"], color=PALETTE[0],
             ecolor="grey")

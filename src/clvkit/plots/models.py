@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..i18n import t
-from .style import PALETTE, money_formatter, percent_formatter
+from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,14 +26,6 @@ __all__ = [
     "plot_p_alive",
     "plot_tracking_curve",
 ]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def _require(data: Any, columns: tuple[str, ...], source: str) -> None:
@@ -67,7 +59,7 @@ def plot_tracking_curve(curve: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         vertical line marks the end of the calibration period.
     """
     _require(curve, ("actual", "predicted", "holdout"), "clvkit.models.tracking_curve")
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (8.0, 4.5))
     ax.plot(curve.index, curve["actual"], color=PALETTE[0], label=t("btyd.actual"))
     ax.plot(curve.index, curve["predicted"], color=PALETTE[1], linestyle="--",
             label=t("btyd.predicted"))
@@ -99,7 +91,7 @@ def plot_conditional_expectation(table: pd.DataFrame, *, ax: Axes | None = None)
         customer in the holdout period.
     """
     _require(table, ("actual", "predicted"), "clvkit.models.conditional_expectation_table")
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (8.0, 4.5))
     x = np.arange(len(table))
     ax.plot(x, table["actual"], marker="o", color=PALETTE[0], label=t("btyd.actual"))
     ax.plot(x, table["predicted"], marker="s", linestyle="--", color=PALETTE[1],
@@ -137,7 +129,7 @@ def plot_p_alive(values: pd.DataFrame | pd.Series, *, ax: Axes | None = None,
         x: P(alive) (percent); y: number of customers.
     """
     p = _column(values, "p_alive").to_numpy(dtype=float)
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (8.0, 4.5))
     ax.hist(p, bins=np.linspace(0.0, 1.0, bins + 1), color=PALETTE[0], edgecolor="white")
     ax.xaxis.set_major_formatter(percent_formatter())
     ax.set(title=t("btyd.palive.title"), xlabel=t("btyd.palive.x"), ylabel=t("customers"))
@@ -173,7 +165,7 @@ def plot_clv_distribution(values: pd.DataFrame | pd.Series, *, ax: Axes | None =
         msg = "plot_clv_distribution got no customers."
         raise DataValidationError(msg)
     months = getattr(values, "attrs", {}).get("horizon_months", 12)
-    ax = _axes(ax)
+    ax = axes_or_new(ax, (8.0, 4.5))
     cap = np.quantile(clv, 0.99)
     ax.hist(clv[clv <= cap], bins=bins, color=PALETTE[0], edgecolor="white")
     for stat, colour, key in ((clv.mean(), PALETTE[1], "btyd.mean"),
@@ -235,7 +227,7 @@ def plot_frequency_recency(
     else:
         z, title = model.predict_purchases(grid, t_ahead), t("btyd.matrix.expected",
                                                                t=t_ahead, T=T)
-    ax = _axes(ax, figsize=(7.5, 5.0))
+    ax = axes_or_new(ax, (7.5, 5.0))
     mesh = ax.pcolormesh(rec, np.arange(1, top + 1), z.to_numpy().reshape(x.shape),
                          shading="nearest", cmap="viridis")
     colorbar = ax.figure.colorbar(mesh, ax=ax)

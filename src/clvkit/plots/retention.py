@@ -9,20 +9,12 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..i18n import format_pct, t
-from .style import PALETTE, percent_formatter
+from .style import PALETTE, axes_or_new, percent_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_churn_series", "plot_cohort_retention", "plot_survival"]
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], producer: str) -> None:
@@ -59,7 +51,7 @@ def plot_churn_series(
         If the table is empty or lacks the columns above.
     """
     _need(series, ("period_start", "churn_rate", "retention"), "clvkit.metrics.churn_series()")
-    ax = _axes(ax, (8.0, 3.8))
+    ax = axes_or_new(ax, (8.0, 3.8))
     first = series.iloc[0]
     months = round((series.index[0] - first["period_start"]).days / 30.4375)
     ax.plot(series.index, series["churn_rate"], marker="o", ms=3, color=PALETTE[3],
@@ -108,7 +100,7 @@ def plot_cohort_retention(
         msg = "the retention matrix is empty; pass clvkit.metrics.cohort_retention() output."
         raise DataValidationError(msg)
     values = retention.to_numpy(dtype=float)
-    ax = _axes(ax, (min(2 + 0.55 * values.shape[1], 14), min(1.5 + 0.35 * len(values), 12)))
+    ax = axes_or_new(ax, (min(2 + 0.55 * values.shape[1], 14), min(1.5 + 0.35 * len(values), 12)))
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     sizes = retention.attrs.get("cohort_size", {})
     labels = [f"{p} (n={sizes[str(p)]:,})" if str(p) in sizes else str(p)
@@ -151,7 +143,7 @@ def plot_survival(curves: pd.DataFrame, *, ax: Axes | None = None, band: bool = 
     """
     _need(curves, ("segment", "time_months", "survival", "ci_low", "ci_high", "customers"),
           "clvkit.metrics.survival_curves()")
-    ax = _axes(ax, (8.0, 4.5))
+    ax = axes_or_new(ax, (8.0, 4.5))
     for k, (name, part) in enumerate(curves.groupby("segment", sort=False)):
         color = PALETTE[k % len(PALETTE)]
         x = np.concatenate([[0.0], part["time_months"].to_numpy()])

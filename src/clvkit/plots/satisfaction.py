@@ -10,7 +10,7 @@ import pandas as pd
 from ..exceptions import DataValidationError
 from ..i18n import format_money, format_pct, t
 from ..schema import PASSIVE_MIN, PROMOTER_MIN
-from .style import PALETTE, money_formatter, percent_formatter
+from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,14 +22,6 @@ __all__ = ["plot_nps_by_segment", "plot_nps_distribution", "plot_nps_trend", "pl
 #: promoter, passive, detractor colours (green, grey, orange-red)
 GROUP_COLORS = {"promoter": PALETTE[2], "passive": PALETTE[7], "detractor": PALETTE[3],
                 "low_effort": PALETTE[2], "high_effort": PALETTE[3]}
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(figsize=figsize)[1]
 
 
 def _label(group: str) -> str:
@@ -69,7 +61,7 @@ def plot_nps_distribution(scores: pd.Series, *, ax: Axes | None = None) -> Axes:
 
     res = nps(scores)  # validates the scores
     counts = pd.Series(scores).dropna().astype(int).value_counts().reindex(range(11), fill_value=0)
-    ax = _axes(ax, (8.0, 3.8))
+    ax = axes_or_new(ax, (8.0, 3.8))
     groups = np.where(counts.index >= PROMOTER_MIN, "promoter",
                       np.where(counts.index >= PASSIVE_MIN, "passive", "detractor"))
     shares = {"promoter": res.share_promoters, "passive": res.n_passives / res.n,
@@ -105,7 +97,7 @@ def plot_nps_trend(trend: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         If the table is empty or lacks columns.
     """
     _check_nps_table(trend, "clvkit.metrics.nps_trend()")
-    ax = _axes(ax, (8.0, 3.8))
+    ax = axes_or_new(ax, (8.0, 3.8))
     x = trend.index.to_timestamp() if isinstance(trend.index, pd.PeriodIndex) else trend.index
     ax.fill_between(x, trend["ci_low"], trend["ci_high"], color=PALETTE[0], alpha=0.18,
                     linewidth=0)
@@ -142,7 +134,7 @@ def plot_nps_by_segment(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         If the table is empty or lacks columns.
     """
     _check_nps_table(table, "clvkit.metrics.nps_by_segment()")
-    ax = _axes(ax, (8.0, 1.0 + 0.5 * len(table)))
+    ax = axes_or_new(ax, (8.0, 1.0 + 0.5 * len(table)))
     y = np.arange(len(table))
     err = np.vstack([table["score"] - table["ci_low"], table["ci_high"] - table["score"]])
     colors = [PALETTE[2] if s >= 0 else PALETTE[3] for s in table["score"]]
@@ -187,7 +179,7 @@ def plot_value_link(
         have = ", ".join(map(repr, result.table["metric"].unique()))
         msg = f"metric {metric!r} is not in this result; it has {have}."
         raise DataValidationError(msg)
-    ax = _axes(ax, (7.0, 3.8))
+    ax = axes_or_new(ax, (7.0, 3.8))
     money = metric != "churn_rate"
     fmt = (lambda v: format_money(v, currency)) if money else (lambda v: f"{100 * v:+.1f} pt")
     x = np.arange(len(rows))
