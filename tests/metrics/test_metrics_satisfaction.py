@@ -125,6 +125,8 @@ def test_ces_summary_hand_computed():
     assert ces_summary([1, 2, 3, 6, 7], high_effort_min=7).n_high_effort == 1
     with pytest.raises(DataValidationError, match="1 of 2 ces scores are not whole numbers fro"):
         ces_summary([8, 1])
+    with pytest.raises(ParameterError, match="confidence must be in \\(0, 1\\)"):
+        ces_summary([1, 2], confidence=1.0)
 
 
 @pytest.fixture

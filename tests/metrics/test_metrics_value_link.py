@@ -101,6 +101,8 @@ def test_link_errors(data):
         satisfaction_value_link(data, by="csat")
     with pytest.raises(ParameterError, match="n_boot must be >= 1"):
         satisfaction_value_link(data, n_boot=0)
+    with pytest.raises(ParameterError, match="confidence must be in \\(0, 1\\), e.g. 0.95"):
+        satisfaction_value_link(data, confidence=95)
     no_ref = data.surveys.assign(nps=9)
     with pytest.raises(DataValidationError, match="reference group 'detractor'"):
         satisfaction_value_link(data, no_ref)

@@ -51,6 +51,14 @@ def check_choice(name: str, value: object, choices: Iterable[object]) -> None:
         raise ParameterError(msg)
 
 
+def check_confidence(confidence: float) -> None:
+    """Raise a ParameterError unless ``confidence`` (an interval's level) is in (0, 1)."""
+    if not 0 < confidence < 1:
+        msg = (f"confidence must be in (0, 1), e.g. 0.95 for a 95% interval; "
+               f"got {confidence!r}")
+        raise ParameterError(msg)
+
+
 def transactions_of(data: Dataset | pd.DataFrame, what: str) -> pd.DataFrame:
     """Return the transactions table of a Dataset, or the frame itself, checked."""
     frame = data.transactions if isinstance(data, Dataset) else data

@@ -15,6 +15,7 @@ from scipy import stats
 
 from .. import i18n
 from ..exceptions import ParameterError
+from ._common import check_confidence
 from .satisfaction import _scores
 
 __all__ = ["CESResult", "ces_summary", "effort_groups"]
@@ -132,9 +133,10 @@ def ces_summary(
     DataValidationError
         If a score is not a whole number in 1-7, or none is left.
     ParameterError
-        If ``high_effort_min`` is not in 2-7.
+        If ``high_effort_min`` is not in 2-7 or ``confidence`` is not in (0, 1).
     """
     _check_high_effort(high_effort_min)
+    check_confidence(confidence)
     x, _ = _scores(scores, 1, 7, "ces")
     n = x.size
     mean = float(x.mean())

@@ -20,12 +20,13 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, ParameterError
+from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DAYS_PER_MONTH, TIMESTAMP
 from ..tables import Dataset
 from . import _spells
 from ._common import (
     check_choice,
+    check_confidence,
     check_whole,
     customers_of,
     examples,
@@ -324,9 +325,7 @@ def survival_curves(
 
     what = "survival_curves()"
     check_choice("definition", definition, ("inactivity", "contractual"))
-    if not 0 < confidence < 1:
-        msg = f"confidence must be in (0, 1); got {confidence!r}"
-        raise ParameterError(msg)
+    check_confidence(confidence)
     dur = _durations(data, definition, inactivity_days, observation_end, what)
     seg = _segments(data, by, dur.index, what)
     frames = []

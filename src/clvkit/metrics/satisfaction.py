@@ -16,12 +16,13 @@ import pandas as pd
 from scipy import stats
 
 from .. import i18n
-from ..exceptions import DataValidationError, ParameterError
+from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DATE, NPS, PASSIVE_MIN, PROMOTER_MIN
 from ..tables import Dataset
 from ._common import (
     bootstrap_rng,
     check_choice,
+    check_confidence,
     examples,
     quantile_interval,
     require_columns,
@@ -188,9 +189,7 @@ def nps(
     (20.0, 5, 2, 3)
     """
     check_choice("method", method, _METHODS)
-    if not 0 < confidence < 1:
-        msg = f"confidence must be in (0, 1); got {confidence!r}"
-        raise ParameterError(msg)
+    check_confidence(confidence)
     x, n_missing = _scores(scores, 0, 10, "nps")
     n = x.size
     n_pro, n_det = int((x >= PROMOTER_MIN).sum()), int((x < PASSIVE_MIN).sum())

@@ -24,6 +24,7 @@ from . import _spells
 from ._common import (
     bootstrap_rng,
     check_choice,
+    check_confidence,
     check_whole,
     observation_end_of,
     quantile_interval,
@@ -299,8 +300,9 @@ def satisfaction_value_link(
     Efron, B. and Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman & Hall.
     """
     check_choice("by", by, tuple(_REFERENCE))
-    if n_boot < 1 or not 0 < confidence < 1:
-        msg = f"n_boot must be >= 1 and confidence in (0, 1); got {n_boot!r} and {confidence!r}"
+    check_confidence(confidence)
+    if n_boot < 1:
+        msg = f"n_boot must be >= 1 (bootstrap resamples, e.g. 1000); got {n_boot!r}"
         raise ParameterError(msg)
     table, end = _satisfaction_table(
         data, surveys, observation_end=observation_end, period_months=period_months,
