@@ -163,6 +163,20 @@ def test_by_segment(surveys):
         nps_by_segment(surveys, "tier")
 
 
+def test_trend_and_segments_warn_about_responses_they_leave_out(surveys):
+    undated = surveys.assign(date=surveys["date"].where(surveys.index != 1))
+    with pytest.warns(UserWarning, match="1 of 5 survey responses have no survey date"):
+        trend = nps_trend(undated)
+    assert trend["n"].tolist() == [1, 3]
+    partial = surveys.assign(channel=surveys["channel"].where(surveys.index < 3))
+    with pytest.warns(UserWarning, match="2 of 5 survey responses have no segment 'channel'"):
+        table = nps_by_segment(partial, "channel")
+    assert table["n"].sum() == 3
+    regions = pd.Series({"a": "N", "b": "N"}, name="region")  # c and d not mapped
+    with pytest.warns(UserWarning, match="2 of 5 survey responses have no segment 'region'"):
+        nps_by_segment(surveys, regions)
+
+
 def test_missing_surveys_table():
     data = Dataset(transactions=pd.DataFrame(), name="cdnow")
     with pytest.raises(DataValidationError, match="data set 'cdnow' has no surveys table"):

@@ -58,6 +58,15 @@ def test_customer_table(data):
     assert table.loc["d1", "effort_group"] == "high_effort"
 
 
+def test_customer_table_takes_the_latest_answer_to_each_question(data):
+    later = pd.DataFrame({"customer_id": ["p1"], "date": pd.to_datetime(["2024-06-01"]),
+                          "nps": [6], "ces": [np.nan]})  # an NPS-only survey
+    table = customer_satisfaction_table(data, pd.concat([data.surveys, later]),
+                                        inactivity_days=100)
+    assert table.loc["p1", ["nps", "ces"]].tolist() == [6, 2]  # the CES answer stays
+    assert table.loc["p1", "nps_group"] == "detractor"
+
+
 def test_link_by_nps_hand_computed(data):
     value = pd.Series({"p1": 10.0, "p2": 20.0, "d1": 5.0, "d2": 1.0})
     res = satisfaction_value_link(data, by="nps", inactivity_days=100, value=value, n_boot=200,
@@ -101,7 +110,7 @@ def test_link_errors(data):
         satisfaction_value_link(data, by="csat")
     with pytest.raises(ParameterError, match="n_boot must be >= 1"):
         satisfaction_value_link(data, n_boot=0)
-    with pytest.raises(ParameterError, match="confidence must be in \\(0, 1\\), e.g. 0.95"):
+    with pytest.raises(ParameterError, match=r"confidence must be in \(0, 1\), e\.g\. 0\.95"):
         satisfaction_value_link(data, confidence=95)
     no_ref = data.surveys.assign(nps=9)
     with pytest.raises(DataValidationError, match="reference group 'detractor'"):

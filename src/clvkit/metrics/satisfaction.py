@@ -7,6 +7,7 @@ points from -100 to 100. Customer effort scores live in :mod:`clvkit.metrics.eff
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -266,7 +267,8 @@ def nps_trend(
     -------
     pandas.DataFrame
         Index period (pandas Period), columns score, ci_low, ci_high, n, n_promoters,
-        n_passives, n_detractors. Periods without responses are absent.
+        n_passives, n_detractors. Periods without responses are absent; responses
+        without a date are left out with a warning.
 
     Raises
     ------
@@ -277,9 +279,19 @@ def nps_trend(
     require_columns(frame, (DATE, NPS), "surveys", "nps_trend()")
     check_choice("freq", freq, ("M", "Q", "Y"))
     period = pd.to_datetime(frame[DATE]).dt.to_period(freq).rename("period")
+    _warn_left_out(period.isna(), "have no survey date", "nps_trend()")
     table = _nps_table(frame[NPS].groupby(period), confidence=confidence, method=method)
     table.index = pd.PeriodIndex(table.index, freq=freq, name="period")
     return table
+
+
+def _warn_left_out(left_out: pd.Series, why: str, what: str) -> None:
+    """Warn how many survey responses a grouping leaves out, and why."""
+    n = int(left_out.sum())
+    if n:
+        msg = (f"{what}: {n:,} of {len(left_out):,} survey responses {why} and are left "
+               "out of the table; fill them in to count them.")
+        warnings.warn(msg, UserWarning, stacklevel=3)
 
 
 def nps_by_segment(
@@ -305,7 +317,7 @@ def nps_by_segment(
     -------
     pandas.DataFrame
         Index segment, columns as in :func:`nps_trend`. Responses without a segment are
-        left out.
+        left out with a warning.
 
     Raises
     ------
@@ -327,6 +339,7 @@ def nps_by_segment(
         msg = (f"{what}: segment column {by!r} is in neither the surveys table nor the "
                "customers table. Pass an existing column or a Series indexed by customer_id.")
         raise DataValidationError(msg, column=str(by))
+    _warn_left_out(seg.isna(), f"have no segment {getattr(by, 'name', by)!r}", what)
     table = _nps_table(frame[NPS].groupby(seg.rename("segment").to_numpy()),
                        confidence=confidence, method=method)
     table.index.name = "segment"

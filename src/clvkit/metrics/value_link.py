@@ -145,8 +145,9 @@ def customer_satisfaction_table(
     -------
     pandas.DataFrame
         Indexed by customer_id (surveyed customers with at least one purchase) with
-        columns nps, ces (latest answers, when present), nps_group, effort_group,
-        spend, tenure_years, spend_per_year, active_start, active_end, lost.
+        columns nps, ces (each the customer's latest answer to that question up to the
+        observation end, so a later NPS-only survey keeps the earlier CES), nps_group,
+        effort_group, spend, tenure_years, spend_per_year, active_start, active_end, lost.
 
     Raises
     ------
@@ -173,6 +174,7 @@ def _satisfaction_table(data, surveys, *, observation_end, period_months, inacti
     if DATE in sv.columns:
         sv = sv.loc[pd.to_datetime(sv[DATE]) < end + pd.Timedelta(days=1)]
         sv = sv.sort_values(DATE, kind="stable")
+    # GroupBy.last skips missing values column by column: the latest answer per question
     latest = sv.groupby(CUSTOMER_ID).last()[[c for c in (NPS, CES) if c in sv.columns]]
     latest["nps_group"] = nps_groups(latest[NPS])
     if CES in latest.columns:
