@@ -175,6 +175,8 @@ def test_trend_and_segments_warn_about_responses_they_leave_out(surveys):
     regions = pd.Series({"a": "N", "b": "N"}, name="region")  # c and d not mapped
     with pytest.warns(UserWarning, match="2 of 5 survey responses have no segment 'region'"):
         nps_by_segment(surveys, regions)
+    with pytest.warns(UserWarning, match="2 of 5 survey responses have no segment and"):
+        nps_by_segment(surveys, regions.rename(None))
 
 
 def test_missing_surveys_table():

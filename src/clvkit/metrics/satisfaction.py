@@ -339,7 +339,9 @@ def nps_by_segment(
         msg = (f"{what}: segment column {by!r} is in neither the surveys table nor the "
                "customers table. Pass an existing column or a Series indexed by customer_id.")
         raise DataValidationError(msg, column=str(by))
-    _warn_left_out(seg.isna(), f"have no segment {getattr(by, 'name', by)!r}", what)
+    name = by.name if isinstance(by, pd.Series) else by
+    _warn_left_out(seg.isna(), "have no segment" + (f" {name!r}" if name is not None else ""),
+                   what)
     table = _nps_table(frame[NPS].groupby(seg.rename("segment").to_numpy()),
                        confidence=confidence, method=method)
     table.index.name = "segment"
