@@ -88,6 +88,19 @@ def test_non_numeric_optional_column_is_set_aside_but_empty_cell_is_fine():
     v = validate_transactions(df)
     assert v.set_aside["reason"].tolist() == ["non_numeric_value"]
     assert v.clean["quantity"].isna().tolist() == [True, False]
+    assert str(v.clean["quantity"].dtype) == "Int64"  # whole numbers with a blank
+
+
+def test_quantity_type_does_not_depend_on_rows_set_aside():
+    rows = [("C1", "2024-01-01", "5", "2"), ("C2", "2024-01-02", "5", "3")]
+    cols = ("customer_id", "timestamp", "amount", "quantity")
+    clean = validate_transactions(_tx(rows, columns=cols)).clean
+    with_bad = validate_transactions(_tx([*rows, ("C3", "2024-01-03", "5", "two")],
+                                         columns=cols)).clean
+    assert clean["quantity"].dtype == with_bad["quantity"].dtype == "int64"
+    weighed = validate_transactions(_tx([*rows, ("C3", "2024-01-03", "5", "2.5")],
+                                        columns=cols)).clean
+    assert weighed["quantity"].tolist() == [2.0, 3.0, 2.5]  # fractions stay floats
 
 
 def test_duplicate_order_id_keeps_the_first_usable_row():

@@ -232,7 +232,7 @@ def validate_transactions(
         "transactions", raw, typed, checks.reason, checks.note,
         reasons=REASONS["transactions"], observation_end=end,
         kept_codes=kept_codes, sort_by=s.TIMESTAMP,
-        refunds=refunds.reset_index(drop=True),
+        refunds=refunds.reset_index(drop=True), int_columns=_whole_columns(typed),
     )
 
 
@@ -244,10 +244,21 @@ def _check_optional_numbers(
             continue
         typed[col] = parse_numbers(raw[col])
         checks.set_aside("non_numeric_value", typed[col].isna() & _as_text(raw[col]).notna())
-        if col in _INT_COLUMNS and typed[col].notna().all():
-            whole = typed[col] == np.floor(typed[col])
-            if whole.all():
-                typed[col] = typed[col].astype("int64")
+
+
+def _whole_columns(typed: pd.DataFrame) -> tuple[str, ...]:
+    """The count columns (quantity) whose numbers are all whole: kept as integers.
+
+    Decided on the parsed values, so a row set aside for a non-numeric quantity
+    does not turn the kept column into floats; blanks make it nullable (Int64).
+    """
+    out = []
+    for col in _INT_COLUMNS:
+        if col in typed:
+            values = typed[col].dropna()
+            if bool((values == np.floor(values)).all()):
+                out.append(col)
+    return tuple(out)
 
 
 def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> ValidatedTable:
