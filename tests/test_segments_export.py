@@ -201,3 +201,33 @@ def test_customer_card_unknown_id():
     with pytest.raises(ck.DataValidationError,
                        match=r"customer_id 'C99' is not among the 10 scored customers"):
         customer_card("C99", small_dataset())
+
+
+def test_shared_history_is_reused_only_for_the_same_frame_and_end():
+    from clvkit.segments._base import customer_history, shared_history
+
+    tx = small_dataset().transactions
+    end = tx["timestamp"].max().normalize()
+    plain = customer_history(tx, end)
+    marked = plain.assign(revenue=-1.0)  # tells a shared summary from a recomputed one
+    with shared_history(tx, end, marked):
+        got = customer_history(tx, end)
+        assert (got["revenue"] == -1.0).all() and got is not marked  # a copy
+        got["revenue"] = 0.0
+        assert (marked["revenue"] == -1.0).all()
+        pd.testing.assert_frame_equal(customer_history(tx.copy(), end), plain)  # other frame
+        later = customer_history(tx, end + pd.Timedelta(days=1))  # other end
+        assert (later["revenue"] == plain["revenue"]).all()
+    pd.testing.assert_frame_equal(customer_history(tx, end), plain)  # outside the block
+
+
+def test_scored_table_equals_its_parts_computed_separately():
+    data = small_dataset()
+    scored = scored_customers(data).set_index("customer_id")
+    seg = ck.segments.rfm_segments(data.transactions, END)
+    tiers = ck.segments.customer_tiers(data)
+    act = ck.segments.assign_actions(data)
+    for column, part in (("segment", seg), ("tier", tiers), ("action", act)):
+        expected = part[column].astype(str).reindex(scored.index)
+        assert scored[column].astype(str).tolist() == expected.tolist(), column
+    assert scored["profit"].tolist() == act["profit"].reindex(scored.index).tolist()

@@ -18,6 +18,7 @@ from ._base import (
     customer_history,
     examples,
     model_frame,
+    shared_history,
 )
 from .actions import Matrix, action_cells, action_label, assign_actions
 from .rfm import RuleTable, rfm_segments, segment_label
@@ -141,12 +142,14 @@ def scored_customers(
     hist = customer_history(tx, end)
     churned = churned_customers(tables.customers, end)
     models = model_frame(hist.index, customer_value, churn_risk, churned)
-    seg = rfm_segments(tx, end, rules=rules, lang=lang)
-    tiers = customer_tiers(tx, observation_end=end, customer_value=customer_value,
-                           cuts=tier_cuts, value_basis=value_basis, lang=lang)
-    act = assign_actions(tx, customers=tables.customers, observation_end=end,
-                         customer_value=customer_value, matrix=matrix, value_cuts=value_cuts,
-                         actions=actions, value_basis=value_basis, lang=lang, **costs)
+    with shared_history(tx, end, hist):  # each step below summarises tx: do it once
+        seg = rfm_segments(tx, end, rules=rules, lang=lang)
+        tiers = customer_tiers(tx, observation_end=end, customer_value=customer_value,
+                               cuts=tier_cuts, value_basis=value_basis, lang=lang)
+        act = assign_actions(tx, customers=tables.customers, observation_end=end,
+                             customer_value=customer_value, matrix=matrix,
+                             value_cuts=value_cuts, actions=actions, value_basis=value_basis,
+                             lang=lang, **costs)
     attrs = customer_attributes(hist.index, tables.customers, tables.surveys)
     out = pd.concat(
         [
