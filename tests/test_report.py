@@ -206,6 +206,18 @@ def _executed_notebook(injected: str) -> nbformat.NotebookNode:
     return nb
 
 
+def test_kernel_manager_does_not_interrupt_a_kernel_it_shuts_down():
+    import asyncio
+
+    from clvkit.report._kernel import _ipc_kernel_manager
+
+    manager = _ipc_kernel_manager()(kernel_name="python3")
+    with pytest.raises(RuntimeError, match="No kernel is running"):  # the normal path
+        asyncio.run(manager._async_interrupt_kernel())
+    manager.shutting_down = True
+    asyncio.run(manager._async_interrupt_kernel())  # nothing sent, nothing raised
+
+
 def test_redact_secrets_applies_the_shown_parameters_rules_to_kept_notebooks():
     from clvkit.report._kernel import redact_secrets
 

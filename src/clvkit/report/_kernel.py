@@ -22,7 +22,8 @@ def _ipc_kernel_manager() -> type:
     """A kernel manager talking to the kernel over local IPC sockets instead of TCP.
 
     The kernel only ever runs on this machine; IPC avoids opening TCP ports and the
-    kernel's "running over TCP without encryption" warning on every notebook.
+    kernel's "running over TCP without encryption" warning on every notebook. It is
+    not interrupted when shut down (see ``_async_interrupt_kernel``).
     """
     import uuid
 
@@ -40,6 +41,15 @@ def _ipc_kernel_manager() -> type:
             folder = Path(jupyter_runtime_dir())
             folder.mkdir(parents=True, exist_ok=True)
             return str(folder / f"clvkit-{uuid.uuid4().hex[:12]}-ipc")
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client sends SIGINT to every kernel it shuts down, just before the
+            # shutdown request; a kernel caught between messages then logs "ERROR |
+            # KeyboardInterrupt caught in kernel" on the stderr of a run that succeeded.
+            # A shutdown needs no interrupt (cell timeouts still interrupt).
+            if getattr(self, "shutting_down", False):
+                return
+            await super()._async_interrupt_kernel()
 
     return IPCKernelManager
 
