@@ -36,3 +36,12 @@ def test_errors_subclass_builtins():
     assert issubclass(exc.ConvergenceError, RuntimeError)
     err = exc.DataValidationError("x", column="amount", n_failed=3)
     assert (err.column, err.n_failed) == ("amount", 3)
+
+
+def test_error_examples_are_short_and_say_when_there_are_more():
+    from clvkit._messages import examples
+
+    assert examples(["C1", "C2"]) == "C1, C2"
+    assert examples(range(10), n=3) == "0, 1, 2, ..."
+    assert examples(iter(range(3)), n=3) == "0, 1, 2"  # exactly n: no ellipsis
+    assert examples([]) == ""

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit import schema as s
+from clvkit._messages import examples
 from clvkit.exceptions import DataValidationError, ParameterError
 
 __all__ = ["calibration_holdout_split", "cohort_table", "rfm_summary"]
@@ -43,7 +44,7 @@ def _check_periods(freq: str, freq_multiplier: float) -> None:
 
 
 def _examples(ids: pd.Series) -> str:
-    shown = ", ".join(str(x) for x in pd.unique(ids)[:5])
+    shown = examples(pd.unique(ids))
     return f" (e.g. customer_id {shown})" if shown else ""
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,16 +10,6 @@ import pandas as pd
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID, TIMESTAMP
 from ..tables import Dataset
-
-
-def examples(values: Iterable[Any], k: int = 5) -> str:
-    """Format up to ``k`` example values as ``a, b, c``."""
-    out: list[str] = []
-    for v in values:
-        if len(out) == k:
-            break
-        out.append(str(v))
-    return ", ".join(out)
 
 
 def require_columns(frame: pd.DataFrame, columns: Iterable[str], table: str, what: str) -> None:

@@ -15,9 +15,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CHURN_DATE, CONTRACT, CUSTOMER_ID, SIGNUP_DATE, TIMESTAMP
-from ._common import examples, require_columns
+from ._common import require_columns
 
 SPELL_COLUMNS = (CUSTOMER_ID, "start", "last", "end")
 

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DAYS_PER_MONTH, TIMESTAMP
 from ..tables import Dataset
@@ -29,7 +30,6 @@ from ._common import (
     check_confidence,
     check_whole,
     customers_of,
-    examples,
     observation_end_of,
     transactions_of,
 )

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import i18n
+from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DATE, NPS, PASSIVE_MIN, PROMOTER_MIN
 from ..tables import Dataset
@@ -24,7 +25,6 @@ from ._common import (
     bootstrap_rng,
     check_choice,
     check_confidence,
-    examples,
     quantile_interval,
     require_columns,
     surveys_of,

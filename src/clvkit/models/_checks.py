@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._messages import examples as format_examples
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import FREQUENCY, MONETARY_VALUE, RECENCY, T
 
@@ -20,8 +21,7 @@ fix_summary_hint = (
 
 def examples(index: pd.Index, mask: np.ndarray, n: int = 5) -> str:
     """Up to ``n`` example ids where ``mask`` is true, for error messages."""
-    ids = index[np.asarray(mask)][:n]
-    return ", ".join(str(i) for i in ids)
+    return format_examples(index[np.asarray(mask)], n)
 
 
 def _fail(

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._messages import examples
 from ..exceptions import DataValidationError, ParameterError
 
 __all__ = ["cohort_active_counts", "observed_table", "subscriber_count", "survival_data"]
@@ -17,11 +18,6 @@ __all__ = ["cohort_active_counts", "observed_table", "subscriber_count", "surviv
 #: not renewing at that date: renewal dates follow calendar months (28-31 days), which
 #: drift up to about 2 days from k x 30.4375 days.
 RENEWAL_GRACE_DAYS = 3
-
-
-def _examples(ids) -> str:
-    ids = [str(i) for i in ids]
-    return ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
 
 
 def _check_cohort(values: np.ndarray, where: str) -> np.ndarray:
@@ -36,14 +32,14 @@ def _check_cohort(values: np.ndarray, where: str) -> np.ndarray:
         bad = np.flatnonzero((values < 0) | (values != np.round(values)))
         msg = (
             f"{where}active counts must be whole numbers >= 0; {bad.size:,} are not "
-            f"(periods {_examples(bad)}: {_examples(values[bad])})."
+            f"(periods {examples(bad)}: {examples(values[bad])})."
         )
         raise DataValidationError(msg, n_failed=int(bad.size))
     rises = np.flatnonzero(np.diff(values) > 0) + 1
     if rises.size:
         msg = (
             f"{where}active counts must not increase over time (customers who cancelled do "
-            f"not come back), but they rise in {rises.size:,} period(s): {_examples(rises)}. "
+            f"not come back), but they rise in {rises.size:,} period(s): {examples(rises)}. "
             "Pass one cohort's survivors, cohort size first, not new sign-ups."
         )
         raise DataValidationError(msg, n_failed=int(rises.size))
@@ -197,7 +193,7 @@ def cohort_active_counts(
         ids = ids[early.to_numpy()]
         msg = (
             f"{int(early.sum()):,} of {len(subs):,} subscribers have a churn_date before their "
-            f"signup_date (e.g. customer_id {_examples(ids)}). Fix or drop these rows."
+            f"signup_date (e.g. customer_id {examples(ids)}). Fix or drop these rows."
         )
         raise DataValidationError(msg, column=schema.CHURN_DATE, n_failed=int(early.sum()))
     days = (churn - signup).dt.days - RENEWAL_GRACE_DAYS

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._messages import examples
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import (
     AMOUNT,
@@ -83,13 +84,6 @@ def _timestamp(value: Any) -> pd.Timestamp | None:
     except (TypeError, ValueError) as err:
         msg = f"observation_end must be a date such as '2025-06-30'; got {value!r}"
         raise ParameterError(msg) from err
-
-
-def examples(ids: Sequence[Any] | pd.Index, n: int = 5) -> str:
-    """Format up to ``n`` example ids for an error message."""
-    ids = list(ids)
-    shown = ", ".join(str(i) for i in ids[:n])
-    return shown + (", ..." if len(ids) > n else "")
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from .._messages import examples
 from ..exceptions import DataValidationError
 from ..i18n import format_int, format_money, format_number, format_pct, t
 from ..schema import CES, CUSTOMER_ID, DATE, NPS, TIMESTAMP
 from ..tables import Dataset
-from ._base import as_tables, examples
+from ._base import as_tables
 from .actions import recommendation
 from .export import scored_customers
 

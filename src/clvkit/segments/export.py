@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._messages import examples
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID
 from ..tables import Dataset
@@ -16,7 +17,6 @@ from ._base import (
     churned_customers,
     clean_transactions,
     customer_history,
-    examples,
     model_frame,
     shared_history,
 )

@@ -8,10 +8,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._messages import examples
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, COST_TO_SERVE, CUSTOMER_ID, GROSS_MARGIN
 from ..tables import Dataset
-from ._base import as_tables, customer_history, examples
+from ._base import as_tables, customer_history
 
 __all__ = ["customer_profitability", "margin_share"]
 
