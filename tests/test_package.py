@@ -4,6 +4,8 @@ import importlib
 import subprocess
 import sys
 
+import pytest
+
 import clvkit
 
 
@@ -45,3 +47,22 @@ def test_error_examples_are_short_and_say_when_there_are_more():
     assert examples(range(10), n=3) == "0, 1, 2, ..."
     assert examples(iter(range(3)), n=3) == "0, 1, 2"  # exactly n: no ellipsis
     assert examples([]) == ""
+
+
+def test_plot_input_check_names_what_is_missing_and_what_to_pass():
+    import pandas as pd
+
+    from clvkit.exceptions import DataValidationError
+    from clvkit.plots._checks import require_table
+
+    frame = pd.DataFrame({"a": [1]})
+    require_table(frame, ("a",), "f()", rows=True)  # fine
+    with pytest.raises(DataValidationError, match=r"missing column\(s\) 'b'; it has 'a'\. "
+                                                  r"Pass the output of f\(\)\.") as err:
+        require_table(frame, ("a", "b"), "f()")
+    assert err.value.column == "b"
+    with pytest.raises(DataValidationError, match="no rows: nothing to draw"):
+        require_table(frame.iloc[0:0], ("a",), "f()", rows=True)
+    require_table(frame.iloc[0:0], ("a",), "f()")  # empty allowed unless rows=True
+    with pytest.raises(DataValidationError, match="expected a DataFrame: the output of f"):
+        require_table([1, 2], ("a",), "f()")

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..i18n import t
+from ._checks import require_table
 from .style import PALETTE, axes_or_new, percent_formatter
 
 if TYPE_CHECKING:
@@ -21,16 +22,6 @@ __all__ = [
     "plot_sbg_retention",
     "plot_sbg_survival",
 ]
-
-
-def _require(data: pd.DataFrame, columns: tuple[str, ...], source: str) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        msg = (
-            f"data is missing column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, data.columns))}. Pass {source}."
-        )
-        raise DataValidationError(msg)
 
 
 def _model_label(name: str) -> str:
@@ -59,8 +50,8 @@ def plot_sbg_survival(projection: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     DataValidationError
         If a required column is missing.
     """
-    _require(projection, ("survival", "observed_survival", "observed"),
-             "SBGModel.project(n_periods)")
+    require_table(projection, ("survival", "observed_survival", "observed"),
+                  "SBGModel.project(n_periods)")
     ax = axes_or_new(ax, (7.5, 4.0))
     fitted = projection[projection["observed"]]
     ahead = projection[projection.index >= fitted.index.max()]
@@ -95,8 +86,8 @@ def plot_sbg_retention(projection: pd.DataFrame, *, ax: Axes | None = None) -> A
     matplotlib.axes.Axes
         x: months since sign-up; y: retention rate (percent).
     """
-    _require(projection, ("retention_rate", "observed_survival", "observed"),
-             "SBGModel.project(n_periods)")
+    require_table(projection, ("retention_rate", "observed_survival", "observed"),
+                  "SBGModel.project(n_periods)")
     ax = axes_or_new(ax, (7.5, 4.0))
     obs = projection["observed_survival"]
     observed_rate = obs / obs.shift(1)
@@ -135,7 +126,7 @@ def plot_churn_gains(scores: pd.DataFrame, *, label: str = "churned",
     DataValidationError
         Missing label column, no score column, or no churner.
     """
-    _require(scores, (label,), "ChurnEvaluation.scores")
+    require_table(scores, (label,), "ChurnEvaluation.scores")
     y = scores[label].to_numpy(dtype=float)
     models = [c for c in scores.columns if c != label]
     if not models or y.sum() == 0:
@@ -174,8 +165,8 @@ def plot_churn_calibration(calibration: pd.DataFrame, *, ax: Axes | None = None)
     matplotlib.axes.Axes
         One line of points per model and the diagonal of perfect calibration.
     """
-    _require(calibration, ("model", "mean_predicted", "observed_rate"),
-             "ChurnEvaluation.calibration")
+    require_table(calibration, ("model", "mean_predicted", "observed_rate"),
+                  "ChurnEvaluation.calibration")
     ax = axes_or_new(ax, (5.5, 5.0))
     for i, (name, grp) in enumerate(calibration.groupby("model", sort=False)):
         ax.plot(grp["mean_predicted"], grp["observed_rate"], "o-", color=PALETTE[i],
@@ -216,8 +207,8 @@ def plot_churn_importance(importance: pd.DataFrame, *, top: int = 10,
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1:
         msg = f"top must be a whole number >= 1; got {top!r}"
         raise ParameterError(msg)
-    _require(importance, ("feature", "importance_mean", "importance_std"),
-             "ChurnEvaluation.importance")
+    require_table(importance, ("feature", "importance_mean", "importance_std"),
+                  "ChurnEvaluation.importance")
     head = importance.sort_values("importance_mean", ascending=False, kind="stable").head(top)
     ax = axes_or_new(ax, (7.5, 0.8 + 0.4 * len(head)))
     labels = [t(f"churnmodel.feature.{f}") for f in head["feature"]]

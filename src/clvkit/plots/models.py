@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
 from ..i18n import t
+from ._checks import require_table
 from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
 
 if TYPE_CHECKING:
@@ -26,19 +27,6 @@ __all__ = [
     "plot_p_alive",
     "plot_tracking_curve",
 ]
-
-
-def _require(data: Any, columns: tuple[str, ...], source: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        msg = f"data must be a DataFrame from {source}; got {type(data).__name__}."
-        raise DataValidationError(msg)
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        msg = (
-            f"data is missing column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, data.columns))}. Pass the output of {source}."
-        )
-        raise DataValidationError(msg, column=missing[0])
 
 
 def plot_tracking_curve(curve: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -58,7 +46,7 @@ def plot_tracking_curve(curve: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         x: end date of each period; y: cumulative repeat purchases (count). A dotted
         vertical line marks the end of the calibration period.
     """
-    _require(curve, ("actual", "predicted", "holdout"), "clvkit.models.tracking_curve")
+    require_table(curve, ("actual", "predicted", "holdout"), "clvkit.models.tracking_curve")
     ax = axes_or_new(ax, (8.0, 4.5))
     ax.plot(curve.index, curve["actual"], color=PALETTE[0], label=t("btyd.actual"))
     ax.plot(curve.index, curve["predicted"], color=PALETTE[1], linestyle="--",
@@ -90,7 +78,7 @@ def plot_conditional_expectation(table: pd.DataFrame, *, ax: Axes | None = None)
         x: repeat purchases in the calibration period; y: mean repeat purchases per
         customer in the holdout period.
     """
-    _require(table, ("actual", "predicted"), "clvkit.models.conditional_expectation_table")
+    require_table(table, ("actual", "predicted"), "clvkit.models.conditional_expectation_table")
     ax = axes_or_new(ax, (8.0, 4.5))
     x = np.arange(len(table))
     ax.plot(x, table["actual"], marker="o", color=PALETTE[0], label=t("btyd.actual"))
@@ -106,7 +94,7 @@ def plot_conditional_expectation(table: pd.DataFrame, *, ax: Axes | None = None)
 def _column(values: pd.DataFrame | pd.Series, name: str) -> pd.Series:
     if isinstance(values, pd.Series):
         return values
-    _require(values, (name,), "clvkit.models.customer_value")
+    require_table(values, (name,), "clvkit.models.customer_value")
     return values[name]
 
 

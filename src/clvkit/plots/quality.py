@@ -9,6 +9,7 @@ import pandas as pd
 from .. import schema
 from ..exceptions import DataValidationError
 from ..i18n import get_language, t
+from ._checks import require_table
 from .style import PALETTE, axes_or_new, money_formatter
 
 if TYPE_CHECKING:
@@ -18,16 +19,6 @@ __all__ = ["plot_monthly_activity", "plot_rows_kept", "plot_set_aside_reasons"]
 
 _SUMMARY_COLUMNS = ("table", "action", "rows")
 _KEPT, _SET_ASIDE = "kept", "set aside"
-
-
-def _check_summary(summary: pd.DataFrame, columns: tuple[str, ...]) -> None:
-    missing = [c for c in columns if c not in summary.columns]
-    if missing:
-        msg = (
-            f"summary is missing column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, summary.columns))}. Pass DataQuality.summary()."
-        )
-        raise DataValidationError(msg)
 
 
 def _table_label(name: str) -> str:
@@ -63,7 +54,7 @@ def plot_rows_kept(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     DataValidationError
         If a required column is missing.
     """
-    _check_summary(summary, _SUMMARY_COLUMNS)
+    require_table(summary, _SUMMARY_COLUMNS, "DataQuality.summary()")
     counts = summary.pivot_table(
         index="table", columns="action", values="rows", aggfunc="sum", fill_value=0, sort=False
     ).reindex(columns=[_KEPT, _SET_ASIDE], fill_value=0)
@@ -105,7 +96,7 @@ def plot_set_aside_reasons(summary: pd.DataFrame, *, ax: Axes | None = None) -> 
     DataValidationError
         If a required column is missing.
     """
-    _check_summary(summary, (*_SUMMARY_COLUMNS, "label"))
+    require_table(summary, (*_SUMMARY_COLUMNS, "label"), "DataQuality.summary()")
     aside = summary[(summary["action"] == _SET_ASIDE) & (summary["rows"] > 0)]
     aside = aside.sort_values("rows", ascending=False, kind="stable")
     ax = axes_or_new(ax, (8.0, 1.2 + 0.45 * max(len(aside), 1)))

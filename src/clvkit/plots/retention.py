@@ -9,20 +9,13 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..i18n import format_pct, t
+from ._checks import require_table
 from .style import PALETTE, axes_or_new, percent_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["plot_churn_series", "plot_cohort_retention", "plot_survival"]
-
-
-def _need(frame: pd.DataFrame, columns: tuple[str, ...], producer: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing or frame.empty:
-        msg = (f"the table has no rows or lacks column(s) {', '.join(map(repr, missing))}; "
-               f"pass the output of {producer}.")
-        raise DataValidationError(msg, column=missing[0] if missing else None)
 
 
 def plot_churn_series(
@@ -50,7 +43,8 @@ def plot_churn_series(
     DataValidationError
         If the table is empty or lacks the columns above.
     """
-    _need(series, ("period_start", "churn_rate", "retention"), "clvkit.metrics.churn_series()")
+    require_table(series, ("period_start", "churn_rate", "retention"),
+                  "clvkit.metrics.churn_series()", rows=True)
     ax = axes_or_new(ax, (8.0, 3.8))
     first = series.iloc[0]
     months = round((series.index[0] - first["period_start"]).days / 30.4375)
@@ -141,8 +135,8 @@ def plot_survival(curves: pd.DataFrame, *, ax: Axes | None = None, band: bool = 
     DataValidationError
         If the table is empty or lacks the columns above.
     """
-    _need(curves, ("segment", "time_months", "survival", "ci_low", "ci_high", "customers"),
-          "clvkit.metrics.survival_curves()")
+    require_table(curves, ("segment", "time_months", "survival", "ci_low", "ci_high", "customers"),
+                  "clvkit.metrics.survival_curves()", rows=True)
     ax = axes_or_new(ax, (8.0, 4.5))
     for k, (name, part) in enumerate(curves.groupby("segment", sort=False)):
         color = PALETTE[k % len(PALETTE)]

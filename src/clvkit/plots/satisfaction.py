@@ -10,6 +10,7 @@ import pandas as pd
 from ..exceptions import DataValidationError
 from ..i18n import format_money, format_pct, t
 from ..schema import PASSIVE_MIN, PROMOTER_MIN
+from ._checks import require_table
 from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
 
 if TYPE_CHECKING:
@@ -29,12 +30,8 @@ def _label(group: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _check_nps_table(table: pd.DataFrame, producer: str) -> None:
-    missing = [c for c in ("score", "ci_low", "ci_high", "n") if c not in table.columns]
-    if missing or table.empty:
-        msg = (f"the NPS table has no rows or lacks column(s) {', '.join(map(repr, missing))}; "
-               f"pass the output of {producer}.")
-        raise DataValidationError(msg)
+#: Columns of an NPS table (nps_trend, nps_by_segment) the plots read.
+_NPS_COLUMNS = ("score", "ci_low", "ci_high", "n")
 
 
 def plot_nps_distribution(scores: pd.Series, *, ax: Axes | None = None) -> Axes:
@@ -96,7 +93,7 @@ def plot_nps_trend(trend: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     DataValidationError
         If the table is empty or lacks columns.
     """
-    _check_nps_table(trend, "clvkit.metrics.nps_trend()")
+    require_table(trend, _NPS_COLUMNS, "clvkit.metrics.nps_trend()", rows=True)
     ax = axes_or_new(ax, (8.0, 3.8))
     x = trend.index.to_timestamp() if isinstance(trend.index, pd.PeriodIndex) else trend.index
     ax.fill_between(x, trend["ci_low"], trend["ci_high"], color=PALETTE[0], alpha=0.18,
@@ -133,7 +130,7 @@ def plot_nps_by_segment(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     DataValidationError
         If the table is empty or lacks columns.
     """
-    _check_nps_table(table, "clvkit.metrics.nps_by_segment()")
+    require_table(table, _NPS_COLUMNS, "clvkit.metrics.nps_by_segment()", rows=True)
     ax = axes_or_new(ax, (8.0, 1.0 + 0.5 * len(table)))
     y = np.arange(len(table))
     err = np.vstack([table["score"] - table["ci_low"], table["ci_high"] - table["score"]])

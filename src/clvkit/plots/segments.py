@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..exceptions import DataValidationError
 from ..i18n import format_int, format_money, t
+from ._checks import require_table
 from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
 
 if TYPE_CHECKING:
@@ -25,16 +26,6 @@ __all__ = [
     "plot_segment_sizes",
     "plot_tier_shares",
 ]
-
-
-def _require(frame: pd.DataFrame, columns: list[str], source: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = (
-            f"The table is missing column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, frame.columns))}. Pass the output of {source}."
-        )
-        raise DataValidationError(msg)
 
 
 def _basis_label(frame: pd.DataFrame) -> str:
@@ -58,8 +49,8 @@ def plot_segment_sizes(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes
     matplotlib.axes.Axes
         Horizontal bars (two per segment, first segment on top); x axis in percent.
     """
-    _require(summary, ["segment_label", "share_customers", "share_value"],
-             "clvkit.segments.segment_summary()")
+    require_table(summary, ["segment_label", "share_customers", "share_value"],
+                  "clvkit.segments.segment_summary()")
     ax = axes_or_new(ax, (8.0, 0.45 * len(summary) + 1.5))
     y = np.arange(len(summary))[::-1]
     height = 0.4
@@ -90,8 +81,8 @@ def plot_tier_shares(tiers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         Grouped bars per tier (measures without data, e.g. future value without a
         model, are left out); y axis in percent.
     """
-    _require(tiers, ["tier_label", "share_customers", "share_revenue"],
-             "clvkit.segments.value_tiers()")
+    require_table(tiers, ["tier_label", "share_customers", "share_revenue"],
+                  "clvkit.segments.value_tiers()")
     measures = [m for m in ("share_customers", "share_revenue", "share_margin",
                             "share_future_value")
                 if m in tiers.columns and tiers[m].notna().any()]
@@ -129,8 +120,8 @@ def plot_action_matrix(
         colour = number of customers; each cell names the action, the customers
         and the value at stake.
     """
-    _require(matrix, ["customers", "value_at_stake", "action_label"],
-             "clvkit.segments.action_matrix()")
+    require_table(matrix, ["customers", "value_at_stake", "action_label"],
+                  "clvkit.segments.action_matrix()")
     rows = list(dict.fromkeys(matrix.index.get_level_values(0)))
     cols = list(dict.fromkeys(matrix.index.get_level_values(1)))
     counts = matrix["customers"].unstack().reindex(index=rows, columns=cols)
