@@ -307,3 +307,31 @@ def test_cdnow_has_255_exact_duplicates_and_80_zero_amounts():
     dropped = validate_transactions(cdnow, drop_exact_duplicates=True)
     assert len(dropped.set_aside) == 335
     _adds_up(v)
+
+
+def test_date_arguments_are_read_as_days_with_one_clear_error():
+    from datetime import datetime
+
+    from clvkit._parse import as_date
+
+    day = pd.Timestamp("2025-06-30")
+    assert as_date("2025-06-30 17:45") == day
+    assert as_date(datetime(2025, 6, 30, 9)) == day
+    assert as_date(pd.Timestamp("2025-06-30 23:00", tz="Asia/Shanghai")) == day  # local day
+    assert as_date("", optional=True) is None and as_date(None, optional=True) is None
+    for bad in ("yesterday", None, "", float("nan")):
+        with pytest.raises(ParameterError, match="cutoff must be a date such as '2025-06-30'"):
+            as_date(bad, "cutoff")
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: ck.metrics.churn_rate(d, observation_end="30/02/2024"),
+    lambda d: ck.segments.rfm_segments(d.transactions, "30/02/2024"),
+    lambda d: ck.rfm_summary(d.transactions, observation_end="30/02/2024"),
+    lambda d: ck.validate_transactions(d.transactions, observation_end="30/02/2024"),
+    lambda d: ck.models.churn_feature_table(d.transactions, cutoff="30/02/2024"),
+])
+def test_every_entry_point_gives_the_same_error_for_a_bad_date(call):
+    data = ck.datasets.make_demo(30, seed=1)
+    with pytest.raises(ParameterError, match="must be a date such as '2025-06-30'; got '30/02"):
+        call(data)

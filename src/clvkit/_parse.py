@@ -12,7 +12,44 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["as_ids", "as_text", "parse_dates", "parse_numbers"]
+from .exceptions import ParameterError
+
+__all__ = ["as_date", "as_ids", "as_text", "parse_dates", "parse_numbers"]
+
+
+def as_date(value: object, name: str = "observation_end", *,
+            optional: bool = False) -> pd.Timestamp | None:
+    """Read one date argument (an observation end, a cutoff) as a day.
+
+    Parameters
+    ----------
+    value : object
+        A string ("2025-06-30"), datetime, ``pandas.Timestamp`` or numpy datetime64.
+    name : str, default "observation_end"
+        The argument's name, for the error message.
+    optional : bool, default False
+        Return None for None or "" instead of raising.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        Midnight of that day, without a time zone (local time is kept).
+
+    Raises
+    ------
+    ParameterError
+        If ``value`` is not a date.
+    """
+    if optional and (value is None or (isinstance(value, str) and not value.strip())):
+        return None
+    msg = f"{name} must be a date such as '2025-06-30'; got {value!r}."
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as err:
+        raise ParameterError(msg) from err
+    if ts is pd.NaT:
+        raise ParameterError(msg)
+    return (ts.tz_localize(None) if ts.tzinfo is not None else ts).normalize()
 
 # Date formats tried in turn when no date_format is given; ISO 8601 also covers
 # 2024/1/5, 2024-01-05 13:45 and 19970101. Day/month orders such as 05/01/2024 are

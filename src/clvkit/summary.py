@@ -17,6 +17,7 @@ import pandas as pd
 
 from clvkit import schema as s
 from clvkit._messages import examples
+from clvkit._parse import as_date
 from clvkit.exceptions import DataValidationError, ParameterError
 
 __all__ = ["calibration_holdout_split", "cohort_table", "rfm_summary"]
@@ -95,17 +96,6 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
     return out
 
 
-def _to_timestamp(value: Any, name: str) -> pd.Timestamp:
-    msg = f"{name} must be a date such as '2025-06-30'; got {value!r}."
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        raise ParameterError(msg) from err
-    if ts is pd.NaT:
-        raise ParameterError(msg)
-    return ts.tz_localize(None) if ts.tzinfo is not None else ts
-
-
 def _drop_after(tx: pd.DataFrame, end: pd.Timestamp, name: str, func: str) -> pd.DataFrame:
     """Exclude rows after the day ``end`` (inclusive of that whole day), with a warning."""
     after = tx[s.TIMESTAMP].to_numpy() >= (end.normalize() + pd.Timedelta(days=1)).to_datetime64()
@@ -127,7 +117,7 @@ def _until(tx: pd.DataFrame, observation_end: Any, func: str) -> tuple[pd.DataFr
     """Return the rows on or before ``observation_end`` and that day (default: the last row's)."""
     if observation_end is None:
         return tx, tx[s.TIMESTAMP].max().normalize()
-    end = _to_timestamp(observation_end, "observation_end").normalize()
+    end = as_date(observation_end, "observation_end").normalize()
     return _drop_after(tx, end, "observation_end", func), end
 
 
@@ -347,7 +337,7 @@ def calibration_holdout_split(
     _check_periods(freq, freq_multiplier)
     func = "calibration_holdout_split"
     tx = _prepare(transactions, customer_col, datetime_col, monetary_col, func)
-    cal_end = _to_timestamp(calibration_end, "calibration_end").normalize()
+    cal_end = as_date(calibration_end, "calibration_end").normalize()
     tx, obs_end = _until(tx, observation_end, func)
     if cal_end >= obs_end:
         msg = (f"calibration_end ({cal_end.date()}) must be before observation_end "

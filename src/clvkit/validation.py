@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
+from ._parse import as_date, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
 from ._parse import as_text as _as_text
-from ._parse import parse_dates, parse_numbers
 from ._quality import DataQuality, ValidatedTable, build_table
 from ._refunds import net_amounts
 from .exceptions import DataValidationError, ParameterError
@@ -91,16 +91,6 @@ def _require(df: pd.DataFrame, table: str) -> None:
             "Rename them, or load the table with clvkit.load_table(..., columns={...})."
         )
         raise DataValidationError(msg, column=missing[0])
-
-
-def _end(observation_end: object) -> pd.Timestamp | None:
-    if observation_end is None or observation_end == "":
-        return None
-    try:
-        return pd.Timestamp(observation_end).normalize()
-    except (ValueError, TypeError):
-        msg = f"observation_end must be a date such as '2024-12-31'; got {observation_end!r}"
-        raise ParameterError(msg) from None
 
 
 @dataclass
@@ -193,7 +183,7 @@ def validate_transactions(
         If ``observation_end`` is not a date.
     """
     _require(df, "transactions")
-    end = _end(observation_end)
+    end = as_date(observation_end, optional=True)
     raw = df.reset_index(drop=True)
     typed = raw.copy()
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
@@ -342,7 +332,7 @@ def validate_surveys(
         If a required column is missing.
     """
     _require(df, "surveys")
-    end = _end(observation_end)
+    end = as_date(observation_end, optional=True)
     raw = df.reset_index(drop=True)
     typed = raw.copy()
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
@@ -407,4 +397,5 @@ def validate_tables(
             date_format=fmt.get("surveys"),
         )
     order = [t for t in ("transactions", "customers", "surveys") if t in tables]
-    return DataQuality({t: tables[t] for t in order}, observation_end=_end(observation_end))
+    return DataQuality({t: tables[t] for t in order},
+                       observation_end=as_date(observation_end, optional=True))

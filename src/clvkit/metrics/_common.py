@@ -7,6 +7,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID, TIMESTAMP
 from ..tables import Dataset
@@ -99,10 +100,11 @@ def observation_end_of(
     data: Dataset | pd.DataFrame, observation_end: object, fallback: pd.Series
 ) -> pd.Timestamp:
     """Resolve the observation end: argument, then Dataset attribute, then last date seen."""
-    if observation_end is not None and observation_end != "":
-        return pd.Timestamp(observation_end).normalize()
+    given = as_date(observation_end, optional=True)
+    if given is not None:
+        return given
     if isinstance(data, Dataset) and data.observation_end is not None:
-        return pd.Timestamp(data.observation_end).normalize()
+        return as_date(data.observation_end)
     return pd.Timestamp(fallback.max()).normalize()
 
 

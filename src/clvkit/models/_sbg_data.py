@@ -9,7 +9,8 @@ import pandas as pd
 
 from .. import schema
 from .._messages import examples
-from ..exceptions import DataValidationError, ParameterError
+from .._parse import as_date
+from ..exceptions import DataValidationError
 
 __all__ = ["cohort_active_counts", "observed_table", "subscriber_count", "survival_data"]
 
@@ -206,11 +207,7 @@ def cohort_active_counts(
 def _observation_end(observation_end, signup: pd.Series, churn: pd.Series) -> pd.Timestamp:
     if observation_end is None:
         return max(signup.max(), churn.max() if churn.notna().any() else signup.max())
-    try:
-        return pd.Timestamp(observation_end).normalize()
-    except (TypeError, ValueError) as err:
-        msg = f"observation_end must be a date (YYYY-MM-DD); got {observation_end!r}"
-        raise ParameterError(msg) from err
+    return as_date(observation_end)
 
 
 def _count_by_cohort(frame: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 
 __all__ = ["churn_feature_table", "churn_labels", "make_churn_features"]
@@ -24,11 +25,7 @@ SUBSCRIPTION = "subscription"
 
 def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
     """First instant after the cutoff day (features use timestamps before it)."""
-    try:
-        return pd.Timestamp(cutoff).normalize() + _DAY
-    except (TypeError, ValueError) as err:
-        msg = f"{name} must be a date (YYYY-MM-DD); got {cutoff!r}"
-        raise ParameterError(msg) from err
+    return as_date(cutoff, name) + _DAY
 
 
 def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:

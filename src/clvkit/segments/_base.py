@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._messages import examples
+from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import (
     AMOUNT,
@@ -65,7 +66,8 @@ def as_tables(
             data.transactions,
             data.customers if customers is None else customers,
             data.surveys if surveys is None else surveys,
-            _timestamp(data.observation_end if observation_end is None else observation_end),
+            as_date(data.observation_end if observation_end is None else observation_end,
+                    optional=True),
         )
     if not isinstance(data, pd.DataFrame):
         msg = (
@@ -73,17 +75,7 @@ def as_tables(
             f"got {type(data).__name__}"
         )
         raise ParameterError(msg)
-    return Tables(data, customers, surveys, _timestamp(observation_end))
-
-
-def _timestamp(value: Any) -> pd.Timestamp | None:
-    if value is None or (isinstance(value, str) and value == ""):
-        return None
-    try:
-        return pd.Timestamp(value)
-    except (TypeError, ValueError) as err:
-        msg = f"observation_end must be a date such as '2025-06-30'; got {value!r}"
-        raise ParameterError(msg) from err
+    return Tables(data, customers, surveys, as_date(observation_end, optional=True))
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
@@ -164,9 +156,8 @@ def customer_history(
         When a required column is missing, the table is empty or timestamp is not a
         datetime column.
     """
-    shared, end = _SHARED_HISTORY.get(), _timestamp(observation_end)
-    if shared is not None and shared[0] is transactions and end is not None \
-            and end.normalize() == shared[1]:
+    shared, end = _SHARED_HISTORY.get(), as_date(observation_end, optional=True)
+    if shared is not None and shared[0] is transactions and end == shared[1]:
         return shared[2].copy()
     tx, end = clean_transactions(transactions, end)
     grouped = tx.groupby(CUSTOMER_ID, sort=True)
