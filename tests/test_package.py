@@ -66,3 +66,20 @@ def test_plot_input_check_names_what_is_missing_and_what_to_pass():
     require_table(frame.iloc[0:0], ("a",), "f()")  # empty allowed unless rows=True
     with pytest.raises(DataValidationError, match="expected a DataFrame: the output of f"):
         require_table([1, 2], ("a",), "f()")
+
+
+def test_missing_column_message_names_caller_table_columns_and_remedy():
+    import pandas as pd
+
+    from clvkit._messages import require_columns
+    from clvkit.exceptions import DataValidationError
+
+    frame = pd.DataFrame({"客户": ["a"], "amount": [1.0]})
+    require_columns(frame, ["amount"], "transactions")  # present: nothing raised
+    with pytest.raises(DataValidationError) as err:
+        require_columns(frame, ["customer_id", "amount"], "transactions", "f()")
+    assert str(err.value).startswith("f(): the transactions table has no column(s) "
+                                     "'customer_id'; it has '客户', 'amount'. Rename them")
+    assert err.value.column == "customer_id"
+    with pytest.raises(DataValidationError, match=r"it has no columns\. Do this\.$"):
+        require_columns(pd.DataFrame(), ["x"], "t", todo="Do this.")

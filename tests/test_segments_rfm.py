@@ -196,7 +196,8 @@ def test_transactions_after_observation_end_are_left_out_with_warning():
 
 def test_errors_name_the_problem():
     tx = make_transactions()
-    with pytest.raises(ck.DataValidationError, match="no column 'amount'; it has 'customer_id'"):
+    with pytest.raises(ck.DataValidationError,
+                       match=r"no column\(s\) 'amount'; it has 'customer_id'"):
         rfm_segments(tx.drop(columns="amount"))
     with pytest.raises(ck.DataValidationError, match="must hold datetimes; got dtype object"):
         rfm_segments(tx.assign(timestamp=tx["timestamp"].astype(str)))

@@ -134,7 +134,7 @@ def test_errors(history, contracts):
         churn_rate(history, period_months=1.5)
     with pytest.raises(ParameterError, match="period_end 2025-01-31 is after the observation"):
         churn_rate(history, inactivity_days=100, period_end="2025-01-31")
-    with pytest.raises(DataValidationError, match="needs column\\(s\\) 'timestamp'"):
+    with pytest.raises(DataValidationError, match="has no column\\(s\\) 'timestamp'"):
         churn_rate(history.drop(columns="timestamp"))
     with pytest.raises(DataValidationError, match="empty transactions table"):
         churn_rate(history.iloc[:0])

@@ -74,7 +74,7 @@ def test_errors(tx):
         cohort_retention(tx, definition="alive")
     with pytest.raises(DataValidationError, match="No complete Q cohort"):
         cohort_retention(tx, freq="Q", observation_end="2024-03-15")
-    with pytest.raises(DataValidationError, match="needs column\\(s\\) 'customer_id'"):
+    with pytest.raises(DataValidationError, match="has no column\\(s\\) 'customer_id'"):
         cohort_retention(tx.drop(columns="customer_id"))
 
 

@@ -145,7 +145,7 @@ def test_no_holdout_data_reaches_the_features(demo_small):
 
 def test_feature_errors():
     tx, _, _ = _hand_tables()
-    with pytest.raises(DataValidationError, match=r"transactions table needs column\(s\) 'amo"):
+    with pytest.raises(DataValidationError, match=r"transactions table has no column\(s\) 'amo"):
         churn_feature_table(tx.drop(columns="amount"), cutoff=CUTOFF)
     with pytest.raises(DataValidationError, match=r"No transaction on or before the cutoff 2023"):
         churn_feature_table(tx, cutoff="2023-06-30")
@@ -159,7 +159,7 @@ def test_feature_errors():
             r"90-day churn window after cutoff 2024-03-31 ends 2024-06-29, after the end of the "
             r"data 2024-04-05; use a cutoff on or before 2024-01-06")):
         make_churn_features(tx, cutoff=CUTOFF, churn_window_days=90)
-    with pytest.raises(DataValidationError, match=r"surveys table needs column\(s\) 'nps'"):
+    with pytest.raises(DataValidationError, match=r"surveys table has no column\(s\) 'nps'"):
         churn_feature_table(tx, cutoff=CUTOFF, surveys=pd.DataFrame(
             {"customer_id": ["A"], "date": [ts("2024-01-01")]}))
 

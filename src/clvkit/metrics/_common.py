@@ -7,23 +7,11 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID, TIMESTAMP
 from ..tables import Dataset
-
-
-def require_columns(frame: pd.DataFrame, columns: Iterable[str], table: str, what: str) -> None:
-    """Raise a DataValidationError naming missing columns and the ones that exist."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        have = ", ".join(map(repr, frame.columns)) or "none"
-        msg = (
-            f"{what} needs column(s) {', '.join(map(repr, missing))} in the {table} table, "
-            f"which has {have}. Rename the columns (see clvkit.io column mapping) or pass "
-            f"the right table."
-        )
-        raise DataValidationError(msg, column=missing[0])
 
 
 def require_rows(frame: pd.DataFrame, table: str, what: str) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 
@@ -26,17 +27,6 @@ SUBSCRIPTION = "subscription"
 def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
     """First instant after the cutoff day (features use timestamps before it)."""
     return as_date(cutoff, name) + _DAY
-
-
-def _require(frame: pd.DataFrame, columns: tuple[str, ...], table: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = (
-            f"The {table} table needs column(s) {', '.join(map(repr, missing))}; it has "
-            f"{', '.join(map(repr, frame.columns))}. Map your columns to clvkit's names first "
-            "(clvkit.load_data with a config)."
-        )
-        raise DataValidationError(msg, column=missing[0])
 
 
 def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame:
@@ -97,7 +87,7 @@ def _customer_features(out: pd.DataFrame, customers: pd.DataFrame,
 def _survey_features(out: pd.DataFrame, surveys: pd.DataFrame,
                      boundary: pd.Timestamp) -> pd.DataFrame:
     """Last NPS / CES answered on or before the cutoff day, and the number of answers."""
-    _require(surveys, (schema.CUSTOMER_ID, schema.DATE, schema.NPS), "surveys")
+    require_columns(surveys, (schema.CUSTOMER_ID, schema.DATE, schema.NPS), "surveys")
     s = surveys[pd.to_datetime(surveys[schema.DATE]) < boundary]
     s = s.sort_values([schema.CUSTOMER_ID, schema.DATE], kind="stable")
     last = s.groupby(schema.CUSTOMER_ID).last()
@@ -154,12 +144,13 @@ def churn_feature_table(
     ParameterError
         ``cutoff`` is not a date.
     """
-    _require(transactions, (schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT), "transactions")
+    require_columns(transactions, (schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT),
+                    "transactions", "churn_feature_table()")
     boundary = _boundary(cutoff)
     tx = transactions[pd.to_datetime(transactions[schema.TIMESTAMP]) < boundary]
     tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
     if customers is not None:
-        _require(customers, (schema.CUSTOMER_ID,), "customers")
+        require_columns(customers, (schema.CUSTOMER_ID,), "customers")
         tx = tx[~tx[schema.CUSTOMER_ID].isin(_lost_before(customers, boundary))]
     if tx.empty:
         first = pd.to_datetime(transactions[schema.TIMESTAMP]).min()

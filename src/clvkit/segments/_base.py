@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._messages import examples
+from .._messages import examples, require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import (
@@ -76,18 +76,6 @@ def as_tables(
         )
         raise ParameterError(msg)
     return Tables(data, customers, surveys, as_date(observation_end, optional=True))
-
-
-def require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str) -> None:
-    """Raise DataValidationError naming the missing columns and the existing ones."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        msg = (
-            f"The {table} table has no column {', '.join(map(repr, missing))}; "
-            f"it has {', '.join(map(repr, frame.columns))}. Rename the columns to clvkit's "
-            "names (see clvkit.schema) or map them in the config file."
-        )
-        raise DataValidationError(msg, column=missing[0])
 
 
 def clean_transactions(

@@ -279,7 +279,8 @@ def cross_view(
     DataValidationError
         When a column is missing.
     """
-    require_columns(frame, [rows, cols] + ([value] if value else []), "per-customer")
+    require_columns(frame, [rows, cols] + ([value] if value else []), "per-customer",
+                    "cross_view()", todo="Choose rows, cols and value among its columns.")
     counts = pd.crosstab(frame[rows], frame[cols], margins=True, margins_name="total",
                          dropna=False)
     parts = {"customers": counts}
