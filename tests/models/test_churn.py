@@ -265,6 +265,24 @@ def test_predict_churn_scores_todays_customers(demo_small):
     assert proba[recent].mean() < proba[X["recency_days"] > 180].mean()
 
 
+def test_entry_points_accept_a_dataset(demo_small):
+    ds = demo_small
+    tables = {"customers": ds.customers, "surveys": ds.surveys,
+              "observation_end": ds.observation_end}
+    pd.testing.assert_series_equal(predict_churn(ds, random_state=0),
+                                   predict_churn(ds.transactions, **tables, random_state=0))
+    X_ds, y_ds = make_churn_features(ds, cutoff="2025-03-31")
+    X, y = make_churn_features(ds.transactions, cutoff="2025-03-31", **tables)
+    pd.testing.assert_frame_equal(X_ds, X)
+    pd.testing.assert_series_equal(y_ds, y)
+    evaluation = evaluate_churn_model(ds, cutoff="2025-03-31", baseline=False, n_repeats=1)
+    reference = evaluate_churn_model(ds.transactions, cutoff="2025-03-31", baseline=False,
+                                     n_repeats=1, **tables)
+    pd.testing.assert_frame_equal(evaluation.scores, reference.scores)
+    with pytest.raises(ParameterError, match="Dataset or a transactions DataFrame; got list"):
+        predict_churn([1, 2])
+
+
 def test_metrics_table_and_churn_plots(demo_eval):
     import matplotlib.pyplot as plt
 

@@ -21,7 +21,8 @@ import pandas as pd
 
 from .. import schema
 from ..exceptions import ParameterError
-from .churn_features import _boundary, churn_feature_table, make_churn_features
+from ..tables import Dataset
+from .churn_features import _boundary, churn_feature_table, make_churn_features, unpack
 from .churn_scores import (
     BASELINE,
     MODEL,
@@ -187,7 +188,7 @@ class ChurnEvaluation:
 
 
 def evaluate_churn_model(
-    transactions: pd.DataFrame,
+    transactions: Dataset | pd.DataFrame,
     *,
     cutoff: str | pd.Timestamp | None = None,
     churn_window_days: int = 90,
@@ -207,7 +208,10 @@ def evaluate_churn_model(
 
     Parameters
     ----------
-    transactions, customers, surveys : pandas.DataFrame
+    transactions : Dataset or pandas.DataFrame
+        The transactions, or a Dataset that also gives customers, surveys and
+        observation_end unless they are passed.
+    customers, surveys : pandas.DataFrame, optional
         Tidy tables (see :func:`~clvkit.models.make_churn_features`).
     cutoff : str or pandas.Timestamp, optional
         Last day of the test snapshot's history; its label window must fit in the data.
@@ -242,6 +246,8 @@ def evaluate_churn_model(
         Bad window or cutoff (see :func:`~clvkit.models.make_churn_features`), or a split
         with a single class.
     """
+    transactions, customers, surveys, observation_end = unpack(
+        transactions, customers, surveys, observation_end)
     if cutoff is None:
         cutoff = _data_end(transactions, observation_end) - pd.Timedelta(days=churn_window_days)
     test_cutoff = _boundary(cutoff) - pd.Timedelta(days=1)
@@ -278,7 +284,7 @@ def evaluate_churn_model(
 
 
 def predict_churn(
-    transactions: pd.DataFrame,
+    transactions: Dataset | pd.DataFrame,
     *,
     observation_end: str | pd.Timestamp | None = None,
     churn_window_days: int = 90,
@@ -294,7 +300,10 @@ def predict_churn(
 
     Parameters
     ----------
-    transactions, customers, surveys : pandas.DataFrame
+    transactions : Dataset or pandas.DataFrame
+        The transactions, or a Dataset that also gives customers, surveys and
+        observation_end unless they are passed.
+    customers, surveys : pandas.DataFrame, optional
         Tidy tables (see :func:`~clvkit.models.make_churn_features`).
     observation_end : str or pandas.Timestamp, optional
         Last day of data (default: last transaction's day).
@@ -309,6 +318,8 @@ def predict_churn(
         ``churn_probability`` indexed by customer_id (customers with a purchase and, for
         subscribers, not yet cancelled by ``observation_end``).
     """
+    transactions, customers, surveys, observation_end = unpack(
+        transactions, customers, surveys, observation_end)
     end = _data_end(transactions, observation_end)
     X, y = make_churn_features(
         transactions, cutoff=end - pd.Timedelta(days=churn_window_days),

@@ -15,6 +15,7 @@ from .. import schema
 from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
+from ..tables import Dataset
 
 __all__ = ["churn_feature_table", "churn_labels", "make_churn_features"]
 
@@ -22,6 +23,23 @@ _DAY = pd.Timedelta(days=1)
 #: Length of the "recent" and "prior" spend windows behind ``spend_trend``, in days.
 TREND_WINDOW_DAYS = 90
 SUBSCRIPTION = "subscription"
+
+
+def unpack(data: Dataset | pd.DataFrame, customers: pd.DataFrame | None,
+           surveys: pd.DataFrame | None, observation_end=None) -> tuple:
+    """(transactions, customers, surveys, observation_end) from a Dataset or a frame.
+
+    Tables and the observation end passed explicitly win over the Dataset's.
+    """
+    if isinstance(data, Dataset):
+        return (data.transactions, data.customers if customers is None else customers,
+                data.surveys if surveys is None else surveys,
+                data.observation_end if observation_end is None else observation_end)
+    if not isinstance(data, pd.DataFrame):
+        msg = ("expected a clvkit Dataset or a transactions DataFrame; "
+               f"got {type(data).__name__}")
+        raise ParameterError(msg)
+    return data, customers, surveys, observation_end
 
 
 def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
@@ -100,7 +118,7 @@ def _survey_features(out: pd.DataFrame, surveys: pd.DataFrame,
 
 
 def churn_feature_table(
-    transactions: pd.DataFrame,
+    transactions: Dataset | pd.DataFrame,
     *,
     cutoff: str | pd.Timestamp,
     customers: pd.DataFrame | None = None,
@@ -144,6 +162,7 @@ def churn_feature_table(
     ParameterError
         ``cutoff`` is not a date.
     """
+    transactions, customers, surveys, _ = unpack(transactions, customers, surveys)
     require_columns(transactions, (schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT),
                     "transactions", "churn_feature_table()")
     boundary = _boundary(cutoff)
@@ -224,7 +243,7 @@ def churn_labels(
 
 
 def make_churn_features(
-    transactions: pd.DataFrame,
+    transactions: Dataset | pd.DataFrame,
     *,
     cutoff: str | pd.Timestamp,
     churn_window_days: int = 90,
@@ -236,8 +255,9 @@ def make_churn_features(
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        Columns customer_id, timestamp, amount (+ gross_margin, channel if present).
+    transactions : Dataset or pandas.DataFrame
+        Columns customer_id, timestamp, amount (+ gross_margin, channel if present); a
+        Dataset also gives customers, surveys and observation_end unless passed.
     cutoff : str or pandas.Timestamp
         Last day of the feature period (inclusive). The label window is the
         ``churn_window_days`` days that follow it.
@@ -268,6 +288,8 @@ def make_churn_features(
     if isinstance(days, bool) or not isinstance(days, (int, np.integer)) or days < 1:
         msg = f"churn_window_days must be a whole number of days >= 1; got {churn_window_days!r}"
         raise ParameterError(msg)
+    transactions, customers, surveys, observation_end = unpack(
+        transactions, customers, surveys, observation_end)
     boundary = _boundary(cutoff)
     last = (_boundary(observation_end, "observation_end") - _DAY if observation_end is not None
             else pd.to_datetime(transactions[schema.TIMESTAMP]).max().normalize())
