@@ -283,6 +283,20 @@ def test_entry_points_accept_a_dataset(demo_small):
         predict_churn([1, 2])
 
 
+def test_permutation_importance_samples_large_test_sets(demo_small, monkeypatch):
+    from clvkit.models import churn_scores, make_churn_pipeline
+
+    X, y = make_churn_features(demo_small, cutoff="2025-03-31")
+    pipeline = make_churn_pipeline(random_state=0).fit(X, y)
+    full = churn_scores._permutation_importance(pipeline, X, y, random_state=0, n_repeats=2)
+    monkeypatch.setattr(churn_scores, "IMPORTANCE_ROWS", 100)  # fewer rows than X has
+    sampled = churn_scores._permutation_importance(pipeline, X, y, random_state=0, n_repeats=2)
+    assert sorted(sampled["feature"]) == sorted(full["feature"])
+    assert np.isfinite(sampled["importance_mean"]).all()
+    merged = full.merge(sampled, on="feature")
+    assert not np.allclose(merged["importance_mean_x"], merged["importance_mean_y"])
+
+
 def test_metrics_table_and_churn_plots(demo_eval):
     import matplotlib.pyplot as plt
 

@@ -91,11 +91,18 @@ def churn_calibration_table(y_true, probability, *, n_bins: int = 10) -> pd.Data
     return table.reset_index()
 
 
+#: Test rows drawn (per repeat) for permutation importance on large bases. On 100,000
+#: demo customers all rows took 41 of the evaluation's 50 s; the ranking of the top
+#: features is stable at this size and importance_std shows what noise remains.
+IMPORTANCE_ROWS = 20_000
+
+
 def _permutation_importance(pipeline, X, y, *, random_state, n_repeats: int) -> pd.DataFrame:
     from sklearn.inspection import permutation_importance
 
+    share = min(1.0, IMPORTANCE_ROWS / max(len(X), 1))
     result = permutation_importance(pipeline, X, y, scoring="roc_auc", n_repeats=n_repeats,
-                                    random_state=random_state)
+                                    random_state=random_state, max_samples=share)
     table = pd.DataFrame({"feature": X.columns, "importance_mean": result.importances_mean,
                           "importance_std": result.importances_std})
     return table.sort_values(["importance_mean", "feature"], ascending=[False, True],
