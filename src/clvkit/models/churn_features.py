@@ -132,8 +132,9 @@ def churn_feature_table(
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        Columns customer_id, timestamp, amount; optional gross_margin, channel.
+    transactions : Dataset or pandas.DataFrame
+        Columns customer_id, timestamp, amount; optional gross_margin, channel. A
+        Dataset also gives customers and surveys unless they are passed.
     cutoff : str or pandas.Timestamp
         Last day of history (inclusive).
     customers : pandas.DataFrame, optional
