@@ -57,7 +57,7 @@ def test_plot_input_check_names_what_is_missing_and_what_to_pass():
 
     frame = pd.DataFrame({"a": [1]})
     require_table(frame, ("a",), "f()", rows=True)  # fine
-    with pytest.raises(DataValidationError, match=r"missing column\(s\) 'b'; it has 'a'\. "
+    with pytest.raises(DataValidationError, match=r"has no column\(s\) 'b'; it has 'a'\. "
                                                   r"Pass the output of f\(\)\.") as err:
         require_table(frame, ("a", "b"), "f()")
     assert err.value.column == "b"

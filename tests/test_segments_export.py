@@ -136,7 +136,8 @@ def test_write_scored_round_trip_with_chinese_labels(tmp_path):
 
 def test_write_scored_rejects_bad_tables(tmp_path):
     scored = scored_customers(small_dataset())
-    with pytest.raises(ck.DataValidationError, match="lacks 'tier'"):
+    with pytest.raises(ck.DataValidationError,
+                       match=r"scored table has no column\(s\) 'tier'.*scored_customers\(\)"):
         write_scored(scored.drop(columns="tier"), tmp_path)
     doubled = pd.concat([scored, scored.iloc[:2]])
     with pytest.raises(ck.DataValidationError, match=r"2 customer_id values are duplicated"):

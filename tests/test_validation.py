@@ -169,8 +169,9 @@ def test_examples_show_the_raw_values():
 
 
 def test_missing_required_column_names_it_and_lists_the_others():
-    with pytest.raises(DataValidationError, match=r"lacks required column\(s\) 'amount'; "
-                       r"it has: 'customer_id', 'timestamp'") as info:
+    with pytest.raises(DataValidationError,
+                       match=r"transactions table has no column\(s\) 'amount'; "
+                             r"it has 'customer_id', 'timestamp'") as info:
         validate_transactions(_tx([("C1", "2024-01-01")], columns=("customer_id", "timestamp")))
     assert info.value.column == "amount"
 

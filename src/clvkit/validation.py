@@ -40,12 +40,13 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
+from ._messages import require_columns
 from ._parse import as_date, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
 from ._parse import as_text as _as_text
 from ._quality import DataQuality, ValidatedTable, build_table
 from ._refunds import net_amounts
-from .exceptions import DataValidationError, ParameterError
+from .exceptions import ParameterError
 
 __all__ = [
     "REASONS",
@@ -83,14 +84,9 @@ def _require(df: pd.DataFrame, table: str) -> None:
     if not isinstance(df, pd.DataFrame):
         msg = f"validate_{table}() needs a pandas DataFrame; got {type(df).__name__}"
         raise ParameterError(msg)
-    missing = [c for c in s.TABLES[table]["required"] if c not in df.columns]
-    if missing:
-        msg = (
-            f"{table} table lacks required column(s) {', '.join(map(repr, missing))}; "
-            f"it has: {', '.join(map(repr, map(str, df.columns))) or 'no columns'}. "
-            "Rename them, or load the table with clvkit.load_table(..., columns={...})."
-        )
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(df, s.TABLES[table]["required"], table, f"validate_{table}()",
+                    todo="Rename them, or load the table with "
+                         "clvkit.load_table(..., columns={...}).")
 
 
 @dataclass

@@ -35,7 +35,7 @@ def test_churn_series_plot(demo):
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), series["churn_rate"])
     assert ax.get_title() == "Churn rate per 12-month period, by period end"
     assert ax.get_ylabel() == "Churn rate"
-    with pytest.raises(DataValidationError, match="missing column\\(s\\) 'churn_rate'"):
+    with pytest.raises(DataValidationError, match="has no column\\(s\\) 'churn_rate'"):
         ck.plots.plot_churn_series(series.drop(columns="churn_rate"))
 
 

@@ -281,7 +281,8 @@ def test_cohort_active_counts_by_hand():
 
 def test_cohort_active_counts_errors():
     customers = _customers()
-    with pytest.raises(DataValidationError, match=r"needs column\(s\) 'contract'.*it has"):
+    with pytest.raises(DataValidationError,
+                       match=r"customers table has no column\(s\) 'contract'.*it has"):
         cohort_active_counts(customers.drop(columns="contract"))
     bad = customers.assign(churn_date=customers["churn_date"].where(
         customers["customer_id"] != "B", pd.Timestamp("2023-12-01")))
@@ -311,7 +312,7 @@ def test_sbg_plots():
     model_line, observed_line = ax2.get_lines()
     np.testing.assert_allclose(model_line.get_ydata(), proj["retention_rate"].iloc[1:])
     assert observed_line.get_ydata()[1] == pytest.approx(0.869)
-    with pytest.raises(DataValidationError, match=r"missing column\(s\) 'observed'"):
+    with pytest.raises(DataValidationError, match=r"has no column\(s\) 'observed'"):
         plot_sbg_survival(proj.drop(columns="observed"))
     plt.close("all")
 

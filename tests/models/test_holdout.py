@@ -70,8 +70,8 @@ def test_holdout_metrics_on_a_hand_made_case() -> None:
 def test_holdout_metrics_edge_cases() -> None:
     flat = holdout_metrics(pd.DataFrame({"actual": [0, 0], "predicted": [0.1, 0.3]}))
     assert np.isnan(flat["correlation"]) and np.isnan(flat["total_error_pct"])
-    with pytest.raises(DataValidationError, match=r"needs columns actual and predicted; "
-                                                  r"missing 'predicted'"):
+    with pytest.raises(DataValidationError, match=r"holdout_metrics\(\): the predictions table "
+                                                  r"has no column\(s\) 'predicted'"):
         holdout_metrics(pd.DataFrame({"actual": [1]}))
     with pytest.raises(DataValidationError, match=r"no customers"):
         holdout_metrics(pd.DataFrame({"actual": [], "predicted": []}))
@@ -153,8 +153,8 @@ def test_tracking_curve_on_cdnow(model, transactions, split) -> None:
 def test_tracking_curve_errors(model) -> None:
     tx = pd.DataFrame({"customer_id": [1], "when": pd.to_datetime(["2024-01-01"])})
     with pytest.raises(DataValidationError,
-                       match=r"needs columns 'customer_id' and 'timestamp'; "
-                             r"missing 'timestamp' \(found: customer_id, when"):
+                       match=r"tracking_curve\(\): the transactions table has no column\(s\) "
+                             r"'timestamp'; it has 'customer_id', 'when'"):
         tracking_curve(model, tx, calibration_end="2024-02-01")
     tx = tx.rename(columns={"when": "timestamp"})
     with pytest.raises(DataValidationError, match=r"No customer made a first purchase on or "
@@ -180,7 +180,8 @@ def test_compare_models_errors(split) -> None:
     with pytest.raises(ParameterError, match=r"metric must be one of 'rmse', 'mae', "
                                              r"'total_error_pct'; got 'r2'"):
         compare_models(split, metric="r2")
-    with pytest.raises(DataValidationError, match=r"split is missing T_cal"):
+    with pytest.raises(DataValidationError,
+                       match=r"calibration/holdout table has no column\(s\) 'T_cal'"):
         calibration_summary(split.drop(columns="T_cal"))
 
 

@@ -52,7 +52,7 @@ def test_tracking_curve_plot() -> None:
     assert [ln.get_label() for ln in ax.get_lines()] == ["Actual", "Model", "End of calibration"]
     assert ax.get_lines()[0].get_ydata().tolist() == [0, 2, 5, 7]
     assert ax.get_ylabel() == "Cumulative repeat purchases"
-    with pytest.raises(DataValidationError, match=r"missing column\(s\) 'holdout'"):
+    with pytest.raises(DataValidationError, match=r"has no column\(s\) 'holdout'"):
         plots.plot_tracking_curve(curve.drop(columns="holdout"))
 
 

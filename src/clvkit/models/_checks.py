@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._messages import examples as format_examples
+from .._messages import require_columns
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import FREQUENCY, MONETARY_VALUE, RECENCY, T
 
@@ -54,14 +55,7 @@ def check_summary(
     if not isinstance(summary, pd.DataFrame):
         msg = f"{label} expects a per-customer summary DataFrame; got {type(summary).__name__}."
         raise DataValidationError(msg)
-    missing = [c for c in columns if c not in summary.columns]
-    if missing:
-        found = ", ".join(map(str, summary.columns)) or "none"
-        msg = (
-            f"{label} needs columns {', '.join(columns)}; missing {', '.join(missing)} "
-            f"(found: {found}). {fix_summary_hint}"
-        )
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(summary, columns, "per-customer summary", label, todo=fix_summary_hint)
     if summary.empty:
         msg = f"{label} got an empty summary (0 customers). {fix_summary_hint}"
         raise DataValidationError(msg)

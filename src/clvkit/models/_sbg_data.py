@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._messages import examples
+from .._messages import examples, require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError
 
@@ -167,13 +167,7 @@ def cohort_active_counts(
         precede sign-up dates.
     """
     cols = [schema.SIGNUP_DATE, schema.CHURN_DATE] + ([schema.CONTRACT] if contract else [])
-    missing = [c for c in cols if c not in customers.columns]
-    if missing:
-        msg = (
-            f"cohort_active_counts() needs column(s) {', '.join(map(repr, missing))} in the "
-            f"customers table; it has {', '.join(map(repr, customers.columns))}."
-        )
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(customers, cols, "customers", "cohort_active_counts()")
     subs = customers if contract is None else customers[customers[schema.CONTRACT] == contract]
     subs = subs.dropna(subset=[schema.SIGNUP_DATE])
     if subs.empty:

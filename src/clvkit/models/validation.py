@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .._messages import require_columns
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID, FREQUENCY, MONETARY_VALUE, RECENCY, TIMESTAMP, T
 from ._checks import check_summary
@@ -38,6 +39,8 @@ __all__ = [
 _CAL = {"frequency_cal": FREQUENCY, "recency_cal": RECENCY, "T_cal": T,
         "monetary_value_cal": MONETARY_VALUE}
 _HOLDOUT = ("frequency_holdout", "duration_holdout")
+_BUILD_SPLIT = ("Build it with clvkit.calibration_holdout_split(transactions, "
+                "calibration_end).")
 MODEL_CLASSES: dict[str, type[_PurchaseModel]] = {
     "BG/NBD": BGNBDModel, "Pareto/NBD": ParetoNBDModel, "MBG/NBD": MBGNBDModel,
 }
@@ -59,14 +62,8 @@ def calibration_summary(split: pd.DataFrame) -> pd.DataFrame:
         Indexed like ``split`` with ``frequency``, ``recency``, ``T`` (and
         ``monetary_value`` when present), ready for ``fit_bgnbd`` and friends.
     """
-    needed = [c for c in ("frequency_cal", "recency_cal", "T_cal") if c not in split.columns]
-    if needed:
-        msg = (
-            f"The calibration/holdout split is missing {', '.join(needed)} (found: "
-            f"{', '.join(map(str, split.columns))}). Build it with "
-            f"clvkit.calibration_holdout_split(transactions, calibration_end)."
-        )
-        raise DataValidationError(msg, column=needed[0])
+    require_columns(split, ("frequency_cal", "recency_cal", "T_cal"), "calibration/holdout",
+                    "calibration_summary()", todo=_BUILD_SPLIT)
     cols = [c for c in _CAL if c in split.columns]
     return split[cols].rename(columns=_CAL)
 
@@ -145,10 +142,8 @@ def holdout_predictions(model: _PurchaseModel, split: pd.DataFrame) -> pd.DataFr
     """
     check_is_fitted(model, "params_")
     cal = calibration_summary(split)
-    missing = [c for c in _HOLDOUT if c not in split.columns]
-    if missing:
-        msg = f"The split is missing {', '.join(missing)}; use clvkit.calibration_holdout_split."
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(split, _HOLDOUT, "calibration/holdout", "holdout_predictions()",
+                    todo=_BUILD_SPLIT)
     v = check_summary(cal, (FREQUENCY, RECENCY, T), label="holdout_predictions")
     duration = split["duration_holdout"].to_numpy(dtype=float)
     packed = compress(v[FREQUENCY], v[RECENCY], v[T], duration)
@@ -178,10 +173,8 @@ def holdout_metrics(predictions: pd.DataFrame) -> pd.Series:
         either side is constant); ``total_actual``, ``total_predicted`` and
         ``total_error_pct`` (:math:`(\sum\hat y-\sum y)/\sum y`, a share).
     """
-    for col in ("actual", "predicted"):
-        if col not in predictions.columns:
-            msg = f"holdout_metrics needs columns actual and predicted; missing {col!r}."
-            raise DataValidationError(msg, column=col)
+    require_columns(predictions, ("actual", "predicted"), "predictions", "holdout_metrics()",
+                    todo="Pass the output of clvkit.models.holdout_predictions().")
     y = predictions["actual"].to_numpy(dtype=float)
     yhat = predictions["predicted"].to_numpy(dtype=float)
     if y.size == 0:
@@ -300,14 +293,9 @@ def _repeat_periods(
     customer_col: str, datetime_col: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """First-purchase period per cohort customer, repeat periods per period, period range."""
-    missing = [c for c in (customer_col, datetime_col) if c not in transactions.columns]
-    if missing:
-        msg = (
-            f"tracking_curve needs columns {customer_col!r} and {datetime_col!r}; missing "
-            f"{', '.join(map(repr, missing))} (found: "
-            f"{', '.join(map(str, transactions.columns))})."
-        )
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(transactions, (customer_col, datetime_col), "transactions",
+                    "tracking_curve()",
+                    todo="Rename them, or name yours with customer_col= and datetime_col=.")
     ts = pd.to_datetime(transactions[datetime_col])
     end = (pd.Timestamp(observation_end) if observation_end is not None else ts.max()).normalize()
     keep = (ts < end + pd.Timedelta(days=1)).to_numpy()  # the whole last day, as rfm_summary

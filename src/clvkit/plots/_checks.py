@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._messages import require_columns
 from ..exceptions import DataValidationError
 
 __all__ = ["require_table"]
@@ -31,12 +32,7 @@ def require_table(data: Any, columns: Sequence[str], producer: str, *,
     if not isinstance(data, pd.DataFrame):
         msg = f"expected a DataFrame: the output of {producer}; got {type(data).__name__}."
         raise DataValidationError(msg)
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        have = ", ".join(map(repr, data.columns)) or "no columns"
-        msg = (f"the table is missing column(s) {', '.join(map(repr, missing))}; it has "
-               f"{have}. Pass the output of {producer}.")
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(data, columns, "given", todo=f"Pass the output of {producer}.")
     if rows and data.empty:
         msg = f"the table has no rows: nothing to draw. Pass the output of {producer}."
         raise DataValidationError(msg)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from .._messages import examples
+from .._messages import examples, require_columns
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID
 from ..tables import Dataset
@@ -235,13 +235,8 @@ def write_scored(
     ParameterError
         Unknown format or a basename containing a path separator.
     """
-    missing = [c for c in REQUIRED_SCORED_COLUMNS if c not in scored.columns]
-    if missing:
-        msg = (
-            f"The scored table lacks {', '.join(map(repr, missing))}; pass the output of "
-            "clvkit.segments.scored_customers()."
-        )
-        raise DataValidationError(msg, column=missing[0])
+    require_columns(scored, REQUIRED_SCORED_COLUMNS, "scored", "write_scored()",
+                    todo="Pass the output of clvkit.segments.scored_customers().")
     dup = scored[CUSTOMER_ID].duplicated()
     if dup.any():
         msg = (
