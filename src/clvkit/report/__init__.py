@@ -34,6 +34,7 @@ from ._sections import describe_quality, quality_table, save_set_aside, set_asid
 from ._summary import (
     ExecutiveSummary,
     action_table,
+    at_risk_facts,
     at_risk_table,
     churn_evaluation,
     churn_result,
@@ -61,6 +62,7 @@ __all__ = [
     "Table",
     "action_table",
     "assumptions_table",
+    "at_risk_facts",
     "at_risk_table",
     "churn_evaluation",
     "churn_result",

@@ -390,6 +390,10 @@ def run_report(
         write_index_and_exports(staging, out_dir, runs, record, generated=generated,
                                 at_risk_threshold=at_risk_threshold)
         record["scoring_seconds"] = round(scoring_seconds, 2)
+        if users:  # the run's one set of numbers, readable without opening the pages
+            scores = staging / "scores"
+            for name in ("assumptions", "kpis", "warnings"):
+                record[name] = json.loads((scores / f"{name}.json").read_text(encoding="utf-8"))
         record["seconds"] = round(time.perf_counter() - started, 2)
         (staging / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False,
                                                      default=str), encoding="utf-8")

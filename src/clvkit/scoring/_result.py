@@ -112,6 +112,10 @@ class Scores:
             own = pd.Index(pd.unique(pd.Series(ids).dropna()))
             frame = frame.reindex(own.astype(str))
             frame.index = own.rename("customer_id")
+        margin = self.assumptions.get("margin_rate", {}).get("value")
+        frame.attrs = {"horizon_months": self.settings.horizon_months,
+                       "discount_rate_annual": self.settings.discount_rate_annual,
+                       "margin": 1.0 if margin is None else float(margin)}
         return frame
 
     def model(self, name: str) -> Any:
