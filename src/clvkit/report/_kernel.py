@@ -11,11 +11,12 @@ from typing import Any
 import nbformat
 
 from .._readers import masked
+from ._notebook import SKIP_MIMETYPE
 from ._params import _ast_parameters
 from ._privacy import CUSTOMER_ID_PARAMETERS, HIDDEN, shown_parameters
 from ._provenance import PROVENANCE_MIMETYPE
 
-__all__ = ["execute_notebook", "read_provenance", "redact_secrets"]
+__all__ = ["execute_notebook", "read_provenance", "read_skipped", "redact_secrets"]
 
 
 def _ipc_kernel_manager() -> type:
@@ -78,6 +79,14 @@ def read_provenance(executed: Path) -> dict[str, Any]:
             if record:
                 return dict(record)
     return {}
+
+
+def read_skipped(executed: Path) -> list[dict[str, Any]]:
+    """The records ``ctx.skip`` left in the executed notebook's outputs, in order."""
+    nb = nbformat.read(str(executed), as_version=4)
+    return [dict(output["data"][SKIP_MIMETYPE]) for cell in nb.cells
+            for output in cell.get("outputs", [])
+            if SKIP_MIMETYPE in output.get("data", {})]
 
 
 #: How the salt is shown in kept notebooks.
