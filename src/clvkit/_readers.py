@@ -90,9 +90,11 @@ def url_secrets(url: str) -> list[str]:
         found.append(match.group(2))
     out = set()
     for value in found:
-        for candidate in (value, unquote(value)):
-            if len(candidate) >= 3 and candidate != "***":
-                out.add(candidate)
+        for whole in (value, unquote(value)):
+            # a raw "@" or "/" makes parsers split the password: hide the pieces too
+            cuts = [i for i, ch in enumerate(whole) if ch in "@/:"]
+            pieces = {whole, *(whole[:i] for i in cuts), *(whole[i + 1:] for i in cuts)}
+            out.update(p for p in pieces if len(p) >= 3 and p != "***")
     return sorted(out, key=len, reverse=True)
 
 

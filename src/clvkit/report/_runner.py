@@ -222,10 +222,10 @@ def _run_preflight(
 ) -> Preflight:
     load = load_arguments(per_notebook, declared)
     check = preflight([p.stem for p in paths], load, lang=lang)
-    if load is not None:
-        _say(progress, f"preflight: data checked in {check.seconds:.1f} s")
     if check.blocked:
         raise ReportError(mask_text(check.message(lang)))
+    if load is not None:
+        _say(progress, f"preflight: data checked in {check.seconds:.1f} s")
     for name in check.degraded:
         for text in check.sections[name].messages(lang):
             _say(progress, f"preflight: {name}: {text}")
