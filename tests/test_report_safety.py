@@ -347,7 +347,7 @@ def test_client_report_holds_no_personal_data_or_secret_anywhere(tmp_path):
                   if not ln.startswith("#"))
     assert stat.S_IMODE((project / SECRET_FILE).stat().st_mode) == 0o600
     needles = ["Ann Lee", "Bo Wu", "13800138000", "139 0013", "ann.lee@x.cn", "bo.wu@x.cn",
-               "call me", "Full Name", "Mobile", "contact_email", secret, "clvkit-demo"]
+               "call me", "Full Name", "Mobile", "contact_email", secret]
     found = {}
     for path in out.rglob("*"):
         if path.is_file():
@@ -357,6 +357,9 @@ def test_client_report_holds_no_personal_data_or_secret_anywhere(tmp_path):
     assert {"surveys_set_aside.csv", "transactions_set_aside.csv"} <= {p.name for p in
                                                                        out.iterdir()}
     assert not list(out.rglob(SECRET_FILE))
+    aside = pd.read_csv(out / "transactions_set_aside.csv", encoding="utf-8-sig")
+    assert list(aside.columns) == ["reason", "reason_label", "source_row", "customer_id",
+                                   "customer_ref", "timestamp", "amount"]
 
 
 def test_database_password_with_slash_and_at_is_masked_everywhere(tmp_path, capsys):

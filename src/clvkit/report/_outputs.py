@@ -31,7 +31,7 @@ __all__ = ["FREE_TEXT_COLUMNS", "sanitise_folder", "scrub_secrets"]
 
 #: Columns holding free text typed by customers or staff.
 FREE_TEXT_COLUMNS = frozenset({schema.COMMENT})
-_BOOKKEEPING = ("reason", "reason_label", "source_row")
+_BOOKKEEPING = ("reason", "reason_label", "source_row", "customer_ref")
 _TEXT_SUFFIXES = (".html", ".ipynb", ".json", ".csv", ".txt", ".md", ".log")
 
 

@@ -27,7 +27,13 @@ from .._readers import mask_text, url_secrets
 from ..exceptions import ParameterError, ReportError
 from ._html import SectionLink, notebook_title, render_html, translate_notebook
 from ._index import write_index_and_exports
-from ._kernel import execute_notebook, read_provenance, read_skipped, redact_secrets
+from ._kernel import (
+    clean_stale_sockets,
+    execute_notebook,
+    read_provenance,
+    read_skipped,
+    redact_secrets,
+)
 from ._notebook import AUDIENCES
 from ._outdir import (
     RUN_MARKER,
@@ -269,6 +275,7 @@ def _run_all(
                 _say(progress, f"[{i}/{n}] {name} FAILED")
     except BaseException:  # a signal, Ctrl-C: stop every notebook now
         stop_workers(pool)
+        clean_stale_sockets()
         raise
     pool.shutdown(wait=True)
     if errors:
@@ -399,6 +406,7 @@ def run_report(
         with output_lock(out_dir), interruptible():
             for path in clean_stale(out_dir):
                 _say(progress, f"removed {path.name}, left by a run that was stopped")
+            clean_stale_sockets()
             check_out_dir(out_dir)  # again, now that no other run can change it
             if "salt" not in run_params and any("salt" in d for d in declared.values()):
                 run_params["salt"] = project_secret(_secret_folder(paths, run_params))

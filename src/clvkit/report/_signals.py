@@ -63,20 +63,43 @@ def worker_init(parent_pid: int) -> None:
         os._exit(1)
 
 
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    found = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def stop_workers(pool: Any) -> None:
-    """Kill the worker processes of a ``ProcessPoolExecutor`` and cancel what is queued.
+    """Kill the worker processes of a ``ProcessPoolExecutor``, their kernels, and the queue.
 
     A notebook cannot be stopped between cells from outside, and its partial result
-    is discarded anyway, so the workers are killed outright; their kernels exit
-    on their own when they see their parent gone.
+    is discarded anyway, so the kernels (the workers' children) and then the
+    workers are killed outright.
     """
     processes = dict(getattr(pool, "_processes", None) or {})
     for process in processes.values():
         if process.is_alive():
-            try:
-                os.kill(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            for child in _children(process.pid):
+                _kill(child)
+            _kill(process.pid)
     for process in processes.values():
         process.join(timeout=5)
     pool.shutdown(wait=False, cancel_futures=True)
