@@ -30,7 +30,7 @@ from typing import Any
 from ..exceptions import ReportError
 
 __all__ = ["RUN_MARKER", "SIGNATURE", "check_failed_folder", "check_out_dir", "check_protected",
-           "clean_stale", "is_report", "output_lock", "protected_folders", "remove_own",
+           "clean_stale", "is_report", "output_lock", "protected_folders", "publish", "remove_own",
            "report_files", "write_run_marker"]
 
 #: Value of ``run.json["signature"]`` in every report clvkit publishes.
@@ -271,3 +271,26 @@ def check_failed_folder(out_dir: Path) -> Path:
                "its notebooks there. Nothing was changed: move it away or choose another --out")
         raise ReportError(msg)
     return failed
+
+
+def publish(staging: Path, out_dir: Path) -> None:
+    """Swap the staging folder into place (two renames on the same file system).
+
+    The previous report is moved aside first and then only the files it lists as
+    its own are deleted (:func:`~clvkit.report._outdir.remove_own`).
+    """
+    old = None
+    if out_dir.exists():
+        check_out_dir(out_dir)  # still only clvkit's files
+        old = out_dir.with_name(f".old-{out_dir.name}-{os.getpid()}")
+        if old.exists():
+            remove_own(old)
+        out_dir.rename(old)
+    try:
+        staging.rename(out_dir)
+    except OSError:
+        if old is not None:
+            old.rename(out_dir)
+        raise
+    if old is not None:
+        remove_own(old)

@@ -18,15 +18,17 @@ notebooks will) and gives each section a verdict:
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from .. import i18n, schema
-from ..exceptions import ClvkitError
+from .._readers import mask_text
+from ..exceptions import ClvkitError, ReportError
 
 __all__ = ["MIN_CUSTOMERS", "MIN_HISTORY_MONTHS", "MIN_REPEAT_BUYERS", "Preflight",
-           "SectionCheck", "preflight"]
+           "SectionCheck", "check_data", "load_arguments", "preflight"]
 
 #: Customers below which the BTYD / churn models are not fitted.
 MIN_CUSTOMERS = 20
@@ -197,3 +199,33 @@ def preflight(
             elif matched == 0:
                 check.add("degraded", "preflight_surveys_unmatched", surveys=len(surveys))
     return Preflight(sections, facts, time.perf_counter() - started)
+
+
+def _tell(progress: Callable[[str], None] | None, message: str) -> None:
+    if progress is not None:
+        progress(message)
+
+
+def check_data(
+    paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]],
+    declared: Mapping[str, Any], lang: str, progress: Callable[[str], None] | None,
+) -> Preflight:
+    """Run :func:`preflight` for a report run; raise when a section is blocked.
+
+    Degraded sections are reported through ``progress`` (one line each).
+
+    Raises
+    ------
+    ReportError
+        The blocking problems in the report language.
+    """
+    load = load_arguments(per_notebook, declared)
+    check = preflight([p.stem for p in paths], load, lang=lang)
+    if check.blocked:
+        raise ReportError(mask_text(check.message(lang)))
+    if load is not None:
+        _tell(progress, f"preflight: data checked in {check.seconds:.1f} s")
+    for name in check.degraded:
+        for text in check.sections[name].messages(lang):
+            _tell(progress, f"preflight: {name}: {text}")
+    return check

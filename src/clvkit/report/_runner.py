@@ -45,12 +45,13 @@ from ._outdir import (
     is_report,
     output_lock,
     protected_folders,
+    publish,
     remove_own,
     write_run_marker,
 )
 from ._outputs import sanitise_folder, scrub_secrets
 from ._params import notebook_parameters, resolve_paths, split_params
-from ._preflight import Preflight, load_arguments, preflight
+from ._preflight import Preflight, check_data
 from ._privacy import project_secret, shown_parameters
 from ._provenance import versions
 from ._signals import RunInterrupted, interruptible, stop_workers, worker_init
@@ -176,29 +177,6 @@ def _scrubbed(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def _publish(staging: Path, out_dir: Path) -> None:
-    """Swap the staging folder into place (two renames on the same file system).
-
-    The previous report is moved aside first and then only the files it lists as
-    its own are deleted (:func:`~clvkit.report._outdir.remove_own`).
-    """
-    old = None
-    if out_dir.exists():
-        check_out_dir(out_dir)  # still only clvkit's files
-        old = out_dir.with_name(f".old-{out_dir.name}-{os.getpid()}")
-        if old.exists():
-            remove_own(old)
-        out_dir.rename(old)
-    try:
-        staging.rename(out_dir)
-    except OSError:
-        if old is not None:
-            old.rename(out_dir)
-        raise
-    if old is not None:
-        remove_own(old)
-
-
 def _secret_folder(paths: Sequence[Path], run_params: Mapping[str, Any]) -> Path:
     """Where the project's pseudonym key lives: beside the config, else the project."""
     config = run_params.get("config")
@@ -220,22 +198,6 @@ def _prepare(
     declared = {p.stem: notebook_parameters(p) for p in paths}
     split_params(run_params, declared)  # unknown names and bad values fail here, early
     return run_params, declared
-
-
-def _run_preflight(
-    paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]],
-    declared: Mapping[str, Any], lang: str, progress: Callable[[str], None] | None,
-) -> Preflight:
-    load = load_arguments(per_notebook, declared)
-    check = preflight([p.stem for p in paths], load, lang=lang)
-    if check.blocked:
-        raise ReportError(mask_text(check.message(lang)))
-    if load is not None:
-        _say(progress, f"preflight: data checked in {check.seconds:.1f} s")
-    for name in check.degraded:
-        for text in check.sections[name].messages(lang):
-            _say(progress, f"preflight: {name}: {text}")
-    return check
 
 
 def _run_all(
@@ -345,6 +307,26 @@ def run_report(
     with the error in ``notebooks/``), ``out_dir`` is left as it was, and
     :class:`~clvkit.exceptions.ReportError` says which notebook and cell failed.
 
+    Safety (see :mod:`clvkit.report._outdir`, :mod:`~clvkit.report._signals`,
+    :mod:`~clvkit.report._outputs`, :mod:`~clvkit.report._preflight`):
+
+    * ``out_dir`` is replaced only when missing, empty or a previous clvkit report
+      (``run.json`` with its signature and file list), never when it is or
+      contains the current folder, the notebooks, their project, the data or the
+      config; this is checked before any work. A lock beside it refuses a second
+      concurrent run; leftovers of killed runs are removed.
+    * SIGTERM/SIGINT kill the notebook workers and kernels, remove the staging
+      folder and raise :class:`~clvkit.report._signals.RunInterrupted`; workers die
+      with the run even on SIGKILL.
+    * Without a ``salt`` parameter the per-project key from ``.clvkit-secret``
+      (created once, beside the config or in the project folder) pseudonymises ids.
+      Client set-aside files keep only role columns; free text only when asked,
+      masked. Database passwords and the key are removed from every file.
+    * The data are loaded once first (:func:`~clvkit.report._preflight.preflight`):
+      a missing required column stops the run in seconds; thin data are
+      reported per section (``run.json["preflight"]``). Sections a notebook
+      skipped with ``ctx.skip`` are listed in ``run.json["skipped_sections"]``.
+
     Parameters
     ----------
     out_dir : str or Path
@@ -374,6 +356,9 @@ def run_report(
         1 runs them one after the other.
     progress : callable, optional
         Called with one line of text per step (the CLI prints them).
+    free_text : bool, default False
+        Keep survey comments (e-mails and phone numbers masked) in a client
+        report's set-aside files; an analyst report always keeps them, masked.
 
     Returns
     -------
@@ -385,8 +370,11 @@ def run_report(
         Unknown parameter names (the message lists the known ones), invalid values,
         or an invalid ``lang``/``audience``.
     ReportError
-        A notebook failed (which one, which cell, where the executed copy is), or
-        no notebooks were found.
+        A notebook failed (which one, which cell, where the executed copy is), no
+        notebooks were found, ``out_dir`` may not be replaced, another run holds
+        it, or the data cannot be used (preflight, in the report language).
+    RunInterrupted
+        The run was stopped by SIGTERM/SIGINT (``exit_code`` 128 + signal).
     """
     started = time.perf_counter()
     stamp = datetime.now(timezone.utc)
@@ -413,7 +401,7 @@ def run_report(
             per_notebook = split_params(run_params, declared)
             secrets = [*url_secrets(str(run_params.get("data", ""))),
                        *([str(run_params["salt"])] if run_params.get("salt") else [])]
-            checked = _run_preflight(paths, per_notebook, declared, lang, progress)
+            checked = check_data(paths, per_notebook, declared, lang, progress)
             staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
             if staging.exists():
                 remove_own(staging)
@@ -425,7 +413,7 @@ def run_report(
                     audience=audience, kernel=kernel, cell_timeout=cell_timeout, jobs=jobs,
                     progress=progress, secrets=secrets, at_risk_threshold=at_risk_threshold,
                     free_text=free_text, checked=checked, started=started)
-                _publish(staging, out_dir)
+                publish(staging, out_dir)
             finally:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
