@@ -317,6 +317,10 @@ def test_sanitise_keeps_only_role_columns_in_client_set_aside_files(tmp_path):
     sanitise_folder(tmp_path, client=False)
     kept = pd.read_csv(tmp_path / "surveys_set_aside.csv", dtype=str)
     assert kept["comment"].tolist() == ["call me [phone], [email]"]
+    surveys.to_csv(tmp_path / "surveys_set_aside.csv", index=False, encoding="utf-8-sig")
+    sanitise_folder(tmp_path, client=True, free_text=True)  # --include-comments
+    asked = pd.read_csv(tmp_path / "surveys_set_aside.csv", dtype=str)
+    assert asked["comment"].tolist() == ["call me [phone], [email]"]
 
 
 @pytest.mark.notebook
