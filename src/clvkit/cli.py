@@ -3,8 +3,9 @@
 Every subcommand is registered by one small ``_add_<command>(subparsers)`` function
 listed in :data:`_COMMANDS`; each sets ``func`` to a handler taking the parsed
 arguments and returning an exit code. Errors clvkit raises on purpose
-(:class:`~clvkit.exceptions.ClvkitError`) are printed as ``error: <message>`` on
-stderr with exit code 2, without a traceback.
+(:class:`~clvkit.exceptions.ClvkitError`) and any other failure are printed as one
+``error: <message>`` line on stderr with exit code 2, without a traceback (``--debug``
+shows it); a run stopped by SIGTERM/SIGINT exits with 128 + the signal number.
 
 Examples
 --------
@@ -132,9 +133,14 @@ def _parser() -> argparse.ArgumentParser:
                     "data, build churn, NPS, CLV and segment reports.",
     )
     parser.add_argument("--version", action="version", version=f"clvkit {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of one line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in _COMMANDS:
         add(subparsers)
+    for sub in subparsers.choices.values():  # --debug before or after the command
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="on an error, show the full traceback")
     return parser
 
 
@@ -149,14 +155,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on an error clvkit reports (message on stderr). argparse
-        exits with 2 itself on invalid arguments, and with 0 after ``--help``.
+        0 on success, 2 on any error (one line on stderr; ``--debug`` raises
+        instead), 128 + the signal number when a report run was stopped by
+        SIGTERM/SIGINT. argparse exits with 2 itself on invalid arguments, and with
+        0 after ``--help``.
     """
+    from ._readers import mask_text
+
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except ClvkitError as err:
-        print(f"error: {err}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"error: {mask_text(str(err))}", file=sys.stderr)
+        return int(getattr(err, "exit_code", EXIT_ERROR))
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("error: stopped by Ctrl-C", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug or an unanticipated failure: still one line
+        if args.debug:
+            raise
+        text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        print(f"error: unexpected {type(err).__name__}: {mask_text(text)} "
+              "(run again with --debug for the details)", file=sys.stderr)
         return EXIT_ERROR
 
 

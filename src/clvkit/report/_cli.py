@@ -28,7 +28,7 @@ def _report(args: argparse.Namespace) -> int:
     result = run_report(
         args.out, params=params, notebooks=args.notebooks, select=args.notebook,
         lang=args.lang, audience=args.audience, cell_timeout=args.timeout, jobs=args.jobs,
-        progress=_progress(start),
+        progress=_progress(start), free_text=args.include_comments,
     )
     print(f"report written to {result.index}")
     print("time per notebook:")
@@ -47,7 +47,10 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
             "(CSV + Parquet) and the customers newly at risk since the previous run. "
             "The report replaces OUT only when every notebook succeeded; on failure "
             "OUT is left as it was, the executed notebooks go to OUT.failed/ and the "
-            "exit code is 2."
+            "exit code is 2. OUT must be missing, empty or a previous clvkit report; "
+            "anything else is refused before any work. The data are checked first: a "
+            "missing required column stops the run in seconds. SIGTERM/Ctrl-C stop "
+            "every notebook and leave OUT unchanged (exit 143/130)."
         ),
         epilog="example: clvkit report --data orders.csv --config clvkit.toml "
                "--out reports/latest --lang zh -p horizon_months 12",
@@ -72,4 +75,8 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="seconds a single notebook cell may run (default 600)")
     p.add_argument("--jobs", type=int, default=2, metavar="N",
                    help="notebooks run at the same time, each in its own kernel (default 2)")
+    p.add_argument("--include-comments", action="store_true",
+                   help="keep survey free-text comments in a client report's set-aside "
+                        "files (e-mail addresses and phone numbers masked); by default "
+                        "only an analyst report keeps them")
     p.set_defaults(func=_report)

@@ -27,13 +27,16 @@ from ..exceptions import ParameterError
 from ._privacy import drop_pii, pseudonymise_ids
 from ._table import DEFAULT_MAX_ROWS, Table, make_table
 
-__all__ = ["AUDIENCES", "ReportContext", "setup"]
+__all__ = ["AUDIENCES", "SKIP_MIMETYPE", "ReportContext", "setup"]
 
 AUDIENCES: tuple[str, ...] = ("client", "analyst")
 #: Parameter values a notebook namespace may hold that count as report parameters.
 _LITERAL_TYPES = (str, int, float, bool)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+#: Output mimetype of a skipped-section record (:meth:`ReportContext.skip`); the runner
+#: collects these into ``run.json["skipped_sections"]``.
+SKIP_MIMETYPE = "application/vnd.clvkit.skipped+json"
 
 
 def _literal_params(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,6 +88,7 @@ class ReportContext:
     started_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def client(self) -> bool:
@@ -121,6 +125,35 @@ class ReportContext:
 
         escaped = {k: _escape_value(v) for k, v in values.items()}
         return Markdown(i18n.t(key, self.lang, **escaped))
+
+    def skip(self, section: str, reason: str, **values: object) -> None:
+        """Show that a section was not produced and why, and record it for ``run.json``.
+
+        Use it where the data cannot support an analysis (no survey table, too few
+        repeat buyers, a model that cannot be fitted) instead of letting the
+        notebook fail: the page shows one sentence, the rest of the report is
+        built, and ``clvkit report`` lists the section under ``skipped_sections``.
+
+        Parameters
+        ----------
+        section : str
+            Catalogue key of the section's title (a plain label is shown as is).
+        reason : str
+            Catalogue key of the explanation, e.g. ``"preflight_no_surveys"``; its
+            ``{placeholders}`` are filled from ``values`` (escaped as in :meth:`say`).
+        **values
+            Placeholder values.
+        """
+        from IPython.display import display
+
+        escaped = {k: _escape_value(v) for k, v in values.items()}
+        message = i18n.t("report_skipped", self.lang, section=_escape_value(self.t(section)),
+                         reason=i18n.t(reason, self.lang, **escaped))
+        record = {"section": section, "reason": reason,
+                  "values": {k: str(v) for k, v in values.items()}, "message": message}
+        self.skipped.append(record)
+        display({"text/markdown": message, "text/plain": message, SKIP_MIMETYPE: record},
+                raw=True)
 
     # --- customers and tables --------------------------------------------------------
     def ids(self, ids: pd.Series | pd.Index | Iterable[object]) -> pd.Series:
