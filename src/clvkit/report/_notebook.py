@@ -275,6 +275,21 @@ class ReportContext:
         return written
 
 
+def _project_salt() -> str:
+    """The project's own pseudonym key for a notebook run without a ``salt``: the
+    ``.clvkit-secret`` of the nearest folder up from the working folder that holds
+    one, a ``pyproject.toml`` or a ``clvkit.toml`` (created there once), else of the
+    working folder. ``clvkit report`` passes the same key to every notebook."""
+    from ._privacy import SECRET_FILE, project_secret
+
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if any((folder / name).exists() for name in (SECRET_FILE, "pyproject.toml",
+                                                     "clvkit.toml")):
+            return project_secret(folder)
+    return project_secret(here)
+
+
 def setup(
     params: Mapping[str, Any] | None = None,
     /,
@@ -305,8 +320,9 @@ def setup(
     currency : str, default from params or "¥"
     audience : {"client", "analyst"}, default from params or "client"
         "client" pseudonymises customer ids in tables; "analyst" shows raw ids.
-    salt : str, default from params or "clvkit-demo"
-        Key of the id pseudonyms; use a per-project secret for real data.
+    salt : str, default from params, else the project's secret
+        Key of the id pseudonyms. Empty: the project's ``.clvkit-secret`` (created
+        once beside ``pyproject.toml``/``clvkit.toml``, never a public constant).
     output_dir : str or Path, default from params or ""
         Folder for :meth:`ReportContext.save_table`; "" writes nothing.
         ``clvkit report`` passes it to every notebook.
@@ -329,7 +345,7 @@ def setup(
         lang=str(found.get("lang", "en")),
         currency=str(found.get("currency", "¥")),
         audience=str(found.get("audience", "client")),
-        salt=str(found.get("salt", "clvkit-demo")),
+        salt=str(found.get("salt") or _project_salt()),
         output_dir=Path(found["output_dir"]) if found.get("output_dir") else None,
     )
     if ctx.audience not in AUDIENCES:
