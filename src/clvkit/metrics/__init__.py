@@ -15,11 +15,15 @@ money link             satisfaction_value_link, customer_satisfaction_table
 value                  simple_clv, expected_lifetime, margin_clv, customer_roi
 economics              value_concentration, retention_scenarios,
                        margin_per_active_customer
+channel economics      channel_economics (LTV:CAC, payback, grow/keep/cut)
+voice of the customer  response_rate, comment_themes, detractor_follow_up,
+                       write_detractors_follow_up
 =====================  ==========================================================
 """
 
 from __future__ import annotations
 
+from .channel import channel_economics
 from .churn import ChurnResult, churn_rate, churn_series, periods_to_keep_revenue
 from .economics import (
     ConcentrationResult,
@@ -40,6 +44,7 @@ __all__ = [
     "NPSResult",
     "ValueLinkResult",
     "ces_summary",
+    "channel_economics",
     "churn_rate",
     "churn_series",
     "cohort_counts",
