@@ -36,12 +36,22 @@ from .retention import cohort_counts, cohort_retention, survival_curves
 from .satisfaction import NPSResult, nps, nps_by_segment, nps_groups, nps_trend
 from .value import customer_roi, expected_lifetime, margin_clv, simple_clv
 from .value_link import ValueLinkResult, customer_satisfaction_table, satisfaction_value_link
+from .voice import (
+    CommentThemes,
+    ResponseRate,
+    comment_themes,
+    detractor_follow_up,
+    response_rate,
+    write_detractors_follow_up,
+)
 
 __all__ = [
     "CESResult",
     "ChurnResult",
+    "CommentThemes",
     "ConcentrationResult",
     "NPSResult",
+    "ResponseRate",
     "ValueLinkResult",
     "ces_summary",
     "channel_economics",
@@ -49,8 +59,10 @@ __all__ = [
     "churn_series",
     "cohort_counts",
     "cohort_retention",
+    "comment_themes",
     "customer_roi",
     "customer_satisfaction_table",
+    "detractor_follow_up",
     "effort_groups",
     "expected_lifetime",
     "margin_clv",
@@ -60,9 +72,11 @@ __all__ = [
     "nps_groups",
     "nps_trend",
     "periods_to_keep_revenue",
+    "response_rate",
     "retention_scenarios",
     "satisfaction_value_link",
     "simple_clv",
     "survival_curves",
     "value_concentration",
+    "write_detractors_follow_up",
 ]
