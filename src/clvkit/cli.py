@@ -35,8 +35,13 @@ def _validate(args: argparse.Namespace) -> int:
     if args.source is None and args.config is None:
         msg = "give a SOURCE (file, folder, database or demo/cdnow) or a --config naming the files"
         raise ParameterError(msg)
+    config = args.config
+    if args.preset:  # the preset goes under the config file's settings
+        from .presets import config_with_preset
+
+        config = config_with_preset(args.preset, args.config)
     ds = load_data(
-        args.source, config=args.config, observation_end=args.observation_end,
+        args.source, config=config, observation_end=args.observation_end,
         encoding=args.encoding, drop_exact_duplicates=args.drop_exact_duplicates,
         keep_zero_amounts=True if args.keep_zero_amounts else None,
         demo_customers=args.customers, seed=args.seed,
@@ -63,6 +68,10 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
                         "may be left out when the config names the files")
     p.add_argument("--config", metavar="FILE", help="TOML config: paths, column mapping, "
                    "encodings, date formats (see data/README.md)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="read a CRM or shop export: salesforce, salesforce_orders, dynamics, "
+                        "dynamics_invoices, suitecrm, suitecrm_opportunities, shopify, "
+                        "woocommerce (see docs/crm.md)")
     p.add_argument("--encoding", metavar="E",
                    help="encoding of CSV files (default: try utf-8-sig, then gb18030)")
     p.add_argument("--observation-end", metavar="D",
