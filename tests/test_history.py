@@ -16,6 +16,7 @@ from clvkit.report._history import (
     KPI_COLUMNS,
     alerts,
     append_history,
+    history_path,
     kpi_changes,
     read_history,
 )
@@ -68,6 +69,11 @@ def test_three_runs_three_rows_changes_and_an_alert(tmp_path):
     two_back = kpi_changes(history, lookback=(2,))
     assert alerts(two_back, {"at_risk_value": 4_000}, lookback=2) == [
         {"kpi": "at_risk_value", "change": 4_000.0, "threshold": 4_000.0}]
+
+
+def test_history_lives_beside_the_report_folder(tmp_path):
+    assert history_path(tmp_path / "reports" / "latest") == (
+        tmp_path / "reports" / "latest-history.csv").resolve()
 
 
 def test_rerun_of_the_same_run_replaces_its_row(tmp_path):

@@ -115,3 +115,21 @@ def test_errors(customers, clv):
         channel_economics(customers, clv, grow_at=1, cut_below=2)
     with pytest.raises(ParameterError, match="missing_clv must be one of"):
         channel_economics(customers, clv, missing_clv="drop")
+
+
+def test_sentences_in_english_and_chinese(customers, clv):
+    from clvkit.report._business import channel_sentences
+
+    low = pd.Series({"a": 300.0, "b": 50.0, "c": 20.0, "d": 50.0})
+    high = pd.Series({"a": 700.0, "b": 150.0, "c": 80.0, "d": 180.0})
+    table = channel_economics(customers, clv, clv_low=low, clv_high=high)
+    en = channel_sentences(table, currency="$", lang="en")
+    assert en[0].startswith("Rule of thumb: LTV:CAC of 3.0 or more, grow")
+    assert en[1] == ("Grow ads: each $1 spent to acquire a customer returns $3.00 in customer "
+                     "value, paid back in 4.0 months. The range of customer value ($1.75 to "
+                     "$4.25) crosses a threshold, so this verdict is not certain.")
+    assert en[3].startswith("Cut or rethink social: customers return only $0.50 per $1")
+    assert en[3].endswith("within 12 months.")  # confident: 0.25 to 0.90, cut either way
+    zh = channel_sentences(table, currency="¥", lang="zh")
+    assert zh[1].startswith("加大ads的投入") and "¥3.00" in zh[1]
+    assert len(zh) == len(en) == 4

@@ -159,3 +159,12 @@ def test_follow_up_errors(surveys):
         detractor_follow_up(surveys.assign(date="soon"), value, value)
     with pytest.raises(DataValidationError, match=r"no column.*'value_at_stake'"):
         write_detractors_follow_up(surveys, "unused")
+
+
+def test_response_sentence():
+    from clvkit.metrics.voice import ResponseRate
+    from clvkit.report._business import response_sentence
+
+    rate = ResponseRate(surveyed=412, customers=2000, rate=0.206)
+    assert response_sentence(rate, "en") == "412 of 2,000 customers answered a survey (20.6%)."
+    assert response_sentence(rate, "zh").startswith("2,000 位客户中有 412 位")

@@ -48,7 +48,8 @@ COHORT = "cohort"
 def _verdict(ratio: pd.Series, grow_at: float, cut_below: float) -> pd.Series:
     codes = np.select([ratio >= grow_at, ratio >= cut_below, ratio < cut_below],
                       ["grow", "keep", "cut"], default="")
-    return pd.Series(codes, index=ratio.index).replace("", None)
+    out = pd.Series(codes, index=ratio.index, dtype=object)
+    return out.where(out != "", None)
 
 
 def _check(clv: pd.Series, name: str) -> pd.Series:

@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..exceptions import ParameterError, SourceError
 
-__all__ = ["KPI_COLUMNS", "alerts", "append_history", "kpi_changes", "read_history"]
+__all__ = ["KPI_COLUMNS", "alerts", "append_history", "history_path", "kpi_changes",
+           "read_history"]
 
 #: Known KPIs, in column order: customers (count), revenue (currency), churn_rate
 #: (share), nps (-100..100), clv_total (currency), at_risk_customers (count),
@@ -37,6 +38,15 @@ KPI_COLUMNS: tuple[str, ...] = (
     "at_risk_customers", "at_risk_value",
 )
 _KEYS = ("run_id", "generated")
+
+
+def history_path(out: str | Path) -> Path:
+    """Return the history file of a report folder: ``<out_parent>/<out_name>-history.csv``.
+
+    Beside the folder, never inside it, so replacing the report keeps the history.
+    """
+    out = Path(out).expanduser().resolve()
+    return out.with_name(f"{out.name}-history.csv")
 
 
 @contextlib.contextmanager
