@@ -5,12 +5,13 @@ Comment themes follow the usual text-mining recipe (Manning, Raghavan & Schütze
 the parts of objects by non-negative matrix factorization", *Nature* 401, 1999, for
 NMF): each comment's language is detected from its characters; English comments are
 turned into TF-IDF vectors of word 1-2-grams (English stop words removed), Chinese
-comments into TF-IDF vectors of character 2-3-grams (Chinese has no spaces between
-words, and most words are two or three characters long); NMF factorises each
-language's matrix into a handful of themes and a comment belongs to the theme with
-the largest weight. A theme is named by its top terms. A user-supplied dictionary
-``{theme: [keywords]}`` replaces the learned themes: a comment then belongs to every
-theme whose keyword it contains (case-insensitive), or to ``"other"``.
+comments into TF-IDF vectors of character bigrams (Chinese has no spaces between
+words, and most words are two characters long; pairs with a particle are left out);
+NMF factorises each language's matrix into a handful of themes and a comment
+belongs to the theme with the largest weight. A theme is named by its top terms. A
+user-supplied dictionary ``{theme: [keywords]}`` replaces the learned themes: a
+comment then belongs to every theme whose keyword it contains (case-insensitive), or
+to ``"other"``.
 
 E-mail addresses and phone numbers in comments are masked before anything is
 learned from them (so they never become theme terms) and in the analyst export.
