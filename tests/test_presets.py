@@ -141,3 +141,28 @@ def test_cli_validate_with_preset(capsys, tmp_path):
     assert list(aside["source_row"]) == [3, 4, 6, 7, 10, 12]
     assert main(["validate", str(CRM / "shopify_orders.csv"), "--preset", "nope"]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
+
+
+def test_cli_report_preset_becomes_a_config(tmp_path, capsys):
+    import argparse
+
+    from clvkit.cli import _report_with_preset
+
+    seen = {}
+
+    def report(args):  # records what the report would read
+        seen["text"] = Path(args.config).read_text(encoding="utf-8")
+        seen["config"] = read_config(args.config)["transactions"]["columns"]
+        return 0
+
+    run = _report_with_preset(report)
+    assert run(argparse.Namespace(preset="shopify", config=None)) == 0
+    assert seen["text"] == 'preset = "shopify"\n'
+    assert seen["config"]["customer_id"] == "Email"
+    config = tmp_path / "c.toml"
+    assert main(["report", "--preset", "shopify", "--config", str(config),
+                 "--out", str(tmp_path / "out")]) == 2
+    assert 'add the line preset = "shopify" to' in capsys.readouterr().err
+    assert main(["report", "--preset", "nope", "--out", str(tmp_path / "out")]) == 2
+    assert "unknown preset 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

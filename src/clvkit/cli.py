@@ -120,10 +120,40 @@ def _add_demo_data(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_demo_data)
 
 
+def _report_with_preset(report: Callable[[argparse.Namespace], int]
+                        ) -> Callable[[argparse.Namespace], int]:
+    """Run ``clvkit report`` with ``--preset NAME`` as a one-line config ``preset = NAME``."""
+    def run(args: argparse.Namespace) -> int:
+        if not args.preset:
+            return report(args)
+        from .presets import apply_preset
+
+        apply_preset(args.preset)  # unknown name: error before any notebook runs
+        if args.config is not None:
+            msg = (f"--preset and --config together: add the line preset = "
+                   f"\"{args.preset}\" to {args.config} instead of passing --preset")
+            raise ParameterError(msg)
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="clvkit-preset-") as folder:
+            config = Path(folder) / "clvkit.toml"
+            config.write_text(f'preset = "{args.preset}"\n', encoding="utf-8")
+            args.config = str(config)
+            return report(args)
+
+    return run
+
+
 def _add_report(subparsers: argparse._SubParsersAction) -> None:
     from .report._cli import add_report_parser
 
     add_report_parser(subparsers)
+    p = subparsers.choices["report"]
+    p.add_argument("--preset", metavar="NAME",
+                   help="read a CRM or shop export with this preset (see clvkit validate "
+                        "--help); or put preset = NAME in the --config file")
+    p.set_defaults(func=_report_with_preset(p.get_default("func")))
 
 
 #: Registration functions, one per subcommand, in --help order.
