@@ -166,3 +166,16 @@ def test_cli_report_preset_becomes_a_config(tmp_path, capsys):
     assert main(["report", "--preset", "nope", "--out", str(tmp_path / "out")]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_rows_validation_sets_aside_keep_their_file_row_numbers(tmp_path):
+    text = (CRM / "salesforce_opportunities.csv").read_text(encoding="utf-8")
+    path = tmp_path / "export.csv"
+    path.write_text(text.replace('"9/2/2025"', '"soon"'), encoding="utf-8")  # row 10
+    quality = load_data(path, config={"preset": "salesforce"}).quality["transactions"]
+    bad = quality.set_aside[quality.set_aside["reason"] == "unparseable_date"]
+    assert list(bad["source_row"]) == [10]
+    counts = quality.counts.set_index("reason")
+    assert counts.loc["unparseable_date", "examples"] == "row 10: 'soon'"
+    assert counts["rows"].sum() == 16 and quality.n_kept == 7
+    assert counts.loc["status_excluded", "share"] == pytest.approx(4 / 16)

@@ -251,7 +251,9 @@ def split_status(frame: pd.DataFrame, spec: Mapping[str, Any] | None
         return frame, frame.iloc[0:0].assign(reason=pd.Series(dtype=object),
                                              source_row=pd.Series(dtype="int64"))
     status = as_text(frame[_find(frame, spec["column"], "status")]).str.lower()
-    filled = frame.apply(lambda col: as_text(col).notna()).sum(axis=1)
+    # footers have an empty status: count filled cells of those rows only (fast on big files)
+    blank = status.isna()
+    filled = frame[blank].notna().sum(axis=1).reindex(frame.index, fill_value=len(frame.columns))
     keep = {str(k).strip().lower() for k in spec["keep"]}
     ids = frame[s.CUSTOMER_ID].copy() if s.CUSTOMER_ID in frame else None
     reason = pd.Series(None, index=frame.index, dtype=object)
@@ -261,7 +263,7 @@ def split_status(frame: pd.DataFrame, spec: Mapping[str, Any] | None
         reason.iloc[hit] = code
 
     flag("report_footer", filled <= 1)
-    flag(spec.get("blank_reason", "status_missing"), status.isna())
+    flag(spec.get("blank_reason", "status_missing"), blank)
     flag("status_excluded", ~status.isin(keep))
     if ids is not None and spec.get("placeholder_ids"):
         placeholder = as_text(ids).isin([str(p) for p in spec["placeholder_ids"]])
@@ -270,7 +272,8 @@ def split_status(frame: pd.DataFrame, spec: Mapping[str, Any] | None
             ids = ids.where(~placeholder, fallback)
             placeholder &= fallback.isna()
         flag("placeholder_customer_id", placeholder)
-    kept = frame.assign(**{s.CUSTOMER_ID: ids}) if ids is not None else frame
+    replaced = ids is not None and spec.get("placeholder_ids") and spec.get("fallback_id")
+    kept = frame.assign(**{s.CUSTOMER_ID: ids}) if replaced else frame
     aside = frame[reason.notna()].copy()
     aside.insert(0, "source_row", aside.index.to_numpy() + 1)
     aside.insert(0, "reason", reason[reason.notna()])
