@@ -133,3 +133,21 @@ def test_sentences_in_english_and_chinese(customers, clv):
     zh = channel_sentences(table, currency="¥", lang="zh")
     assert zh[1].startswith("加大ads的投入") and "¥3.00" in zh[1]
     assert len(zh) == len(en) == 4
+
+
+def test_plot_channel_economics(customers, clv):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from clvkit.plots import plot_channel_economics
+
+    low = pd.Series({"a": 300.0, "b": 50.0, "c": 20.0, "d": 50.0})
+    high = pd.Series({"a": 700.0, "b": 150.0, "c": 80.0, "d": 180.0})
+    table = channel_economics(customers, clv, clv_low=low, clv_high=high)
+    ax = plot_channel_economics(table)
+    assert [b.get_height() for b in ax.patches] == pytest.approx([3.0, 50 / 30, 0.5])
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["ads", "seo", "social"]
+    assert sorted(line.get_ydata()[0] for line in ax.get_lines()[-2:]) == [1.0, 3.0]
+    with pytest.raises(DataValidationError, match=r"no column.*'verdict'"):
+        plot_channel_economics(table.drop(columns="verdict"))
+    matplotlib.pyplot.close("all")

@@ -168,3 +168,22 @@ def test_response_sentence():
     rate = ResponseRate(surveyed=412, customers=2000, rate=0.206)
     assert response_sentence(rate, "en") == "412 of 2,000 customers answered a survey (20.6%)."
     assert response_sentence(rate, "zh").startswith("2,000 位客户中有 412 位")
+
+
+def test_plot_comment_themes(surveys):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from clvkit.plots import plot_comment_themes
+
+    themes = comment_themes(surveys, themes={"delivery": ["delivery", "物流"],
+                                             "price": ["price", "价格"]}).themes
+    ax = plot_comment_themes(themes)
+    bars = ax.patches
+    assert [b.get_width() for b in bars] == list(themes["comments"][::-1])
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels[0] == "Other comments" and labels[-1] == "delivery / 物流"
+    assert ax.get_title() == "What customers write about"
+    with pytest.raises(DataValidationError, match="no rows"):
+        plot_comment_themes(themes.iloc[0:0])
+    matplotlib.pyplot.close("all")
