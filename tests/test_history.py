@@ -19,6 +19,7 @@ from clvkit.report._history import (
     history_path,
     kpi_changes,
     read_history,
+    with_run,
 )
 
 matplotlib.use("Agg")
@@ -135,3 +136,14 @@ def test_errors(tmp_path):
         plot_kpi_history(history.iloc[0:0])
     with pytest.raises(ParameterError, match="kpi must be one of"):
         plot_kpi_history(history, kpi="profit")
+
+
+def test_with_run_previews_without_writing(tmp_path):
+    path = tmp_path / "h.csv"
+    append_history(path, RUNS[0], generated=START, run_id="r1")
+    preview = with_run(read_history(path), RUNS[1], generated=START + timedelta(weeks=1),
+                       run_id="r2")
+    assert list(preview["run_id"]) == ["r1", "r2"]
+    assert list(read_history(path)["run_id"]) == ["r1"]  # the file is unchanged
+    assert kpi_changes(preview).set_index(["kpi", "lookback"]).loc[
+        ("customers", 1), "change"] == 10

@@ -28,7 +28,7 @@ import pandas as pd
 from ..exceptions import ParameterError, SourceError
 
 __all__ = ["KPI_COLUMNS", "alerts", "append_history", "history_path", "kpi_changes",
-           "read_history"]
+           "read_history", "with_run"]
 
 #: Known KPIs, in column order: customers (count), revenue (currency), churn_rate
 #: (share), nps (-100..100), clv_total (currency), at_risk_customers (count),
@@ -118,6 +118,34 @@ def _row(kpis: Mapping[str, float | None], generated: datetime, run_id: str) -> 
     return {"run_id": str(run_id), "generated": pd.Timestamp(generated), **values}
 
 
+def _appended(history: pd.DataFrame, row: dict) -> pd.DataFrame:
+    history = history[history["run_id"] != row["run_id"]]
+    new = pd.DataFrame([row])
+    history = new if history.empty else pd.concat([history, new], ignore_index=True)
+    extra = [c for c in history.columns if c not in (*_KEYS, *KPI_COLUMNS)]
+    for col in KPI_COLUMNS:
+        if col not in history:
+            history[col] = np.nan
+    history = history[[*_KEYS, *KPI_COLUMNS, *extra]]
+    return history.sort_values("generated", kind="stable").reset_index(drop=True)
+
+
+def with_run(history: pd.DataFrame, kpis: Mapping[str, float | None], *,
+             generated: datetime, run_id: str) -> pd.DataFrame:
+    """Return ``history`` with this run's KPIs added, without writing anything.
+
+    For a page that shows the trend while its run is still in progress: the runner
+    appends the run to the file only once the whole report succeeded
+    (:func:`append_history`), so a failed run never enters the history.
+
+    Raises
+    ------
+    ParameterError
+        As :func:`append_history`.
+    """
+    return _appended(history, _row(kpis, generated, run_id))
+
+
 def append_history(path: str | Path, kpis: Mapping[str, float | None], *,
                    generated: datetime, run_id: str) -> pd.DataFrame:
     """Append one run's KPIs to the history CSV and return the whole history.
@@ -153,16 +181,7 @@ def append_history(path: str | Path, kpis: Mapping[str, float | None], *,
     row = _row(kpis, generated, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path):
-        history = read_history(path)
-        history = history[history["run_id"] != row["run_id"]]
-        new = pd.DataFrame([row])
-        history = new if history.empty else pd.concat([history, new], ignore_index=True)
-        extra = [c for c in history.columns if c not in (*_KEYS, *KPI_COLUMNS)]
-        for col in KPI_COLUMNS:
-            if col not in history:
-                history[col] = np.nan
-        history = history[[*_KEYS, *KPI_COLUMNS, *extra]]
-        history = history.sort_values("generated", kind="stable").reset_index(drop=True)
+        history = _appended(read_history(path), row)
         out = history.assign(generated=history["generated"].map(lambda ts: ts.isoformat()))
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
