@@ -14,6 +14,7 @@ import pandas as pd
 from . import schema as s
 from ._readers import is_url
 from .exceptions import ConfigError
+from .presets import merge_preset
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,6 +26,7 @@ __all__ = ["read_config"]
 _TABLE_KEYS: dict[str, type | tuple[type, ...]] = {
     "path": str, "encoding": str, "date_format": str, "sheet": (str, int),
     "table": str, "query": str, "columns": dict,
+    "status_filter": dict,  # from a preset (clvkit.presets) or the user
 }
 _VALIDATION_KEYS: dict[str, type | tuple[type, ...]] = {
     "observation_end": (str, dt.date), "drop_exact_duplicates": bool,
@@ -98,6 +100,8 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 
     Format (every section and key optional)::
 
+        preset = "salesforce"     # a CRM/shop export preset (clvkit.presets, docs/crm.md):
+                                  # its mapping and status filter, under what follows
         [transactions]
         path = "orders.csv"       # file, folder-relative to the config file, or a
                                   # database URL / SQLite or DuckDB file
@@ -110,6 +114,9 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         customer_id = "客户编号"
         timestamp = "下单时间"
         amount = "金额"
+        [transactions.status_filter]  # only these statuses are purchases; others set aside
+        column = "Stage"
+        keep = ["Closed Won"]
         [customers]               # same keys
         [surveys]                 # same keys
         [validation]
@@ -138,6 +145,7 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         a value of the wrong type, an unknown encoding or an invalid date.
     """
     data, base, where = _load(path_or_dict)
+    data = merge_preset(data, where)  # preset = "salesforce": its mapping under the user's
     unknown = [k for k in data if k not in _SECTIONS]
     if unknown:
         msg = (f"{where}: unknown section(s) {', '.join(map(repr, unknown))}; "

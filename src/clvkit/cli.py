@@ -36,8 +36,13 @@ def _validate(args: argparse.Namespace) -> int:
     if args.source is None and args.config is None:
         msg = "give a SOURCE (file, folder, database or demo/cdnow) or a --config naming the files"
         raise ParameterError(msg)
+    config = args.config
+    if args.preset:  # the preset goes under the config file's settings
+        from .presets import config_with_preset
+
+        config = config_with_preset(args.preset, args.config)
     ds = load_data(
-        args.source, config=args.config, observation_end=args.observation_end,
+        args.source, config=config, observation_end=args.observation_end,
         encoding=args.encoding, drop_exact_duplicates=args.drop_exact_duplicates,
         keep_zero_amounts=True if args.keep_zero_amounts else None,
         demo_customers=args.customers, seed=args.seed,
@@ -64,6 +69,10 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
                         "may be left out when the config names the files")
     p.add_argument("--config", metavar="FILE", help="TOML config: paths, column mapping, "
                    "encodings, date formats (see data/README.md)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="read a CRM or shop export: salesforce, salesforce_orders, dynamics, "
+                        "dynamics_invoices, suitecrm, suitecrm_opportunities, shopify, "
+                        "woocommerce (see docs/crm.md)")
     p.add_argument("--encoding", metavar="E",
                    help="encoding of CSV files (default: try utf-8-sig, then gb18030)")
     p.add_argument("--observation-end", metavar="D",
@@ -112,10 +121,40 @@ def _add_demo_data(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_demo_data)
 
 
+def _report_with_preset(report: Callable[[argparse.Namespace], int]
+                        ) -> Callable[[argparse.Namespace], int]:
+    """Run ``clvkit report`` with ``--preset NAME`` as a one-line config ``preset = NAME``."""
+    def run(args: argparse.Namespace) -> int:
+        if not args.preset:
+            return report(args)
+        from .presets import apply_preset
+
+        apply_preset(args.preset)  # unknown name: error before any notebook runs
+        if args.config is not None:
+            msg = (f"--preset and --config together: add the line preset = "
+                   f"\"{args.preset}\" to {args.config} instead of passing --preset")
+            raise ParameterError(msg)
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="clvkit-preset-") as folder:
+            config = Path(folder) / "clvkit.toml"
+            config.write_text(f'preset = "{args.preset}"\n', encoding="utf-8")
+            args.config = str(config)
+            return report(args)
+
+    return run
+
+
 def _add_report(subparsers: argparse._SubParsersAction) -> None:
     from .report._cli import add_report_parser
 
     add_report_parser(subparsers)
+    p = subparsers.choices["report"]
+    p.add_argument("--preset", metavar="NAME",
+                   help="read a CRM or shop export with this preset (see clvkit validate "
+                        "--help); or put preset = NAME in the --config file")
+    p.set_defaults(func=_report_with_preset(p.get_default("func")))
 
 
 #: Registration functions, one per subcommand, in --help order.

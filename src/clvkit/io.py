@@ -24,6 +24,7 @@ from ._config import read_config
 from ._parse import as_ids, as_text, parse_dates, parse_numbers
 from ._readers import BUNDLED, db_kind, db_tables, is_url, masked, read_source
 from .exceptions import ConfigError, DataValidationError, ParameterError, SourceError
+from .presets import split_status, with_status_set_aside
 from .tables import Dataset
 from .validation import net_amounts, validate_tables
 
@@ -200,8 +201,8 @@ def _locate(role: str, source: str | None, opts: Mapping[str, Any]) -> tuple[Any
 
 
 def _read_files(source: str | None, cfg: dict[str, Any], encoding: str | None
-                ) -> dict[str, pd.DataFrame]:
-    tables = {}
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    tables, by_status = {}, {}
     for role in s.TABLES:
         opts = cfg[role]
         location, sql = _locate(role, source, opts)
@@ -213,12 +214,12 @@ def _read_files(source: str | None, cfg: dict[str, Any], encoding: str | None
                        "or [transactions] path = ... in the config")
                 raise SourceError(msg)
             continue
-        tables[role] = load_table(
+        tables[role], by_status[role] = split_status(load_table(
             location, table=role, columns=opts.get("columns"), sql=sql,
             encoding=opts.get("encoding") or encoding, sheet=opts.get("sheet"),
             date_format=opts.get("date_format"),
-        )
-    return tables
+        ), opts.get("status_filter"))
+    return tables, by_status
 
 
 def _bundled(source: str, demo_customers: int, seed: int) -> Dataset:
@@ -244,13 +245,15 @@ def _gather(source: Any, cfg: dict[str, Any], demo_customers: int, seed: int,
         return _bundled(source, demo_customers, seed)
     if source in BUNDLED or source in (None, ""):
         source = None
-    tables = _read_files(None if source is None else str(source), cfg, encoding)
+    tables, by_status = _read_files(None if source is None else str(source), cfg, encoding)
     if source is None:
         name = Path(str(cfg["transactions"]["path"])).name
     else:
         name = masked(str(source)) if is_url(source) else Path(source).name
     return Dataset(tables["transactions"], tables.get("customers"), tables.get("surveys"),
-                   name=name)
+                   name=name, extra={"status_set_aside": {  # presets' status filters
+                       r: (a, tables[r].index.to_numpy()) for r, a in by_status.items()
+                       if len(a)}})
 
 
 def load_data(
@@ -328,6 +331,8 @@ def load_data(
         keep_zero_amounts=keep_zero_amounts,
         date_formats={role: cfg[role].get("date_format") for role in s.TABLES},
     )
+    for role, (aside, kept) in raw.extra.pop("status_set_aside", {}).items():
+        quality.tables[role] = with_status_set_aside(quality[role], aside, kept)
     tx = quality["transactions"]
     if tx.n_kept == 0:
         msg = (f"no usable transactions in {raw.name}: all {tx.n_read:,} rows were set aside.\n"
