@@ -26,8 +26,8 @@ __all__ = ["FAR_FROM_BULK_MIN_YEARS", "FUTURE_TOLERANCE_DAYS", "OrderStep", "far
 
 #: Days after the run date a timestamp may lie (time zones ahead of the machine's).
 FUTURE_TOLERANCE_DAYS = 1
-#: A date is far from the bulk when it lies more than max(2 x the 1%-99% date range,
-#: this many years) before the 1% or after the 99% quantile of the dates.
+#: A date is far from the bulk when it lies more than max(2 x the 5%-95% date range,
+#: this many years) before the 5% or after the 95% quantile of the dates.
 FAR_FROM_BULK_MIN_YEARS = 5
 _MIN_ROWS_FOR_BULK = 20
 _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity",
@@ -54,7 +54,7 @@ def far_from_bulk(ts: pd.Series, among: pd.Series) -> pd.Series:
     dates = ts[among].dropna()
     if len(dates) < _MIN_ROWS_FOR_BULK:
         return pd.Series(False, index=ts.index)
-    low, high = dates.quantile(0.01), dates.quantile(0.99)
+    low, high = dates.quantile(0.05), dates.quantile(0.95)
     pad = max(2 * (high - low), pd.Timedelta(days=365.25 * FAR_FROM_BULK_MIN_YEARS))
     return among & ((ts < low - pad) | (ts > high + pad))
 

@@ -272,7 +272,9 @@ def _gather(source: Any, cfg: dict[str, Any], demo_customers: int, seed: int,
     if isinstance(source, Dataset):
         return source
     if isinstance(source, pd.DataFrame):
-        return Dataset(transactions=source, name="DataFrame")
+        mapping = cfg["transactions"].get("columns")
+        frame = load_table(source, columns=mapping) if mapping else source
+        return Dataset(transactions=frame, name="DataFrame")
     configured = bool(cfg["transactions"].get("path"))
     if source in BUNDLED and not configured:
         return _bundled(source, demo_customers, seed)
@@ -317,7 +319,8 @@ def load_data(
         mappings, encodings, date formats and validation options.
     observation_end : date-like, optional
         Last day of the observation window; later rows are set aside. Default: the
-        config's, else the bundled data set's, else the last transaction's day.
+        config's, else the bundled data set's, else the day of the last purchase or
+        refund kept (dates set aside, e.g. in 2099, never stretch it).
     demo_customers : int, default 2000
         Number of customers of the demo data set.
     seed : int, default 42
@@ -373,8 +376,8 @@ def load_data(
         msg = (f"no usable transactions in {raw.name}: all {tx.n_read:,} rows were set aside.\n"
                f"{quality.to_text()}")
         raise DataValidationError(msg, n_failed=tx.n_read, failure_cases=quality.summary())
-    if end is None:
-        end = tx.clean[s.TIMESTAMP].max().normalize()
+    if end is None:  # the last day of data: a purchase, or a refund that netted one
+        end = pd.concat([tx.clean[s.TIMESTAMP], tx.refunds[s.TIMESTAMP]]).max().normalize()
     return Dataset(
         transactions=tx.clean,
         customers=quality["customers"].clean if "customers" in quality else None,

@@ -16,8 +16,8 @@ Transactions, in this order:
    text that is not a number, or an infinite value (an empty cell is fine).
 6. ``date_after_observation_end``: purchase on a day after ``observation_end``.
 7. ``future_date``: a day after the run date (plus one day for time zones).
-8. ``date_far_from_bulk``: more than max(2 x the 1%-99% date range, 5 years) outside
-   the 1%-99% quantiles of the dates (a 1900 or 2099 typo); needs 20 dates.
+8. ``date_far_from_bulk``: more than max(2 x the 5%-95% date range, 5 years) outside
+   the 5%-95% quantiles of the dates (a 1900 or 2099 typo); needs 20 dates.
 9. ``negative_amount`` (``refunds="set_aside"`` or ``"ignore"``): a refund or return,
    also kept in :attr:`ValidatedTable.refunds`.
 10. ``cancelled_order``: status among the cancelled/refunded values (positive amount:
