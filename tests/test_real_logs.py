@@ -22,7 +22,7 @@ import pytest
 import clvkit as ck
 from clvkit.exceptions import ConfigError, ParameterError
 from clvkit.io import read_config
-from clvkit.validation import validate_transactions
+from clvkit.validation import net_amounts, validate_transactions
 
 # shared/ lies beside the clone (CI), or beside the folder of worktrees (development)
 _HERE = Path(__file__).resolve()
@@ -280,3 +280,31 @@ def test_real_grocery_log_through_a_config_mapping(tmp_path):
     assert ds.transactions["customer_id"].nunique() == log["cust"].nunique()
     assert ds.observation_end == pd.Timestamp(ds.transactions["timestamp"].max()).normalize()
     assert not (q.set_aside["reason"].isin(["future_date", "date_far_from_bulk"])).any()
+
+
+def test_negative_line_inside_a_line_level_order_reduces_that_order():
+    df = pd.DataFrame({
+        "order_id": ["A1", "A1", "A1", "A2"],
+        "customer_id": ["K1", "K1", "K1", "K1"],
+        "timestamp": ["2024-01-01 10:00", "2024-01-01 10:00", "2024-01-01 10:05",
+                      "2024-02-01"],
+        "amount": [100, 50, -20, 30],  # a returned line booked on the order
+        "gross_margin": [40, 20, None, 10],
+    })
+    v = validate_transactions(df, run_date=RUN)
+    assert v.shape["shape"] == "lines" and v.shape["n_orders"] == 2
+    order = v.clean.set_index("order_id").loc["A1"]
+    assert order["amount"] == 130.0
+    assert order["gross_margin"] == pytest.approx(60 * 130 / 150)  # scaled with the amount
+    assert order["timestamp"] == pd.Timestamp("2024-01-01 10:00")
+    assert v.refunds["match"].tolist() == ["order_id"]
+    assert net_amounts(v)["amount"].tolist() == v.clean["amount"].tolist()  # already net
+
+
+def test_excel_ids_spelled_like_missing_values_stay_ids(tmp_path):
+    path = tmp_path / "orders.xlsx"
+    pd.DataFrame({"customer_id": ["NA", "null", None], "timestamp": ["2024-01-01"] * 3,
+                  "amount": [5, 6, 7]}).to_excel(path, index=False)
+    ds = ck.load_data(path)
+    assert ds.transactions["customer_id"].tolist() == ["NA", "null"]
+    assert ds.quality["transactions"].set_aside["reason"].tolist() == ["missing_customer_id"]
