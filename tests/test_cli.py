@@ -28,7 +28,7 @@ def test_validate_messy_csv_prints_counts_that_add_up(tmp_path, capsys):
     assert aside == 15 and len(rows) == 11  # 10 reasons set aside + exact duplicates kept
     assert ("kept", "exact duplicate without order id", "1") in rows
     assert "unparseable date" in out and "'yesterday'" in out
-    assert "1 orders reversed in full and 0 in part, 70.00 of revenue reversed" in out
+    assert "orders reversed in full: 1, in part: 0; revenue reversed: 70.00" in out
     written = pd.read_csv(tmp_path / "transactions_set_aside.csv", encoding="utf-8-sig")
     assert len(written) == 15 and written["reason"].value_counts()["unparseable_date"] == 3
 
@@ -39,7 +39,7 @@ def test_validate_refunds_set_aside_keeps_the_purchases(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "Transactions: 25 rows read, 11 kept, 14 set aside (56.0%)" in out
-    assert "Refunds and cancellations: 2 rows set aside" in out
+    assert "Refunds and cancellations set aside, not netted: 2 rows" in out
 
 
 def test_validate_with_chinese_config_and_language(tmp_path, capsys):

@@ -253,7 +253,7 @@ def test_describe_quality_says_shape_and_reversals(uk_config):
     ctx = ck.report.setup(lang="en", currency="£")
     text = ck.report.describe_quality(ctx, ds.quality).data
     assert "**14** purchase lines were summed to **10** orders" in text
-    assert "**1** orders were removed as reversed in full and **1** reduced" in text
+    assert "in full: **1**; orders reduced: **1**; revenue reversed: **£168,481**" in text
     assert "£168,481" in text
     zh = ck.report.describe_quality(ck.report.setup(lang="zh", currency="£"), ds.quality).data
     assert "合并为 **10** 个订单" in zh and "£168,481" in zh

@@ -258,7 +258,7 @@ def test_data_quality_summary_text_and_files(tmp_path):
     assert "negative amount (refund/return)" in text
     assert "exact duplicate without order id" in text
     assert "One row per order: 2 orders." in text
-    assert "Refunds and cancellations: 1 rows set aside" in text
+    assert "Refunds and cancellations set aside, not netted: 1 rows" in text
     zh = q.to_text(lang="zh")
     assert "交易：读取 4 行，保留 2 行，剔除 2 行（50.0%）" in zh and "负金额（退款/退货）" in zh
     assert q.summary(lang="zh").set_index(["table", "reason"]).loc[

@@ -169,7 +169,8 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     unknown = [k for k in data if k not in (*_SECTIONS, *_TOP_KEYS)]
     if unknown:
         msg = (f"{where}: unknown section(s) {', '.join(map(repr, unknown))}; "
-               f"valid sections: {', '.join(_SECTIONS)}")
+               f"valid sections: {', '.join(_SECTIONS)}; top-level keys: "
+               f"{', '.join(_TOP_KEYS)}")
         raise ConfigError(msg)
     out: dict[str, Any] = {role: _table_section(role, data.get(role, {}), base, where)
                            for role in s.TABLES}

@@ -111,8 +111,9 @@ def orders_and_reversals(
     shape = _shape(typed, purchase, len(orders), line_level)
     reasons = pd.Series(np.nan, index=typed.index, dtype=object)
     if mode != "net":
-        refunds = typed[typed[s.AMOUNT] < 0].sort_values(s.TIMESTAMP, kind="stable")
         marked = reversal | cancelled  # the caller passes those it set aside
+        refunds = typed[reversal & (typed[s.AMOUNT] < 0)].sort_values(s.TIMESTAMP,
+                                                                     kind="stable")
         summary = {"mode": mode, "n_reversals": int(marked.sum()),
                    "amount_set_aside": float(typed.loc[marked, s.AMOUNT].abs().sum())}
         return OrderStep(orders.reset_index(drop=True), reasons,
