@@ -204,6 +204,11 @@ def test_refunds_mode_is_checked():
         read_config({"transactions": {"refunds": "x"}})
     with pytest.raises(ConfigError, match=r"cancelled_values must be a list of texts"):
         read_config({"transactions": {"cancelled_values": [1]}})
+    with pytest.raises(ParameterError, match=r"run_date must be a date.*got 'someday'"):
+        validate_transactions(df, run_date="someday")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) 'lang' in \[report\]; "
+                                          r"valid keys: currency"):
+        read_config({"report": {"lang": "zh"}})
 
 
 def test_one_column_mapped_to_two_roles_names_the_clash(uk_csv):

@@ -20,7 +20,7 @@ itself, cancelled: it is not a purchase. Each reversal, in time order, is matche
 
 A purchase reduced to zero is reversed in full and leaves the purchases (it no longer
 counts for frequency or recency); one reduced in part keeps its net amount, with gross
-margin and cost scaled in proportion.
+margin and cost scaled in proportion and quantity left as bought.
 """
 
 from __future__ import annotations
