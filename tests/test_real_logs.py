@@ -313,3 +313,19 @@ def test_excel_ids_spelled_like_missing_values_stay_ids(tmp_path):
     ds = ck.load_data(path)
     assert ds.transactions["customer_id"].tolist() == ["NA", "null"]
     assert ds.quality["transactions"].set_aside["reason"].tolist() == ["missing_customer_id"]
+
+
+def test_cancel_prefix_names_the_order_it_cancels():
+    df = pd.DataFrame({"order_id": ["1001", "1002", "C1001"],
+                       "customer_id": ["K1", "K1", "K1"],
+                       "timestamp": ["2024-01-01", "2024-01-03", "2024-01-05"],
+                       "amount": [80, 80, 80],  # a positive cancellation row: the prefix marks it
+                       "status": ["ok", "Cancelled", "ok"]})
+    v = validate_transactions(df, cancel_prefix="C", run_date=RUN)
+    # C1001 cancels 1001 (not the more recent 1002); 1002 is cancelled by its status
+    assert v.clean.empty
+    assert v.refunds["matched_order_id"].tolist() == ["1001"]
+    assert v.set_aside["reason"].tolist() == ["order_reversed", "cancelled_order",
+                                             "refund_netted"]
+    ignored = validate_transactions(df, cancel_prefix="C", refunds="ignore", run_date=RUN)
+    assert ignored.clean["order_id"].tolist() == ["1001", "1002", "C1001"]
