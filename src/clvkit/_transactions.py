@@ -18,11 +18,12 @@ import pandas as pd
 
 from . import schema as s
 from ._orders import aggregate_orders, is_line_level, n_shared_order_ids, order_keys
-from ._parse import as_text
-from ._refunds import apply_reduction, match_reversals
+from ._parse import as_ids, as_text, parse_dates, parse_numbers
+from ._refunds import apply_reduction, match_reversals, reversal_marks
 
 __all__ = ["FAR_FROM_BULK_MIN_YEARS", "FUTURE_TOLERANCE_DAYS", "OrderStep", "far_from_bulk",
-           "future_dates", "non_finite", "orders_and_reversals"]
+           "future_dates", "non_finite", "orders_and_reversals", "reversal_masks",
+           "typed_transactions"]
 
 #: Days after the run date a timestamp may lie (time zones ahead of the machine's).
 FUTURE_TOLERANCE_DAYS = 1
@@ -57,6 +58,25 @@ def far_from_bulk(ts: pd.Series, among: pd.Series) -> pd.Series:
     low, high = dates.quantile(0.05), dates.quantile(0.95)
     pad = max(2 * (high - low), pd.Timedelta(days=365.25 * FAR_FROM_BULK_MIN_YEARS))
     return among & ((ts < low - pad) | (ts > high + pad))
+
+
+def typed_transactions(raw: pd.DataFrame, date_format: str | None) -> pd.DataFrame:
+    """Raw rows with customer_id, order_id as ids, timestamp as dates, amount as numbers."""
+    typed = raw.copy()
+    typed[s.CUSTOMER_ID] = as_ids(raw[s.CUSTOMER_ID])
+    typed[s.TIMESTAMP] = parse_dates(raw[s.TIMESTAMP], date_format)
+    typed[s.AMOUNT] = parse_numbers(raw[s.AMOUNT])
+    if s.ORDER_ID in raw:
+        typed[s.ORDER_ID] = as_ids(raw[s.ORDER_ID])
+    return typed
+
+
+def reversal_masks(typed: pd.DataFrame, mode: str, cancel_prefix: str | None,
+               statuses: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
+    """(reversal, cancelled) masks; "ignore" reads neither prefix nor status."""
+    if mode == "ignore":
+        return (typed[s.AMOUNT] < 0).fillna(False), pd.Series(False, index=typed.index)
+    return reversal_marks(typed, cancel_prefix=cancel_prefix, status_values=statuses)
 
 
 @dataclass

@@ -58,7 +58,7 @@ from ._parse import as_date, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
 from ._parse import as_text as _as_text
 from ._quality import DataQuality, ValidatedTable, build_table
-from ._refunds import CANCELLED_VALUES, REFUND_MODES, REFUNDED_VALUES, net_amounts, reversal_marks
+from ._refunds import CANCELLED_VALUES, REFUND_MODES, REFUNDED_VALUES, net_amounts
 from ._rowchecks import (
     Checks,
     check_optional_numbers,
@@ -67,7 +67,14 @@ from ._rowchecks import (
     unknown,
     whole_columns,
 )
-from ._transactions import far_from_bulk, future_dates, non_finite, orders_and_reversals
+from ._transactions import (
+    far_from_bulk,
+    future_dates,
+    non_finite,
+    orders_and_reversals,
+    reversal_masks,
+    typed_transactions,
+)
 from .exceptions import ParameterError
 
 __all__ = [
@@ -188,7 +195,7 @@ def validate_transactions(
     end = as_date(observation_end, optional=True)
     today = as_date(run_date, "run_date", optional=True) or pd.Timestamp.now().normalize()
     raw = df.reset_index(drop=True)
-    typed = _typed_transactions(raw, date_format)
+    typed = typed_transactions(raw, date_format)
     checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
     checks.set_aside("unparseable_date", typed[s.TIMESTAMP].isna())
@@ -199,7 +206,7 @@ def validate_transactions(
         checks.set_aside("date_after_observation_end", typed[s.TIMESTAMP].dt.normalize() > end)
     checks.set_aside("future_date", future_dates(typed[s.TIMESTAMP], today))
     checks.set_aside("date_far_from_bulk", far_from_bulk(typed[s.TIMESTAMP], checks.ok))
-    reversal, cancelled = _reversals(typed, refunds, cancel_prefix,
+    reversal, cancelled = reversal_masks(typed, refunds, cancel_prefix,
                                      (*cancelled_values, *refunded_values))
     if refunds != "net":
         checks.set_aside("negative_amount", typed[s.AMOUNT] < 0)
@@ -234,24 +241,6 @@ def validate_transactions(
         int_columns=whole_columns(typed), clean=step.clean,
         reversals=step.reversals, shape=step.shape,
     )
-
-
-def _typed_transactions(raw: pd.DataFrame, date_format: str | None) -> pd.DataFrame:
-    typed = raw.copy()
-    typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
-    typed[s.TIMESTAMP] = parse_dates(raw[s.TIMESTAMP], date_format)
-    typed[s.AMOUNT] = parse_numbers(raw[s.AMOUNT])
-    if s.ORDER_ID in raw:
-        typed[s.ORDER_ID] = _ids(raw[s.ORDER_ID])
-    return typed
-
-
-def _reversals(typed: pd.DataFrame, mode: str, cancel_prefix: str | None,
-               statuses: tuple[str, ...]) -> tuple[pd.Series, pd.Series]:
-    """(reversal, cancelled) masks; "ignore" reads neither prefix nor status."""
-    if mode == "ignore":
-        return (typed[s.AMOUNT] < 0).fillna(False), pd.Series(False, index=typed.index)
-    return reversal_marks(typed, cancel_prefix=cancel_prefix, status_values=statuses)
 
 
 def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> ValidatedTable:
