@@ -150,7 +150,9 @@ def _read_csv(path: Path, encoding: str | None, kwargs: dict[str, Any]) -> pd.Da
     if not raw.strip(b" \t\r\n\xef\xbb\xbf"):
         msg = f"{path.name} is empty (0 data rows); expected a header line and rows"
         raise SourceError(msg)
-    options: dict[str, Any] = {"sep": _SEPARATORS.get(path.suffix.lower(), ","), "dtype": str}
+    # only empty cells are missing: an id "NA", "None" or "null" stays an id
+    options: dict[str, Any] = {"sep": _SEPARATORS.get(path.suffix.lower(), ","), "dtype": str,
+                               "keep_default_na": False, "na_values": [""]}
     options.update(kwargs)
     if options["sep"] is None:
         options["engine"] = "python"
@@ -173,7 +175,10 @@ def _read_excel(path: Path, sheet: str | int | None, kwargs: dict[str, Any]) -> 
             msg = f"{path.name} has no sheet {sheet!r}; its sheets: {', '.join(map(repr, names))}"
             raise SourceError(msg)
         # dtype=object keeps text cells such as "001" as text (types are set later)
-        return book.parse(sheet if sheet is not None else 0, **{"dtype": object, **kwargs})
+        # only empty cells are missing: an id "NA", "None" or "null" stays an id
+        return book.parse(sheet if sheet is not None else 0,
+                          **{"dtype": object, "keep_default_na": False, "na_values": [""],
+                             **kwargs})
 
 
 def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame:

@@ -45,7 +45,7 @@ def _validate(args: argparse.Namespace) -> int:
         args.source, config=config, observation_end=args.observation_end,
         encoding=args.encoding, drop_exact_duplicates=args.drop_exact_duplicates,
         keep_zero_amounts=True if args.keep_zero_amounts else None,
-        demo_customers=args.customers, seed=args.seed,
+        demo_customers=args.customers, seed=args.seed, refunds=args.refunds,
     )
     print(f"{ds.name}\n{ds.quality.to_text(lang=args.lang)}")
     for path in ds.quality.write_set_aside(args.set_aside_dir, lang=args.lang):
@@ -85,6 +85,10 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-zero-amounts", action="store_true",
                    help="keep and report zero-amount purchases instead of setting them aside "
                         "(default: kept for cdnow, set aside otherwise)")
+    p.add_argument("--refunds", choices=("net", "set_aside", "ignore"), default=None,
+                   help="net: refunds and cancellations reduce or remove the purchases they "
+                        "reverse (default, or the config's); set_aside: set them aside, "
+                        "purchases kept; ignore: negative amounts set aside, no netting")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary")
     p.add_argument("--customers", type=int, default=2000, metavar="N",
                    help="customers of the demo data set (SOURCE=demo; default 2000)")

@@ -217,6 +217,10 @@ def config_with_preset(name: str, config: str | Path | Mapping[str, Any] | None 
 def _find(frame: pd.DataFrame, column: str, what: str) -> str:
     if column in frame:
         return column
+    # a column named like a clvkit role ("Status") is read as that role ("status")
+    for name in frame.columns:
+        if str(name).strip().lower().replace(" ", "_") == column.strip().lower().replace(" ", "_"):
+            return str(name)
     msg = (f"the status filter needs the {what} column {column!r}, which the table does "
            f"not have; it has {', '.join(map(repr, map(str, frame.columns)))}. Set "
            "[transactions.status_filter] column = ... to your column, or export it.")

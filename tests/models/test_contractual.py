@@ -15,7 +15,7 @@ from clvkit.models import SBGModel, cohort_active_counts, fit_sbg
 
 # Fader & Hardie (2007), Table 1: customers still active at the start of year 1 and at the
 # end of years 1..7, per 1,000 acquired.
-REGULAR = [1000, 631, 468, 380, 326, 289, 262, 241]
+REGULAR = [1000, 631, 468, 382, 326, 289, 262, 241]
 HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]
 
 
@@ -42,8 +42,9 @@ def _pmf_by_recursion(alpha: float, beta: float, t_max: int) -> np.ndarray:
 def test_sbg_params_match_fader_hardie_2007(active, alpha, beta):
     params = fit_sbg(active).params
     assert set(params) == {"alpha", "beta"}
-    assert f"{params['alpha']:.3g}" == f"{alpha:.3g}"
-    assert f"{params['beta']:.3g}" == f"{beta:.3g}"
+    # the paper reports three decimals; 382 (not 380) in year 3 reproduces all of them
+    assert round(params["alpha"], 3) == alpha
+    assert round(params["beta"], 3) == beta
 
 
 def test_log_likelihood_equals_hand_computation():

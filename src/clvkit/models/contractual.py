@@ -147,7 +147,7 @@ class SBGModel(BaseEstimator):
         ----------
         active : sequence of int or pandas.DataFrame
             Customers still active at the start and at the end of each period, cohort
-            size first (e.g. ``[1000, 631, 468, 380]``). A DataFrame holds one cohort per
+            size first (e.g. ``[1000, 631, 468, 382]``). A DataFrame holds one cohort per
             row, periods 0, 1, ... as columns, missing values after each cohort's last
             observed period (as returned by :func:`cohort_active_counts`).
 
@@ -392,7 +392,7 @@ def fit_sbg(active: Sequence[int] | np.ndarray | pd.DataFrame, **kwargs) -> SBGM
     active : sequence of int or pandas.DataFrame
         Customers still active at the start and end of each period, cohort size first,
         e.g. Fader & Hardie's (2007) "regular" segment
-        ``[1000, 631, 468, 380, 326, 289, 262, 241]``; or one cohort per row (see
+        ``[1000, 631, 468, 382, 326, 289, 262, 241]``; or one cohort per row (see
         :func:`cohort_active_counts`).
     **kwargs
         Passed to :class:`SBGModel`.
@@ -409,9 +409,9 @@ def fit_sbg(active: Sequence[int] | np.ndarray | pd.DataFrame, **kwargs) -> SBGM
 
     Examples
     --------
-    >>> m = fit_sbg([1000, 631, 468, 380, 326, 289, 262, 241])
+    >>> m = fit_sbg([1000, 631, 468, 382, 326, 289, 262, 241])
     >>> {k: round(v, 3) for k, v in m.params.items()}
-    {'alpha': 0.704, 'beta': 1.181}
+    {'alpha': 0.704, 'beta': 1.182}
     """
     return SBGModel(**kwargs).fit(active)
 

@@ -24,6 +24,8 @@ def _report(args: argparse.Namespace) -> int:
         params["data"] = args.data
     if args.config is not None:
         params["config"] = args.config
+    if args.refunds is not None:  # notebooks pass it to load_data(refunds=...)
+        params["refunds"] = args.refunds
     start = time.perf_counter()
     result = run_report(
         args.out, params=params, notebooks=args.notebooks, select=args.notebook,
@@ -61,6 +63,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="demo, cdnow, cdnow-sample, a file, a folder or a database URL "
                         "(default: the notebooks' default, demo)")
     p.add_argument("--config", metavar="FILE", help="column-mapping TOML config")
+    p.add_argument("--refunds", choices=("net", "set_aside", "ignore"), default=None,
+                   help="refunds and cancellations: net against the purchases they reverse "
+                        "(default, or the config's), set_aside, or ignore")
     p.add_argument("--out", metavar="DIR", default="reports/latest",
                    help="report folder (default reports/latest)")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="report language")
