@@ -31,11 +31,30 @@ def _report(args: argparse.Namespace) -> int:
         args.out, params=params, notebooks=args.notebooks, select=args.notebook,
         lang=args.lang, audience=args.audience, cell_timeout=args.timeout, jobs=args.jobs,
         progress=_progress(start), free_text=args.include_comments,
+        alert_thresholds=dict(args.alert) if args.alert else None,
     )
     print(f"report written to {result.index}")
     print("time per notebook:")
     print(result.timings())
+    if result.alerts and args.fail_on_alert:
+        return ALERT_EXIT
     return 0
+
+
+#: Exit code of a successful run whose KPIs moved beyond a threshold, with --fail-on-alert.
+ALERT_EXIT = 3
+
+
+def _alert(text: str) -> tuple[str, float]:
+    name, sep, limit = text.partition("=")
+    try:
+        if not sep:
+            raise ValueError
+        value = float(limit)
+    except ValueError:
+        msg = f"--alert takes KPI=LIMIT, e.g. churn_rate=0.05; got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    return name.strip(), value
 
 
 def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -84,4 +103,11 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="keep survey free-text comments in a client report's set-aside "
                         "files (e-mail addresses and phone numbers masked); by default "
                         "only an analyst report keeps them")
+    p.add_argument("--alert", type=_alert, action="append", metavar="KPI=LIMIT",
+                   help="alert when a KPI moved at least LIMIT (its own unit) since the "
+                        "previous run, e.g. churn_rate=0.05 or clv_total=10000 (repeatable; "
+                        "default churn_rate=0.05 and nps=10)")
+    p.add_argument("--fail-on-alert", action="store_true",
+                   help=f"exit {ALERT_EXIT} (instead of 0) when an alert was raised, for "
+                        "schedulers that act on it")
     p.set_defaults(func=_report)

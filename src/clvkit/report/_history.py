@@ -19,16 +19,17 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError, SourceError
 
-__all__ = ["KPI_COLUMNS", "alerts", "append_history", "history_path", "kpi_changes",
-           "read_history", "with_run"]
+__all__ = ["DEFAULT_ALERTS", "KPI_COLUMNS", "alerts", "append_history", "history_path",
+           "kpi_changes", "read_history", "run_history", "run_kpis", "with_run"]
 
 #: Known KPIs, in column order: customers (count), revenue (currency), churn_rate
 #: (share), nps (-100..100), clv_total (currency), at_risk_customers (count),
@@ -38,6 +39,10 @@ KPI_COLUMNS: tuple[str, ...] = (
     "at_risk_customers", "at_risk_value",
 )
 _KEYS = ("run_id", "generated")
+#: Changes since the previous run that raise an alert unless the run sets its own:
+#: churn rate 5 points, NPS 10 points (KPI units; money KPIs have no default, as
+#: their scale is the client's).
+DEFAULT_ALERTS: dict[str, float] = {"churn_rate": 0.05, "nps": 10.0}
 
 
 def history_path(out: str | Path) -> Path:
@@ -289,3 +294,17 @@ def alerts(changes: pd.DataFrame, thresholds: Mapping[str, float], *,
         if math.isfinite(change) and abs(change) >= limit:
             out.append({"kpi": kpi, "change": change, "threshold": float(limit)})
     return out
+
+
+def run_kpis(scores: Any) -> dict[str, float | None]:
+    """The KPIs of a scoring run (:class:`clvkit.scoring.Scores`) that a history keeps."""
+    return {k: scores.kpi(k) for k in KPI_COLUMNS if k in scores.kpis}
+
+
+def run_history(scores: Any, path: str | Path | None) -> pd.DataFrame:
+    """The history at ``path`` (earlier runs; none when empty) with this run added,
+    for the summary page. Nothing is written: the runner appends the run to the file
+    only once the whole report succeeded."""
+    earlier = read_history(path) if path else pd.DataFrame(columns=[*_KEYS, *KPI_COLUMNS])
+    generated = datetime.now(timezone.utc)
+    return with_run(earlier, run_kpis(scores), generated=generated, run_id="this run")

@@ -100,9 +100,18 @@ def sanitise_folder(folder: Path, *, client: bool, free_text: bool = False) -> l
     return removed
 
 
+#: Shortest secret that :func:`scrub_secrets` replaces in the output files.
+MIN_SCRUBBED = 6
+
+
 def scrub_secrets(folder: Path, secrets: Iterable[str]) -> None:
-    """Replace every secret by ``***`` in the text files under ``folder``."""
-    secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+    """Replace every secret by ``***`` in the text files under ``folder``.
+
+    Secrets shorter than :data:`MIN_SCRUBBED` characters are left alone: replacing
+    a one-letter salt everywhere would corrupt every file (``run.json`` included)
+    while protecting nothing; such a key is shown nowhere by clvkit anyway.
+    """
+    secrets = sorted({s for s in secrets if len(s) >= MIN_SCRUBBED}, key=len, reverse=True)
     if not secrets or not folder.is_dir():
         return
     for path in folder.rglob("*"):

@@ -45,7 +45,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "churn_prediction": ("customers", "history"),
     "segments_actions": ("models",),
 }
-_LOAD = ("data", "config", "observation_end", "demo_customers", "seed")
+_LOAD = ("data", "config", "observation_end", "demo_customers", "seed", "refunds")
 
 
 @dataclass
@@ -130,6 +130,7 @@ def load_arguments(
         "observation_end": values["observation_end"] or None,
         "demo_customers": int(values["demo_customers"] or 2000),
         "seed": int(values["seed"] if values["seed"] is not None else 42),
+        "refunds": values["refunds"] or None,
     }
 
 
@@ -164,7 +165,8 @@ def preflight(
     try:
         ds = load_data(load["source"], config=load["config"],
                        observation_end=load["observation_end"],
-                       demo_customers=load["demo_customers"], seed=load["seed"])
+                       demo_customers=load["demo_customers"], seed=load["seed"],
+                       refunds=load.get("refunds"))
     except ClvkitError as err:
         for check in sections.values():
             check.add("blocked", "preflight_unusable", error=str(err))

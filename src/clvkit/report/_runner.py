@@ -54,6 +54,7 @@ from ._params import notebook_parameters, resolve_paths, split_params
 from ._preflight import Preflight, check_data
 from ._privacy import project_secret, shown_parameters
 from ._provenance import versions
+from ._run_steps import add_run_numbers, record_history, score_for_notebooks
 from ._signals import RunInterrupted, interruptible, stop_workers, worker_init
 
 __all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
@@ -99,6 +100,11 @@ class RunResult:
     seconds: float
     record: dict[str, Any]
     scoring_seconds: float = 0.0
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """KPIs that moved beyond their threshold since the previous run."""
+        return list(self.record.get("alerts", []))
 
     def timings(self) -> str:
         """Return one line for the scoring run, one per notebook, and the total."""
@@ -202,38 +208,6 @@ def _prepare(
     return run_params, declared
 
 
-def _literal(text: Any) -> Any:
-    """A parameter default as papermill reports it (source text) to its value."""
-    import ast
-
-    try:
-        return ast.literal_eval(text) if isinstance(text, str) else text
-    except (ValueError, SyntaxError):
-        return text
-
-
-#: The parameter through which notebooks receive the run's scores folder.
-SCORES_PARAM = "scores_dir"
-
-
-def _score_once(ds: Any, declared: Mapping[str, Mapping[str, Any]],
-                run_params: Mapping[str, Any], folder: Path,
-                progress: Callable[[str], None] | None) -> float:
-    """Run :func:`clvkit.score` once into ``folder`` with the notebooks' settings (their
-    declared defaults, overridden by the run's parameters); return the seconds taken."""
-    from ..scoring import ScoreSettings, score
-
-    started = time.perf_counter()
-    defaults: dict[str, Any] = {}
-    for found in declared.values():
-        for name, info in found.items():
-            defaults.setdefault(name, _literal(info.get("default")))
-    score(ds, ScoreSettings.from_params({**defaults, **run_params})).save(folder)
-    seconds = time.perf_counter() - started
-    _say(progress, f"scoring done in {seconds:.1f} s (models fitted once for every page)")
-    return seconds
-
-
 def _run_all(
     paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
     out_dir: Path, *, audience: str, kernel: str, timeout: int, jobs: int,
@@ -322,6 +296,7 @@ def run_report(
     jobs: int = 2,
     progress: Callable[[str], None] | None = None,
     free_text: bool = False,
+    alert_thresholds: Mapping[str, float] | None = None,
 ) -> RunResult:
     """Run the report notebooks and publish HTML pages, an index and exports in ``out_dir``.
 
@@ -390,6 +365,13 @@ def run_report(
         Keep survey comments (e-mails and phone numbers masked) in a client
         report's set-aside files; an analyst report always keeps them, masked.
 
+    alert_thresholds : mapping, optional
+        KPI -> change since the previous run that raises an alert (KPI units,
+        e.g. ``{"churn_rate": 0.05}``); default :data:`DEFAULT_ALERTS`. The run's KPIs
+        are appended to ``<out_parent>/<out_name>-history.csv`` (beside the report,
+        never inside it) once the report is published; alerts go to run.json and
+        ``RunResult.alerts``.
+
     Returns
     -------
     RunResult
@@ -440,8 +422,10 @@ def run_report(
                     paths, per_notebook, staging, out_dir, run_params, stamp=stamp, lang=lang,
                     audience=audience, kernel=kernel, cell_timeout=cell_timeout, jobs=jobs,
                     progress=progress, secrets=secrets, at_risk_threshold=at_risk_threshold,
-                    free_text=free_text, checked=checked, started=started, declared=declared)
+                    free_text=free_text, checked=checked, started=started, declared=declared,
+                    alert_thresholds=alert_thresholds)
                 publish(staging, out_dir)
+                record_history(out_dir, record, stamp, progress)
             finally:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
@@ -464,17 +448,12 @@ def _build(
     progress: Callable[[str], None] | None, secrets: Sequence[str], at_risk_threshold: float,
     free_text: bool, checked: Preflight, started: float,
     declared: Mapping[str, Mapping[str, Any]],
+    alert_thresholds: Mapping[str, float] | None = None,
 ) -> tuple[list[NotebookRun], dict[str, Any]]:
     """Score once, run, sanitise and render everything into ``staging``; return the runs
     and run.json."""
-    users = [stem for stem, found in declared.items() if SCORES_PARAM in found]
-    scoring_seconds = 0.0
-    if users and checked.dataset is not None:
-        _say(progress, "scoring the customers once for every page")
-        scoring_seconds = _score_once(checked.dataset, declared, run_params,
-                                      staging / "scores", progress)
-        for stem in users:
-            per_notebook[stem][SCORES_PARAM] = str(staging / "scores")
+    scoring_seconds = score_for_notebooks(checked.dataset, declared, per_notebook, run_params,
+                                          staging, out_dir, progress)
     _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
     runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience, kernel=kernel,
                     timeout=cell_timeout, jobs=jobs, progress=progress, secrets=secrets)
@@ -505,10 +484,7 @@ def _build(
     write_index_and_exports(staging, out_dir, runs, record, generated=generated,
                             at_risk_threshold=at_risk_threshold)
     record["scoring_seconds"] = round(scoring_seconds, 2)
-    if scoring_seconds:  # the run's one set of numbers, readable without opening the pages
-        for name in ("assumptions", "kpis", "warnings"):
-            path = staging / "scores" / f"{name}.json"
-            record[name] = json.loads(path.read_text(encoding="utf-8"))
+    add_run_numbers(record, staging, out_dir, stamp, alert_thresholds, progress)
     record["seconds"] = round(time.perf_counter() - started, 2)
     (staging / RUN_MARKER).unlink()
     written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
