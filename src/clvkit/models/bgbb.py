@@ -368,8 +368,6 @@ def _check(summary: pd.DataFrame, label: str) -> tuple[np.ndarray, np.ndarray, n
          "recency is the opportunity (1..n_periods) of the last transaction."),
         (FREQUENCY, x > tx, "a frequency larger than recency", "At most one transaction "
          "per opportunity: frequency <= recency."),
-        (RECENCY, (x > 0) & (tx == 0), "repeat transactions but recency 0",
-         "recency is the opportunity of the last transaction (>= 1 when frequency > 0)."),
         (RECENCY, (x == 0) & (tx > 0), "frequency 0 but a non-zero recency",
          "Customers without repeat transactions have recency 0 by definition."),
     ]

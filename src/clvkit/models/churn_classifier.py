@@ -176,12 +176,13 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
             raise DataValidationError(msg)
         classes, counts = np.unique(y, return_counts=True)
         if classes.size < 2:
+            only = classes[0].item() if classes.size else None
             msg = (f"ChurnClassifier.fit() needs churned and retained customers, but y has "
-                   f"1 class ({classes[0] if classes.size else 'none'!r}) in {y.size:,} rows. "
+                   f"1 class ({only!r}) in {y.size:,} rows. "
                    f"Use a longer churn window or an earlier cutoff.")
             raise DataValidationError(msg)
         if counts.min() < folds:
-            msg = (f"ChurnClassifier.fit(): class {classes[np.argmin(counts)]!r} has only "
+            msg = (f"ChurnClassifier.fit(): class {classes[np.argmin(counts)].item()!r} has only "
                    f"{counts.min():,} customers, fewer than calibration_folds={folds}. Use "
                    f"more customers or a longer churn window.")
             raise DataValidationError(msg)

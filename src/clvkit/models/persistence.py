@@ -51,7 +51,7 @@ def load_model(path: str | os.PathLike[str]) -> Any:
     with open(path, encoding="utf-8") as fh:
         try:
             data = json.load(fh)
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             msg = (f"{os.fspath(path)!r} is not a saved clvkit model: it is not JSON ({exc}). "
                    f"Churn classifiers are read with ChurnClassifier.load(path).")
             raise ParameterError(msg) from exc
