@@ -45,6 +45,8 @@ __all__ = ["N_PERIODS", "BGBBModel", "fit_bgbb"]
 N_PERIODS = "n_periods"
 _COLUMNS = (FREQUENCY, RECENCY, N_PERIODS)
 _NAMES = ("alpha", "beta", "gamma", "delta")
+#: Largest (frequency x opportunity) grid used to sum the likelihood (8 bytes each).
+_GRID_CELLS = 4_000_000
 
 
 def log_likelihood(params: dict[str, float], x: np.ndarray, tx: np.ndarray,
@@ -53,17 +55,55 @@ def log_likelihood(params: dict[str, float], x: np.ndarray, tx: np.ndarray,
 
     .. math::
         L = \frac{B(\alpha+x, \beta+n-x)}{B(\alpha,\beta)}\frac{B(\gamma, \delta+n)}
-        {B(\gamma,\delta)} + \sum_{i=0}^{n-t_x-1} \frac{B(\alpha+x, \beta+t_x-x+i)}
-        {B(\alpha,\beta)} \frac{B(\gamma+1, \delta+t_x+i)}{B(\gamma,\delta)}
+        {B(\gamma,\delta)} + \sum_{j=t_x}^{n-1} \frac{B(\alpha+x, \beta+j-x)}
+        {B(\alpha,\beta)} \frac{B(\gamma+1, \delta+j)}{B(\gamma,\delta)}
+
+    The sum's terms depend on the row only through :math:`(x, j)`, so they are computed
+    once on an :math:`(x, j)` grid and summed with reverse cumulative sums
+    (:math:`\sum_{j=t_x}^{n-1} = S_{t_x} - S_n`); rows where that difference loses
+    precision, and data with too many opportunities for a grid, are summed directly.
     """
     a, b, g, d = (params[k] for k in _NAMES)
     base = special.betaln(a, b) + special.betaln(g, d)
-    acc = special.betaln(a + x, b + n - x) + special.betaln(g, d + n) - base
+    rest = np.full(x.shape, -np.inf)
+    has = tx < n
+    xi, ti, ni = x.astype(np.int64), tx.astype(np.int64), n.astype(np.int64)
+    width = int(ni.max(initial=0))
+    grid = x.size > 0 and (int(xi.max()) + 1) * (width + 1) <= _GRID_CELLS
+    if grid:
+        xs = np.arange(int(xi.max()) + 1)[:, None]
+        ns = np.arange(width + 1)[None, :]
+        first = (special.betaln(a + xs, b + np.maximum(ns - xs, 0))[xi, ni]
+                 + special.betaln(g, d + ns[0])[ni])
+    else:
+        first = special.betaln(a + x, b + n - x) + special.betaln(g, d + n)
+    if grid and has.any():
+        js = ns[:, :width]
+        log_f = np.where(js >= xs, special.betaln(a + xs, b + np.maximum(js - xs, 0))
+                         + special.betaln(g + 1, d + js), -np.inf)
+        top = log_f.max(axis=1, initial=-np.inf)
+        top = np.where(np.isfinite(top), top, 0.0)
+        tail = np.zeros((xs.shape[0], width + 1))
+        tail[:, :width] = np.cumsum(np.exp(log_f - top[:, None])[:, ::-1], axis=1)[:, ::-1]
+        hi, lo = tail[xi, ti], tail[xi, ni]
+        diff = hi - lo
+        exact = has & (diff > 1e-8 * hi)
+        rest[exact] = np.log(diff[exact]) + top[xi[exact]]
+        has = has & ~exact  # heavy cancellation: sum these rows directly
+    if has.any():
+        rest[has] = _direct_sum(a, b, g, d, x[has], tx[has], n[has])
+    return np.logaddexp(first, rest) - base
+
+
+def _direct_sum(a: float, b: float, g: float, d: float, x: np.ndarray, tx: np.ndarray,
+                n: np.ndarray) -> np.ndarray:
+    """log of sum_{j=t_x}^{n-1} B(a+x, b+j-x) B(g+1, d+j), one opportunity at a time."""
+    acc = np.full(x.shape, -np.inf)
     gap = n - tx
     for i in range(int(gap.max(initial=0))):
         m = gap > i
         term = (special.betaln(a + x[m], b + tx[m] - x[m] + i)
-                + special.betaln(g + 1, d + tx[m] + i) - base)
+                + special.betaln(g + 1, d + tx[m] + i))
         acc[m] = np.logaddexp(acc[m], term)
     return acc
 
