@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     # bgbb.py: BG/BB for discrete-time data (donations, yearly events)
     "fit_bgbb": "bgbb",
     "BGBBModel": "bgbb",
+    "bgbb_summary": "bgbb",
     # validation.py: holdout checks of the BTYD models
     "calibration_summary": "validation",
     "holdout_predictions": "validation",

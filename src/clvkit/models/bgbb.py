@@ -23,7 +23,6 @@ References
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -35,89 +34,18 @@ from sklearn.utils.validation import check_is_fitted
 from ..exceptions import ConvergenceError, DataValidationError, ParameterError
 from ..schema import FREQUENCY, RECENCY
 from . import _estimator as est
+from ._bgbb_math import NAMES as _NAMES
+from ._bgbb_math import alive_sum, hyp_series, log_likelihood
 from ._checks import check_positive, check_summary, examples
 from ._compress import compress as _compress
 from ._pmf import check_counts
 
-__all__ = ["N_PERIODS", "BGBBModel", "fit_bgbb"]
+__all__ = ["N_PERIODS", "BGBBModel", "bgbb_summary", "fit_bgbb", "log_likelihood"]
 
 #: Column of a BG/BB summary: transaction opportunities observed per customer.
 N_PERIODS = "n_periods"
 _COLUMNS = (FREQUENCY, RECENCY, N_PERIODS)
-_NAMES = ("alpha", "beta", "gamma", "delta")
-#: Largest (frequency x opportunity) grid used to sum the likelihood (8 bytes each).
-_GRID_CELLS = 4_000_000
 
-
-def log_likelihood(params: dict[str, float], x: np.ndarray, tx: np.ndarray,
-                   n: np.ndarray) -> np.ndarray:
-    r"""Per-row log-likelihood ([1]_, eq. 5), evaluated stably in log space:
-
-    .. math::
-        L = \frac{B(\alpha+x, \beta+n-x)}{B(\alpha,\beta)}\frac{B(\gamma, \delta+n)}
-        {B(\gamma,\delta)} + \sum_{j=t_x}^{n-1} \frac{B(\alpha+x, \beta+j-x)}
-        {B(\alpha,\beta)} \frac{B(\gamma+1, \delta+j)}{B(\gamma,\delta)}
-
-    The sum's terms depend on the row only through :math:`(x, j)`, so they are computed
-    once on an :math:`(x, j)` grid and summed with reverse cumulative sums
-    (:math:`\sum_{j=t_x}^{n-1} = S_{t_x} - S_n`); rows where that difference loses
-    precision, and data with too many opportunities for a grid, are summed directly.
-    """
-    a, b, g, d = (params[k] for k in _NAMES)
-    base = special.betaln(a, b) + special.betaln(g, d)
-    rest = np.full(x.shape, -np.inf)
-    has = tx < n
-    xi, ti, ni = x.astype(np.int64), tx.astype(np.int64), n.astype(np.int64)
-    width = int(ni.max(initial=0))
-    grid = x.size > 0 and (int(xi.max()) + 1) * (width + 1) <= _GRID_CELLS
-    if grid:
-        xs = np.arange(int(xi.max()) + 1)[:, None]
-        ns = np.arange(width + 1)[None, :]
-        first = (special.betaln(a + xs, b + np.maximum(ns - xs, 0))[xi, ni]
-                 + special.betaln(g, d + ns[0])[ni])
-    else:
-        first = special.betaln(a + x, b + n - x) + special.betaln(g, d + n)
-    if grid and has.any():
-        js = ns[:, :width]
-        log_f = np.where(js >= xs, special.betaln(a + xs, b + np.maximum(js - xs, 0))
-                         + special.betaln(g + 1, d + js), -np.inf)
-        top = log_f.max(axis=1, initial=-np.inf)
-        top = np.where(np.isfinite(top), top, 0.0)
-        tail = np.zeros((xs.shape[0], width + 1))
-        tail[:, :width] = np.cumsum(np.exp(log_f - top[:, None])[:, ::-1], axis=1)[:, ::-1]
-        hi, lo = tail[xi, ti], tail[xi, ni]
-        diff = hi - lo
-        exact = has & (diff > 1e-8 * hi)
-        rest[exact] = np.log(diff[exact]) + top[xi[exact]]
-        has = has & ~exact  # heavy cancellation: sum these rows directly
-    if has.any():
-        rest[has] = _direct_sum(a, b, g, d, x[has], tx[has], n[has])
-    return np.logaddexp(first, rest) - base
-
-
-def _direct_sum(a: float, b: float, g: float, d: float, x: np.ndarray, tx: np.ndarray,
-                n: np.ndarray) -> np.ndarray:
-    """log of sum_{j=t_x}^{n-1} B(a+x, b+j-x) B(g+1, d+j), one opportunity at a time."""
-    acc = np.full(x.shape, -np.inf)
-    gap = n - tx
-    for i in range(int(gap.max(initial=0))):
-        m = gap > i
-        term = (special.betaln(a + x[m], b + tx[m] - x[m] + i)
-                + special.betaln(g + 1, d + tx[m] + i))
-        acc[m] = np.logaddexp(acc[m], term)
-    return acc
-
-
-def _alive_sum(g: float, d: float, n: np.ndarray, m: np.ndarray) -> np.ndarray:
-    r""":math:`\sum_{t=n+1}^{n+m} B(\gamma, \delta+t)/B(\gamma,\delta)`: expected
-    opportunities alive in the next ``m`` ([1]_, eq. 13 in closed form)."""
-    if abs(g - 1.0) < 1e-8:  # limit gamma -> 1: delta * sum 1 / (delta + t)
-        return d * (special.digamma(d + n + m + 1) - special.digamma(d + n + 1))
-    c = math.log(d) - math.log(abs(g - 1)) + special.gammaln(g + d) - special.gammaln(1 + d)
-    first = special.gammaln(1 + d + n) - special.gammaln(g + d + n)
-    last = special.gammaln(1 + d + n + m) - special.gammaln(g + d + n + m)
-    # delta / (gamma - 1) * (e^first - e^last), without overflow and with the right sign
-    return np.sign(g - 1) * np.exp(c + first) * -np.expm1(last - first)
 
 
 class BGBBModel(BaseEstimator):
@@ -294,7 +222,7 @@ class BGBBModel(BaseEstimator):
         def fn(x, tx, n):
             g, d = self.params_["gamma"], self.params_["delta"]
             log_front = self._log_ab(x, n, 1.0) - log_likelihood(self.params_, x, tx, n)
-            return np.exp(log_front) * _alive_sum(g, d, n, np.full_like(n, m))
+            return np.exp(log_front) * alive_sum(g, d, n, np.full_like(n, m))
 
         return self._per_row(summary, fn, "predict_purchases")
 
@@ -305,7 +233,7 @@ class BGBBModel(BaseEstimator):
         n = np.atleast_1d(check_counts(n_periods, "n_periods"))
         p = self.params_
         share = p["alpha"] / (p["alpha"] + p["beta"])
-        return share * _alive_sum(p["gamma"], p["delta"], np.zeros_like(n), n)
+        return share * alive_sum(p["gamma"], p["delta"], np.zeros_like(n), n)
 
     def probability_of_purchases(self, n_periods: int | np.ndarray,
                                  x: int | np.ndarray) -> np.ndarray:
@@ -367,7 +295,7 @@ class BGBBModel(BaseEstimator):
                               ndmin=1)
             bad = ~np.isfinite(series)
             if bad.any():
-                series[bad] = [_hyp_series(d + k + 1, g + d + k + 1, z) for k in n[bad]]
+                series[bad] = [hyp_series(d + k + 1, g + d + k + 1, z) for k in n[bad]]
             return np.exp(log_front) * z * series
 
         return self._per_row(summary, fn, "dert")
@@ -383,26 +311,14 @@ class BGBBModel(BaseEstimator):
         est.save(self, path)
 
 
-def _hyp_series(b: float, c: float, z: float, chunk: int = 4096) -> float:
-    """2F1(1, b; c; z) = sum_k (b)_k / (c)_k z^k, summed until the terms are negligible."""
-    total, log_term, k0 = 0.0, 0.0, 0
-    while True:
-        j = np.arange(k0, k0 + chunk)
-        logs = log_term + np.cumsum(np.log((b + j) / (c + j) * z))
-        terms = np.exp(np.r_[log_term, logs[:-1]])
-        total += terms.sum()
-        if terms[-1] < 1e-17 * total:
-            return total
-        log_term, k0 = logs[-1], k0 + chunk
-
-
 def _check(summary: pd.DataFrame, label: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validate a BG/BB summary; return frequency, recency, n_periods as float arrays."""
     v = check_summary(summary, _COLUMNS, label=label)
     x, tx, n = v[FREQUENCY], v[RECENCY], v[N_PERIODS]
     rules = [
-        (N_PERIODS, (n < 1) | (n != np.round(n)), "an n_periods that is not a whole "
-         "number >= 1", "n_periods counts the transaction opportunities observed."),
+        (N_PERIODS, (n < 0) | (n != np.round(n)), "an n_periods that is not a whole "
+         "number >= 0", "n_periods counts the transaction opportunities observed after "
+         "the first transaction."),
         (RECENCY, (tx < 0) | (tx != np.round(tx)) | (tx > n), "a recency that is not a "
          "whole number from 0 to n_periods",
          "recency is the opportunity (1..n_periods) of the last transaction."),
@@ -444,6 +360,67 @@ def _weights(summary: pd.DataFrame, sample_weight: Any) -> np.ndarray:
         msg = "BGBBModel.fit(): every weight is 0, so there are no customers to fit."
         raise DataValidationError(msg)
     return w
+
+
+_PERIODS = ("Y", "Q", "M", "W", "D")
+
+
+def _period_index(ts: np.ndarray, freq: str) -> np.ndarray:
+    """Integer index of the year, quarter, month, week (from Monday) or day of each time."""
+    v = np.asarray(ts, dtype="datetime64[ns]")
+    if freq in ("Y", "M"):
+        return v.astype(f"datetime64[{freq}]").astype(np.int64)
+    if freq == "Q":
+        return v.astype("datetime64[M]").astype(np.int64) // 3
+    days = v.astype("datetime64[D]").astype(np.int64)
+    return (days + 3) // 7 if freq == "W" else days  # 1970-01-01 is a Thursday
+
+
+def bgbb_summary(transactions: pd.DataFrame, observation_end: Any = None, freq: str = "Y",
+                 *, customer_col: str = "customer_id",
+                 datetime_col: str = "timestamp") -> pd.DataFrame:
+    """Summarise transactions as BG/BB histories: one transaction opportunity per period.
+
+    Each customer's first period (e.g. the year of the first donation) starts her history;
+    every later period up to the one containing ``observation_end`` is an opportunity, with
+    at most one transaction (several purchases in one period count once):
+    ``frequency`` = periods with a transaction after the first, ``recency`` = the last one
+    (counted from the first period, 0 without repeat), ``n_periods`` = opportunities. For
+    ``freq`` "M", "W" and "D" these equal :func:`clvkit.rfm_summary`'s frequency, recency
+    and T.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame
+        One row per transaction with a customer id and a datetime64 timestamp.
+    observation_end : str or pandas.Timestamp, optional
+        Last day observed (default: the last transaction's day); later rows are excluded
+        with a warning giving their count.
+    freq : {"Y", "Q", "M", "W", "D"}, default "Y"
+        Length of one opportunity: calendar years, quarters, months, weeks (Monday to
+        Sunday) or days.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id``; int64 columns frequency, recency, n_periods.
+    """
+    from .. import summary as _summary
+
+    if freq not in _PERIODS:
+        msg = f"freq must be one of {', '.join(map(repr, _PERIODS))}; got {freq!r}."
+        raise ParameterError(msg)
+    tx = _summary._prepare(transactions, customer_col, datetime_col, None, "bgbb_summary")
+    tx, end = _summary._until(tx, observation_end, "bgbb_summary")
+    pairs = pd.DataFrame({"customer_id": tx["customer_id"].to_numpy(),
+                          "period": _period_index(tx["timestamp"].to_numpy(), freq)})
+    grouped = pairs.drop_duplicates().groupby("customer_id", sort=True)["period"]
+    first = grouped.min()
+    end_period = int(_period_index(np.array([end.to_datetime64()]), freq)[0])
+    out = pd.DataFrame({FREQUENCY: grouped.size() - 1, RECENCY: grouped.max() - first,
+                        N_PERIODS: end_period - first}).astype("int64")
+    out.attrs.update(observation_end=end, freq=freq)
+    return out
 
 
 def fit_bgbb(summary: pd.DataFrame, *, sample_weight: Any = None, **kwargs: Any) -> BGBBModel:
