@@ -310,3 +310,42 @@ def test_bgbb_summary_errors() -> None:
         bgbb_summary(tx, freq="A")
     with pytest.raises(DataValidationError, match="needs a column 'timestamp'"):
         bgbb_summary(tx.rename(columns={"timestamp": "date"}))
+
+
+def test_probability_no_purchase(donations, model) -> None:
+    one = model.probability_no_purchase(donations, 1)
+    # at most one transaction per opportunity: P(none in the next one) = 1 - E[X(n, n+1)]
+    np.testing.assert_allclose(one, 1 - model.predict_purchases(donations, 1), rtol=1e-12)
+    three = model.probability_no_purchase(donations, 3)
+    assert (three < one).all() and three.between(0, 1).all()
+    np.testing.assert_array_equal(model.probability_no_purchase(donations, 0), 1.0)
+    # lapsed donors (gave in 1996 only) are likelier to give nothing than loyal ones
+    x, tx = donations["frequency"], donations["recency"]
+    assert three[(x == 1) & (tx == 1)].iloc[0] > three[(x == 6) & (tx == 6)].iloc[0]
+
+
+def test_probability_no_purchase_matches_simulation(rng) -> None:
+    # 300,000 BG/BB customers: 6 observed opportunities, then 3 ahead
+    truth = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+    p = rng.beta(1.204, 0.750, 300_000)
+    theta = rng.beta(0.657, 2.783, 300_000)
+    alive = np.ones(300_000, dtype=bool)
+    x, tx, later = np.zeros(300_000), np.zeros(300_000), np.zeros(300_000)
+    for t in range(1, 10):
+        alive &= rng.random(300_000) >= theta
+        buy = alive & (rng.random(300_000) < p)
+        if t <= 6:
+            x += buy
+            tx[buy] = t
+        else:
+            later += buy
+    hist = pd.DataFrame({"frequency": x, "recency": tx, "n_periods": 6.0})
+    model = BGBBModel.from_params(**truth)
+    predicted = model.probability_no_purchase(hist, 3)
+    groups = pd.DataFrame({"x": x, "tx": tx, "none": later == 0, "p": predicted})
+    table = groups.groupby(["x", "tx"]).agg(n=("none", "size"), observed=("none", "mean"),
+                                            predicted=("p", "first"))
+    table = table[table["n"] >= 2_000]
+    se = np.sqrt(table["predicted"] * (1 - table["predicted"]) / table["n"])
+    assert len(table) >= 10
+    assert (np.abs(table["observed"] - table["predicted"]) < 4 * se).all()

@@ -257,6 +257,35 @@ class BGBBModel(BaseEstimator):
                                  + special.betaln(g + 1, d + i) - base)
         return np.where(ok, out, 0.0)
 
+    def probability_no_purchase(self, summary: pd.DataFrame, n_periods: int) -> pd.Series:
+        r"""Return each customer's probability of no transaction in the next ``n_periods``
+        opportunities.
+
+        With :math:`A = P(\text{active through } n \mid x, t_x, n)` (the first term of
+        the likelihood over :math:`L`), under which :math:`p \sim B(\alpha+x,
+        \beta+n-x)` and :math:`\theta \sim B(\gamma, \delta+n)`, a customer buys nothing
+        in :math:`m` opportunities if she drops out at opportunity :math:`k \le m` having
+        bought nothing before, or stays and never buys:
+
+        .. math:: P_0 = 1 - A + A \Bigl(\sum_{k=1}^{m} E[\theta(1-\theta)^{k-1}]
+           E[(1-p)^{k-1}] + E[(1-\theta)^m] E[(1-p)^m]\Bigr)
+        """
+        m = int(check_counts(n_periods, "n_periods"))
+
+        def fn(x, tx, n):
+            a, b, g, d = (self.params_[k] for k in _NAMES)
+            ab, gd = special.betaln(a + x, b + n - x), special.betaln(g, d + n)
+            active = np.exp(self._log_ab(x, n, 0.0) + gd - special.betaln(g, d)
+                            - log_likelihood(self.params_, x, tx, n))
+            stay = np.exp(special.betaln(g, d + n + m) - gd
+                          + special.betaln(a + x, b + n - x + m) - ab)
+            for k in range(1, m + 1):
+                stay += np.exp(special.betaln(g + 1, d + n + k - 1) - gd
+                               + special.betaln(a + x, b + n - x + k - 1) - ab)
+            return np.clip(1.0 - active + active * stay, 0.0, 1.0)
+
+        return self._per_row(summary, fn, "probability_no_purchase")
+
     def dert(self, summary: pd.DataFrame, discount_rate: float) -> pd.Series:
         r"""Return each customer's discounted expected residual transactions ([1]_, eq. 14).
 
