@@ -58,6 +58,8 @@ class BGBBModel(BaseEstimator):
     * a new customer's :math:`E[X(n)] = \frac{\alpha}{\alpha+\beta}\sum_{t=1}^{n}
       \frac{B(\gamma,\delta+t)}{B(\gamma,\delta)}` ([1]_, eq. 9) and
       :math:`P(X(n) = x)` ([1]_, eq. 7);
+    * P(no transaction in the next :math:`m` opportunities), see
+      :meth:`probability_no_purchase`;
     * DERT, discounted expected residual transactions ([1]_, eq. 14).
 
     Parameters
