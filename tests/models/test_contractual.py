@@ -367,3 +367,46 @@ def test_sbg_fits_the_demo_subscribers():
     observed = proj["observed_survival"].notna()
     gap = (proj["survival"] - proj["observed_survival"])[observed].abs()
     assert gap.max() < 0.06  # the demo's churn follows an sBG-like process
+
+
+# --- estimator family: JSON persistence, sklearn signature --------------------------------
+
+def test_sbg_json_round_trip(tmp_path):
+    import json
+
+    from clvkit.models import load_model
+
+    model = fit_sbg(pd.DataFrame([[1000, 631, 468, 380], [800, 505, None, None]],
+                                 index=["2024-01", "2024-02"]))
+    path = tmp_path / "sbg.json"
+    model.save(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["model"] == "SBGModel" and data["settings"] == {"max_iter": 1000}
+    assert data["learned"]["params_"] == model.params
+    loaded = load_model(path)
+    assert loaded.params == model.params
+    assert loaded.standard_errors_ == model.standard_errors_
+    assert (loaded.n_customers_, loaded.n_periods_) == (1800, 3)
+    pd.testing.assert_frame_equal(loaded.observed_, model.observed_)
+    pd.testing.assert_frame_equal(loaded.project(8), model.project(8))
+    assert loaded.derl(0.1) == model.derl(0.1)
+
+
+def test_sbg_fit_takes_y_none_and_unfitted_save_raises(tmp_path):
+    model = SBGModel()
+    assert model.fit(REGULAR, None) is model
+    with pytest.raises(NotFittedError):
+        SBGModel().save(tmp_path / "x.json")
+
+
+def test_load_model_rejects_other_files(tmp_path):
+    from clvkit.models import load_model
+
+    other = tmp_path / "model.bin"
+    other.write_bytes(b"\x80\x04not json")
+    with pytest.raises(ParameterError, match=r"is not a saved clvkit model: it is not JSON"):
+        load_model(other)
+    unknown = tmp_path / "unknown.json"
+    unknown.write_text('{"model": "SBG", "learned": {}}', encoding="utf-8")
+    with pytest.raises(ParameterError, match=r"\(model='SBG'\); expected one of BGBBModel"):
+        load_model(unknown)
