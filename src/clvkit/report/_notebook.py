@@ -155,6 +155,22 @@ class ReportContext:
         display({"text/markdown": message, "text/plain": message, SKIP_MIMETYPE: record},
                 raw=True)
 
+    def attempt(self, section: str, func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``func(*args, **kwargs)``; when the data cannot support it, skip the section.
+
+        A :class:`~clvkit.exceptions.ClvkitError` (too little history, too few customers,
+        a model that cannot be fitted: the library's own, explained errors) becomes
+        :meth:`skip` with its message, and None is returned; any other exception is a
+        bug and still fails the notebook.
+        """
+        from ..exceptions import ClvkitError
+
+        try:
+            return func(*args, **kwargs)
+        except ClvkitError as err:
+            self.skip(section, "report_skipped_because", error=str(err).strip().splitlines()[0])
+            return None
+
     # --- customers and tables --------------------------------------------------------
     def ids(self, ids: pd.Series | pd.Index | Iterable[object]) -> pd.Series:
         """Return customer ids as they may be shown: pseudonyms unless audience is analyst."""

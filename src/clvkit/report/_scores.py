@@ -194,7 +194,8 @@ def describe_choice(ctx: ReportContext, sc: Scores) -> str:
     reason = sc.facts.get("purchase_reason", "no_holdout")
     values: dict[str, Any] = {"model": model}
     comparison = sc.tables.get("model_comparison")
-    if comparison is not None and sc.facts.get("purchase_model") in comparison.index:
+    if (comparison is not None and "rmse" in comparison
+            and sc.facts.get("purchase_model") in comparison.index):
         values["rmse"] = ctx.num(float(comparison.loc[sc.facts["purchase_model"], "rmse"]), 2)
     first = ctx.t(f"scoring.reason.{reason}", **values)
     source = sc.facts.get("churn_risk_source", "unavailable")

@@ -81,9 +81,15 @@ class ExecutiveSummary:
     value_basis: str = "margin"
 
     @property
+    def has_value(self) -> bool:
+        """Whether the run could compute customer value (else rankings use history)."""
+        return bool(self.value["clv"].notna().any())
+
+    @property
     def clv_total(self) -> float:
-        """Expected value of all customers over the horizon (currency): the table's sum."""
-        return float(self.value["clv"].sum())
+        """Expected value of all customers over the horizon (currency): the table's sum;
+        NaN when no customer value could be computed."""
+        return float(self.value["clv"].sum()) if self.has_value else float("nan")
 
     @property
     def top20_share(self) -> float:
@@ -198,7 +204,7 @@ def executive_summary(sc: Scores, *, lang: str | None = None) -> ExecutiveSummar
         end=pd.Timestamp(sc.facts["observation_end"]),
         churn=churn_result(sc),
         nps=({"score": nps["value"], **nps["values"]} if nps["value"] is not None else None),
-        value=value.fillna({"clv": 0.0}) if basis == "revenue" else value,
+        value=value,
         concentration=value_concentration(ranked),
         scored=scored, at_risk=scored.loc[risky.index], matrix=matrix,
         actions=_actions(matrix), horizon_months=sc.settings.horizon_months,
@@ -249,9 +255,11 @@ def summary_cards(ctx: ReportContext, s: ExecutiveSummary) -> Cards:
         (t("exec_card_nps"), f"{s.nps['score']:+.0f}" if s.nps is not None else "–",
          t("exec_card_nps_note", n=ctx.num(s.nps["n"])) if s.nps is not None
          else t("exec_no_surveys_short")),
-        (t("exec_card_clv", months=s.horizon_months), ctx.money(s.clv_total),
+        (t("exec_card_clv", months=s.horizon_months),
+         ctx.money(s.clv_total) if s.has_value else "–",
          t("exec_card_top20", share=ctx.pct(s.top20_share))
-         + " · " + t(f"scoring.v.{s.value_basis}")),
+         + " · " + t(f"scoring.v.{s.value_basis}") if s.has_value
+         else t("scoring.v.unavailable")),
         (t("exec_card_at_risk"), ctx.num(len(s.at_risk)),
          t("exec_card_at_risk_note", revenue=ctx.money(s.at_risk_revenue))),
     ]
@@ -282,8 +290,11 @@ def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
                              detractors=ctx.pct(s.nps["detractors"])).data)
     else:
         lines.append(ctx.t("exec_no_surveys"))
-    lines.append(ctx.say("exec_value", months=s.horizon_months, total=ctx.money(s.clv_total),
-                         top20=ctx.pct(s.top20_share)).data)
+    if s.has_value:
+        lines.append(ctx.say("exec_value", months=s.horizon_months,
+                             total=ctx.money(s.clv_total), top20=ctx.pct(s.top20_share)).data)
+    else:
+        lines.append(ctx.t("scoring.note.clv_unavailable"))
     share = len(s.at_risk) / len(s.scored) if len(s.scored) else 0.0
     lines.append(ctx.say("exec_risk", n=len(s.at_risk), share=ctx.pct(share),
                          threshold=ctx.pct(s.at_risk_threshold, 0),

@@ -139,7 +139,8 @@ def choose_purchase_model(
             reason = "no_clear_winner"
     table["chosen"] = table.index == key
     choice = PurchaseChoice(key, reason, table, calibrated, predictions.get(key), split)
-    miss = table.loc[key, "total_error_pct"] if key in table.index else np.nan
+    miss = (table.loc[key, "total_error_pct"]
+            if key in table.index and "total_error_pct" in table else np.nan)
     if pd.notna(miss) and abs(float(miss)) > HOLDOUT_MISS:
         notes.add("holdout_miss", "04", model=LABELS[key], error=float(miss),
                   threshold=HOLDOUT_MISS)
