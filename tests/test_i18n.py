@@ -90,7 +90,8 @@ def test_keys_used_by_report_code_exist():
 
 
 def test_t_falls_back_and_formats():
-    assert i18n.t("report_rows_shown", "zh", shown=5, total="1,000") == "显示前 5 行，共 1,000 行。"
+    shown = i18n.t("report_rows_shown", "zh", shown=5, total="1,000")
+    assert shown == "显示前 5 行，共 1,000 行。"  # full-width comma; "1,000" untouched
     assert i18n.t("no.such.key", "zh") == "no.such.key"
 
 
