@@ -216,6 +216,7 @@ def plot_value_link(
             text += "\n" + gap
         labels.append(text)
     ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
+    ax.grid(axis="x", visible=False)  # no grid line through the labels
     ax.set_xticks(x, [f"{_label(g)}\n(n={n:,})" for g, n in zip(rows["group"], rows["customers"],
                                                                strict=True)])
     ax.yaxis.set_major_formatter(money_formatter(currency) if money else percent_formatter())
