@@ -221,6 +221,11 @@ def test_chinese_punctuation_in_generated_sentences():
         assert not ascii_punct.search(text), (key, text)
 
 
+def test_lists_use_the_chinese_enumeration_comma():
+    assert i18n.join_list(["交易", "客户"], "zh") == "交易、客户"
+    assert i18n.join_list(["a", "b"], "en") == "a, b"
+
+
 def test_yes_no_dates_periods():
     assert i18n.format_yes_no(True, "en") == "Yes" and i18n.format_yes_no(np.False_, "zh") == "否"
     assert i18n.format_date(pd.Timestamp("2024-03-31 10:00"), "en") == "2024-03-31"

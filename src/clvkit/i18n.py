@@ -44,6 +44,7 @@ __all__ = [
     "format_period",
     "format_yes_no",
     "get_language",
+    "join_list",
     "period_kind",
     "punctuate",
     "set_language",
@@ -132,6 +133,12 @@ def punctuate(text: str, lang: str = "zh") -> str:
     for i in range(0, len(parts), 2):  # even items are plain text
         parts[i] = _ASCII_PUNCT.sub(_full_width, parts[i])
     return "".join(parts)
+
+
+def join_list(items, lang: str | None = None) -> str:
+    """Join words into a list: "a, b, c" in English, "a、b、c" (enumeration comma) in Chinese."""
+    lang = _check(lang) if lang else get_language()
+    return ("、" if lang == "zh" else ", ").join(str(i) for i in items)
 
 
 def column_label(name: object, lang: str | None = None) -> object:
