@@ -217,7 +217,7 @@ _RESIDUE = """() => {
   }
   out.prose = all('main .clv-md').map(text);
   out.code = all('main .clv-md:not(.clv-generated) code').map(text);
-  out.sentences = all('main .clv-generated').map(text);
+  out.sentences = all('main .clv-md').map(text);  // generated sentences and prose
   return out;
 }"""
 _SEEN: dict[tuple[Path, str], dict] = {}
@@ -285,3 +285,25 @@ def test_client_page_has_no_developer_residue(browser, report_en, report_zh, lan
     out = report_en if lang == "en" else report_zh
     problems = _problems(_residue(browser, out, page), check, lang)
     assert problems == [], f"{lang} {page}.html {check}: {problems[:8]}"
+
+
+def test_exports_are_rounded_named_with_units_and_documented(report_en):
+    """CSV exports for people and CRMs: cents, 4-decimal shares, a data dictionary."""
+    import pandas as pd
+
+    dictionary = (report_en / "data_dictionary.md").read_text(encoding="utf-8")
+    for path in sorted(report_en.glob("*.csv")):
+        assert f"## {path.name}" in dictionary, path.name
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        for column in frame.columns:
+            assert f"`{column}`" in dictionary, (path.name, column)
+        for column in (c for c in frame.columns if c == "clv" or c.endswith("_cny")):
+            decimals = frame[column].str.partition(".")[2].str.len()
+            assert decimals.max() <= 2, (path.name, column, frame[column].head(3).tolist())
+        for column in ("p_alive", "churn_risk", "churn_probability"):
+            if column in frame:
+                assert frame[column].str.partition(".")[2].str.len().max() <= 4, column
+    scored = pd.read_csv(report_en / "scored_customers.csv", encoding="utf-8-sig", nrows=1)
+    for name in ("customer_id", "customer_ref", "clv", "p_alive", "churn_risk", "segment",
+                 "tier", "action", "revenue_cny", "profit_cny"):
+        assert name in scored.columns, name

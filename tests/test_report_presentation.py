@@ -168,6 +168,15 @@ def test_client_pages_carry_no_run_instructions(lang):
     assert len(audience_notebook(_notebook(), "client").cells) == 2
 
 
+def test_chinese_markdown_gets_full_width_punctuation():
+    client = render_html(_notebook(), lang="zh", audience="client")
+    assert "谁会流失。" in client
+    nb = _notebook()
+    nb.cells[2].metadata["i18n"] = {"zh": "## 结果\n\n共 1,234 位客户;流失率: 5%, 见 `a,b`。"}
+    page = render_html(nb, lang="zh", audience="client")
+    assert "共 1,234 位客户；流失率：5%，见 <code>a,b</code>。" in page
+
+
 def test_print_stylesheet_keeps_tables_whole():
     from clvkit.report._html import _css
 

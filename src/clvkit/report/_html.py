@@ -45,8 +45,10 @@ class SectionLink:
 def translate_notebook(nb: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
     """Return a copy whose markdown cells use their ``metadata.i18n[lang]`` text.
 
-    Cells without a translation keep their source (English). ``lang="en"`` returns
-    an unchanged copy.
+    Cells without a translation keep their source (English). Chinese text gets
+    full-width punctuation (:func:`clvkit.i18n.punctuate`; code spans, URLs and
+    numbers such as ``1,234`` are left alone). ``lang="en"`` returns an unchanged
+    copy.
     """
     out = copy.deepcopy(nb)
     if lang == "en":
@@ -54,7 +56,7 @@ def translate_notebook(nb: nbformat.NotebookNode, lang: str) -> nbformat.Noteboo
     for cell in out.cells:
         text = cell.get("metadata", {}).get("i18n", {}).get(lang)
         if cell.cell_type == "markdown" and text:
-            cell.source = text
+            cell.source = i18n.punctuate(text, lang)  # full-width ，：； in Chinese prose
     return out
 
 
