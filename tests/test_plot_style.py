@@ -167,7 +167,7 @@ def test_money_ticks_units_by_language():
     assert "¥1,750" in labels or "¥1,500" in labels
     assert not any("k" in t for t in labels), labels  # never ¥1.8k for 1,750
     ax.set_ylim(0, 60_000)
-    assert _labels(ax.yaxis)[:3] == ["¥0k", "¥10k", "¥20k"]
+    assert _labels(ax.yaxis)[:3] == ["¥0", "¥10k", "¥20k"]
     if not style.has_cjk_font():
         pytest.skip("no CJK font installed")
     with mpl.rc_context():
@@ -177,7 +177,7 @@ def test_money_ticks_units_by_language():
         ax.plot([0, 1], [0, 60_000])
         ax.set_ylim(0, 60_000)
         ax.yaxis.set_major_formatter(style.money_formatter("¥"))
-        assert _labels(ax.yaxis)[:3] == ["¥0万", "¥1万", "¥2万"]
+        assert _labels(ax.yaxis)[:3] == ["¥0", "¥1万", "¥2万"]
         ax.set_ylim(0, 2.5e8)
         labels = _labels(ax.yaxis)
     assert labels[1] == "¥0.5亿" and len(set(labels)) == len(labels), labels

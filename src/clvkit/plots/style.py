@@ -323,7 +323,9 @@ class MoneyTicks(_AxisTicks):
     def __call__(self, x: float, pos: int | None = None) -> str:
         if not math.isfinite(x):
             return ""
-        sign = "-" if x < 0 and round(abs(x) / self.size, self.decimals) else ""
+        if round(abs(x) / self.size, self.decimals) == 0:
+            return f"{plain(self.currency)}0"  # "¥0", not "¥0.0万"
+        sign = "-" if x < 0 else ""
         return f"{sign}{plain(self.currency)}{abs(x) / self.size:,.{self.decimals}f}{self.suffix}"
 
 
