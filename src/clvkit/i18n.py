@@ -273,6 +273,8 @@ def format_period(value: object, freq: str = "M", lang: str | None = None) -> st
         return f"{stamp.year}年第{q}季度" if lang == "zh" else f"{stamp.year} Q{q}"
     if kind in ("Y", "A"):
         return f"{stamp.year}年" if lang == "zh" else str(stamp.year)
+    if kind in ("W", "D"):
+        return format_date(stamp, lang)
     if lang == "zh":
         return f"{stamp.year}年{stamp.month}月"
     return stamp.strftime("%b %Y")
