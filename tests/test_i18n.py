@@ -98,15 +98,17 @@ def test_t_falls_back_and_formats():
 @pytest.mark.skipif(not style.has_cjk_font(), reason="no CJK font installed "
                     "(apt-get install fonts-noto-cjk): Chinese figure text cannot be checked")
 def test_chinese_figure_text_uses_a_cjk_font():
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    style.apply_style("zh")
-    fig, ax = plt.subplots()
-    title = ax.set_title("客户价值")
-    fonts = font_manager.fontManager._find_fonts_by_props(title.get_fontproperties())
-    names = [font_manager.get_font(f).family_name for f in fonts]
-    plt.close(fig)
+    with mpl.rc_context():  # the style is global: restore it for the tests that follow
+        style.apply_style("zh")
+        fig, ax = plt.subplots()
+        title = ax.set_title("客户价值")
+        fonts = font_manager.fontManager._find_fonts_by_props(title.get_fontproperties())
+        names = [font_manager.get_font(f).family_name for f in fonts]
+        plt.close(fig)
     assert any(name in style.CJK_FONTS for name in names), names
 
 

@@ -28,8 +28,12 @@ SRC = Path(ck.__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True)
 def _english():
+    """English, and matplotlib settings restored after each test (setup() styles them)."""
+    import matplotlib as mpl
+
     i18n.set_language("en")
-    yield
+    with mpl.rc_context():
+        yield
     i18n.set_language("en")
     plt.close("all")
 
@@ -268,3 +272,16 @@ def test_data_strings_with_dollars_are_drawn_literally(tmp_path):
     for text in ax.get_legend().get_texts():  # drawn as plain text, not as a formula
         assert not text._preprocess_math(text.get_text())[1]
     assert ax2.get_title() == "NPS by channel"
+
+
+def test_churn_series_titles_name_the_churn_rule():
+    ends = pd.date_range("2024-01-31", periods=4, freq="ME")
+    series = pd.DataFrame({"period_start": ends - pd.DateOffset(months=1),
+                           "churn_rate": [0.02, 0.03, 0.025, 0.04]}, index=ends)
+    series["retention"] = 1 - series["churn_rate"]
+    series.attrs = {"definition": "inactivity", "inactivity_days": 365}
+    first = ck.plots.plot_churn_series(series).get_title()
+    series.attrs = {"definition": "contractual", "inactivity_days": None}
+    second = ck.plots.plot_churn_series(series).get_title()
+    assert first.endswith("lost = no purchase for 365 days")
+    assert second.endswith("lost = a cancelled contract") and first != second

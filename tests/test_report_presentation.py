@@ -23,8 +23,12 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 @pytest.fixture(autouse=True)
 def _english():
+    """English, and matplotlib settings restored after each test (setup() styles them)."""
+    import matplotlib as mpl
+
     i18n.set_language("en")
-    yield
+    with mpl.rc_context():
+        yield
     i18n.set_language("en")
 
 

@@ -33,7 +33,9 @@ def test_churn_series_plot(demo):
     ax = ck.plots.plot_churn_series(series, show_retention=True)
     assert len(ax.get_lines()) == 2
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), series["churn_rate"])
-    assert ax.get_title() == "Churn rate per 12-month period, by period end"
+    days = series.attrs["inactivity_days"]
+    assert ax.get_title() == (f"Churn rate per 12-month period, by period end; lost = no purchase "
+                              f"for {days:,} days")
     assert ax.get_ylabel() == "Churn rate"
     with pytest.raises(DataValidationError, match="has no column\\(s\\) 'churn_rate'"):
         ck.plots.plot_churn_series(series.drop(columns="churn_rate"))

@@ -36,7 +36,9 @@ def plot_churn_series(
     Returns
     -------
     matplotlib.axes.Axes
-        One line per measure, y axis in percent.
+        One line per measure, y axis in percent; the title names the period and
+        the churn rule (``attrs["definition"]``: inactivity days or cancelled
+        contracts), so two series on one page have different titles.
 
     Raises
     ------
@@ -56,8 +58,14 @@ def plot_churn_series(
         ax.legend()
     ax.yaxis.set_major_formatter(percent_formatter())
     date_axis(ax.xaxis)
-    ax.set(title=t("churn.rolling_title", months=months), xlabel=t("churn.period_end"),
-           ylabel=t("churn.rate"))
+    title = t("churn.rolling_title", months=months)
+    definition = series.attrs.get("definition")
+    if definition == "contractual":
+        title = t("churn.rolling_title_lost_by", title=title, rule=t("churn.def_contractual"))
+    elif definition == "inactivity" and series.attrs.get("inactivity_days"):
+        rule = t("churn.def_inactivity", days=f"{series.attrs['inactivity_days']:,}")
+        title = t("churn.rolling_title_lost_by", title=title, rule=rule)
+    ax.set(title=title, xlabel=t("churn.period_end"), ylabel=t("churn.rate"))
     ax.set_ylim(bottom=0)
     return ax
 
