@@ -1,8 +1,12 @@
-"""The workbook's figure style: one theme, CJK-capable fonts, money and percent axes.
+"""The workbook's figure style: one theme, CJK-capable fonts, number axes, literal text.
 
-:func:`apply_style` is called by ``ck.report.setup``; plot functions use
-:func:`money_formatter`, :func:`percent_formatter` and :data:`PALETTE` so every chart
-looks the same and labels its units.
+:func:`apply_style` is called by ``ck.report.setup``; for Chinese it first makes sure
+an installed font draws Chinese (:func:`ensure_cjk_font`, which rescans the system
+fonts when matplotlib's font cache predates them and otherwise stops with the install
+command). Plot functions label axes with :func:`money_formatter` (one unit per axis:
+``¥1,750``; ``¥20k`` / ``¥2万``), :func:`percent_formatter` (distinct, exact
+percentages), :func:`count_axis` and :func:`date_axis`, pass every data string
+through :func:`plain` (no mathtext), and colour with :data:`PALETTE`.
 """
 
 from __future__ import annotations
