@@ -44,9 +44,37 @@ def report_en(tmp_path_factory) -> Path:
     return _run(tmp_path_factory, "en", card_customer=CARD_CUSTOMER)
 
 
+_STALE_CACHE: list[Path] = []
+
+
+def _stale_font_cache(folder: Path) -> Path:
+    """A matplotlib config folder whose font list predates the CJK fonts (the cache a
+    first run leaves behind before ``apt-get install fonts-noto-cjk``)."""
+    import json
+    import subprocess
+    import sys
+
+    from clvkit.plots.style import CJK_FONTS
+
+    env = {**os.environ, "MPLCONFIGDIR": str(folder)}
+    subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"], env=env,
+                   check=True)
+    (cache,) = folder.glob("fontlist-v*.json")
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    cjk = {e["fname"] for e in data["ttflist"] if any(f in e["name"] for f in CJK_FONTS)}
+    data["ttflist"] = [e for e in data["ttflist"] if e["fname"] not in cjk]
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def report_zh(tmp_path_factory) -> Path:
-    return _run(tmp_path_factory, "zh")
+    """The Chinese client report, built with a stale matplotlib font cache."""
+    stale = _stale_font_cache(tmp_path_factory.mktemp("mplconfig"))
+    _STALE_CACHE.append(stale)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MPLCONFIGDIR", str(stale))  # the kernels inherit it
+        return _run(tmp_path_factory, "zh")
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +172,21 @@ def test_client_report_keeps_no_raw_customer_data_in_its_notebooks(report_en):
             assert not [v for v in personal[kind] if v in text], f"{path.name}: {kind} kept"
 
 
+def test_chinese_report_has_no_missing_glyphs_despite_a_stale_font_cache(report_zh):
+    kept = sorted((report_zh / "notebooks").glob("*.ipynb"))
+    assert kept
+    for path in kept:
+        assert "missing from font" not in path.read_text(encoding="utf-8"), path.name
+    # the kernels found the CJK font by rescanning, and wrote the refreshed list back
+    import json
+
+    from clvkit.plots.style import CJK_FONTS
+
+    (cache,) = _STALE_CACHE[0].glob("fontlist-v*.json")
+    names = {e["name"] for e in json.loads(cache.read_text(encoding="utf-8"))["ttflist"]}
+    assert names & set(CJK_FONTS)
+
+
 def test_chinese_report_translated(browser, report_zh):
     cjk = re.compile(r"[\u4e00-\u9fff]")
     for path in _pages(report_zh):
@@ -151,3 +194,135 @@ def test_chinese_report_translated(browser, report_zh):
         assert problems == [], f"{path.name}: {problems}"
         assert info["lang"] == "zh", path.name
         assert info["h1"] and all(cjk.search(h) for h in info["h1"]), f"{path.name}: {info['h1']}"
+
+
+# --- client pages carry no developer residue ------------------------------------------
+PAGES = ["index", "00_executive_summary", "01_data_quality", "02_churn_retention",
+         "03_satisfaction", "04_clv_models", "05_churn_prediction", "06_segments_actions"]
+CHECKS = ["snake_case_headers", "snake_case_cells", "boolean_cells",
+          "whole_numbers_with_decimals", "overflow", "run_instructions", "code_in_prose",
+          "ascii_punctuation"]
+
+_RESIDUE = """() => {
+  const text = el => el.textContent.trim();
+  const main = document.querySelector('main');
+  const right = main.getBoundingClientRect().right;
+  const where = el => {
+    const t = el.closest('table');
+    const first = t ? (t.querySelector('th') || {}).textContent : '';
+    return `${el.tagName.toLowerCase()} "${text(el).slice(0, 40)}"`
+      + (t ? ` in table [${first}]` : '');
+  };
+  const all = sel => [...document.querySelectorAll(sel)];
+  const out = {overflow: []};
+  out.headers = all('main table thead th').map(text);
+  out.cells = all('main table td').map(text);
+  const boxes = 'main td, main th, main p, main li, main h1, main h2, main h3, main img, '
+    + 'main svg, main .clv-table-wrap, main .clv-html, main pre, main .plotly-graph-div';
+  for (const el of all(boxes)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0) continue;
+    if (r.right > right + 1)
+      out.overflow.push(`${where(el)} sticks out by ${Math.round(r.right - right)} px`);
+    const scrolls = el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0;
+    if (scrolls && !['svg', 'IMG'].includes(el.tagName))
+      out.overflow.push(`${where(el)}: ${el.scrollWidth} px of content in ${el.clientWidth} px`);
+  }
+  out.prose = all('main .clv-md').map(text);
+  out.code = all('main .clv-md:not(.clv-generated) code').map(text);
+  out.sentences = all('main .clv-md').map(text);  // generated sentences and prose
+  return out;
+}"""
+_SEEN: dict[tuple[Path, str], dict] = {}
+SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+ASCII_PUNCT = re.compile(r"[\u4e00-\u9fff\uff08\uff09][,:;]|[,:;]\s*[\u4e00-\u9fff]")
+WHOLE = re.compile(r"^-?([1-9]\d{1,2}(,\d{3})*|\d{1,3}(,\d{3})+)\.0{2,}$")  # 868.000, not 0.00
+DOWNLOAD = re.compile(r"^[\w.-]+\.(csv|parquet|json|md|html)$")
+RUN_HINT = re.compile(r"clvkit report|JupyterLab|papermill", re.IGNORECASE)
+
+
+def _residue(browser, out: Path, page: str) -> dict:
+    """What a reader sees on one page (1200 px wide window), read once per page."""
+    if (out, page) not in _SEEN:
+        tab = browser.new_page(viewport={"width": 1200, "height": 900})
+        tab.goto((out / f"{page}.html").as_uri(), wait_until="load")
+        tab.wait_for_timeout(300)
+        _SEEN[out, page] = tab.evaluate(_RESIDUE)
+        tab.close()
+    return _SEEN[out, page]
+
+
+def _problems(info: dict, check: str, lang: str) -> list[str]:
+    if check == "snake_case_headers":
+        return [h for h in info["headers"] if SNAKE.match(h)]
+    if check == "snake_case_cells":  # codes such as spend_per_year shown to a reader
+        return sorted({c for c in info["cells"] if SNAKE.match(c)})
+    if check == "boolean_cells":
+        return sorted({c for c in info["cells"] if c in ("True", "False", "true", "false")})
+    if check == "whole_numbers_with_decimals":  # "868.000" for a count of customers
+        return sorted({c for c in info["cells"] if WHOLE.match(c)})
+    if check == "overflow":
+        return info["overflow"]
+    if check == "run_instructions":
+        return [p[:80] for p in info["prose"] if RUN_HINT.search(p)]
+    if check == "code_in_prose":  # a download's file name may be shown as code
+        return [c for c in info["code"] if not DOWNLOAD.match(c)]
+    if check == "ascii_punctuation":
+        if lang != "zh":
+            return []
+        return [s[max(0, m.start() - 15):m.end() + 15] for s in info["sentences"]
+                for m in ASCII_PUNCT.finditer(s)]
+    raise AssertionError(check)
+
+
+#: Failures caused by notebook code the lead is changing (raw frames shown with
+#: ctx.table, parameter names in markdown); (lang or "*", page, check) -> reason.
+NOTEBOOK_CAUSED: dict[tuple[str, str, str], str] = {
+    ("*", "01_data_quality", "code_in_prose"):
+        "notebooks/01_data_quality.ipynb first markdown cell names the file pattern "
+        "`<table>_set_aside.csv` in a code span (en and zh)",
+    ("*", "03_satisfaction", "snake_case_cells"):
+        "notebooks/03_satisfaction.ipynb shows the effort link with "
+        "ctx.table(effort_link.table): its group and metric columns hold codes "
+        "(low_effort, spend_per_year), en and zh",
+    ("*", "02_churn_retention", "code_in_prose"):
+        "notebooks/02_churn_retention.ipynb first markdown cell names the parameter "
+        "`inactivity_days` in a code span (en and zh)",
+}
+
+
+def _case(lang: str, page: str, check: str):
+    reason = NOTEBOOK_CAUSED.get((lang, page, check)) or NOTEBOOK_CAUSED.get(("*", page, check))
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(lang, page, check, marks=marks, id=f"{lang}-{page}-{check}")
+
+
+@pytest.mark.parametrize(("lang", "page", "check"),
+                         [_case(lang, page, check) for lang in ("en", "zh") for page in PAGES
+                          for check in CHECKS if check != "ascii_punctuation" or lang == "zh"])
+def test_client_page_has_no_developer_residue(browser, report_en, report_zh, lang, page, check):
+    out = report_en if lang == "en" else report_zh
+    problems = _problems(_residue(browser, out, page), check, lang)
+    assert problems == [], f"{lang} {page}.html {check}: {problems[:8]}"
+
+
+def test_exports_are_rounded_named_with_units_and_documented(report_en):
+    """CSV exports for people and CRMs: cents, 4-decimal shares, a data dictionary."""
+    import pandas as pd
+
+    dictionary = (report_en / "data_dictionary.md").read_text(encoding="utf-8")
+    for path in sorted(report_en.glob("*.csv")):
+        assert f"## {path.name}" in dictionary, path.name
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+        for column in frame.columns:
+            assert f"`{column}`" in dictionary, (path.name, column)
+        for column in (c for c in frame.columns if c == "clv" or c.endswith("_cny")):
+            decimals = frame[column].str.partition(".")[2].str.len()
+            assert decimals.max() <= 2, (path.name, column, frame[column].head(3).tolist())
+        for column in ("p_alive", "churn_risk", "churn_probability"):
+            if column in frame:
+                assert frame[column].str.partition(".")[2].str.len().max() <= 4, column
+    scored = pd.read_csv(report_en / "scored_customers.csv", encoding="utf-8-sig", nrows=1)
+    for name in ("customer_id", "customer_ref", "clv", "p_alive", "churn_risk", "segment",
+                 "tier", "action", "revenue_cny", "profit_cny"):
+        assert name in scored.columns, name

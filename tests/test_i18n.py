@@ -90,22 +90,25 @@ def test_keys_used_by_report_code_exist():
 
 
 def test_t_falls_back_and_formats():
-    assert i18n.t("report_rows_shown", "zh", shown=5, total="1,000") == "显示前 5 行,共 1,000 行。"
+    shown = i18n.t("report_rows_shown", "zh", shown=5, total="1,000")
+    assert shown == "显示前 5 行，共 1,000 行。"  # full-width comma; "1,000" untouched
     assert i18n.t("no.such.key", "zh") == "no.such.key"
 
 
 @pytest.mark.skipif(not style.has_cjk_font(), reason="no CJK font installed "
                     "(apt-get install fonts-noto-cjk): Chinese figure text cannot be checked")
 def test_chinese_figure_text_uses_a_cjk_font():
+    import matplotlib as mpl
     import matplotlib.pyplot as plt
     from matplotlib import font_manager
 
-    style.apply_style("zh")
-    fig, ax = plt.subplots()
-    title = ax.set_title("客户价值")
-    fonts = font_manager.fontManager._find_fonts_by_props(title.get_fontproperties())
-    names = [font_manager.get_font(f).family_name for f in fonts]
-    plt.close(fig)
+    with mpl.rc_context():  # the style is global: restore it for the tests that follow
+        style.apply_style("zh")
+        fig, ax = plt.subplots()
+        title = ax.set_title("客户价值")
+        fonts = font_manager.fontManager._find_fonts_by_props(title.get_fontproperties())
+        names = [font_manager.get_font(f).family_name for f in fonts]
+        plt.close(fig)
     assert any(name in style.CJK_FONTS for name in names), names
 
 

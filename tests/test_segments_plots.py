@@ -72,7 +72,7 @@ def test_plot_action_matrix_cells():
     texts = [t.get_text() for t in ax.texts]
     assert len(texts) == 6
     keep = matrix.loc[("high", "profitable")]
-    assert texts[0] == f"Keep\nn = {keep['customers']}\n${keep['value_at_stake']:,.0f}"
+    assert texts[0] == f"Keep\nn = {keep['customers']}\n\\${keep['value_at_stake']:,.0f}"
     assert ax.images[0].get_array().shape == (3, 2)
     assert ax.get_ylabel() == "Value (historical margin)"
     assert ax.get_xlabel() == "Profitability"

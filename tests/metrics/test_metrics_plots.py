@@ -33,7 +33,9 @@ def test_churn_series_plot(demo):
     ax = ck.plots.plot_churn_series(series, show_retention=True)
     assert len(ax.get_lines()) == 2
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), series["churn_rate"])
-    assert ax.get_title() == "Churn rate per 12-month period, by period end"
+    days = series.attrs["inactivity_days"]
+    assert ax.get_title() == (f"Churn rate per 12-month period, by period end; lost = no purchase "
+                              f"for {days:,} days")
     assert ax.get_ylabel() == "Churn rate"
     with pytest.raises(DataValidationError, match="has no column\\(s\\) 'churn_rate'"):
         ck.plots.plot_churn_series(series.drop(columns="churn_rate"))
@@ -82,9 +84,19 @@ def test_value_link_plot_in_chinese(demo):
     ax = ck.plots.plot_value_link(result, currency="$")
     spend = result.table[result.table["metric"] == "spend_per_year"]
     assert [p.get_height() for p in ax.patches] == pytest.approx(spend["estimate"].tolist())
-    assert ax.get_ylabel() == "每位客户每年消费（$）"
+    assert ax.get_ylabel() == r"每位客户每年消费（\$）"  # "$" escaped: drawn literally
     assert ax.get_xticklabels()[0].get_text().startswith("推荐者")
-    assert len(ax.texts) == len(spend) - 1  # every group but the reference is annotated
+    # every bar carries its own value; the others add their gap to the reference group
+    labels = [a.get_text() for a in ax.texts]
+    assert len(labels) == len(spend)
+    for label, (_, row) in zip(labels, spend.iterrows(), strict=True):
+        assert label.startswith(i18n.format_money(row["estimate"], r"\$"))
+        assert ("\n" in label) == (row["group"] != result.reference)
+        if row["group"] != result.reference and row["diff_low"] <= 0 <= row["diff_high"]:
+            assert "无明显差异" in label
+    assert ax.get_title() == "每位客户每年消费（按净推荐值分组）"
+    churn = ck.plots.plot_value_link(result, metric="churn_rate")
+    assert churn.get_title() == "流失率（按净推荐值分组）" != ax.get_title()
     with pytest.raises(DataValidationError, match="metric 'value' is not in this result"):
         ck.plots.plot_value_link(result, metric="value")
 
@@ -96,4 +108,9 @@ def test_lorenz_plot():
     assert len(lines) == 2  # equality line and the curve
     np.testing.assert_allclose(lines[1].get_ydata(), res.lorenz["share_of_value"])
     assert "revenue (Gini 0.30)" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert ax.texts[0].get_text() == "Top 20% hold 34.5%"
+    note = ax.texts[1]
+    assert note.get_text().replace("\n", " ") == "Top 20% of customers hold 34.5% of value"
+    # the label sits beside the bracket at x = 80% spanning the top 20%'s share (up to 100%)
+    top = res.top.set_index("top_share").loc[0.2, "share_of_value"]
+    assert note.xy == pytest.approx((0.8, 1 - top / 2))
+    assert ax.texts[0].xy == pytest.approx((0.8, 1.0))

@@ -10,7 +10,7 @@ import pandas as pd
 from ..exceptions import DataValidationError, ParameterError
 from ..i18n import t
 from ._checks import require_table
-from .style import PALETTE, axes_or_new, percent_formatter
+from .style import PALETTE, axes_or_new, percent_formatter, plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -211,7 +211,7 @@ def plot_churn_importance(importance: pd.DataFrame, *, top: int = 10,
                   "ChurnEvaluation.importance")
     head = importance.sort_values("importance_mean", ascending=False, kind="stable").head(top)
     ax = axes_or_new(ax, (7.5, 0.8 + 0.4 * len(head)))
-    labels = [t(f"churnmodel.feature.{f}") for f in head["feature"]]
+    labels = [plain(t(f"churnmodel.feature.{f}")) for f in head["feature"]]
     ax.barh(labels, head["importance_mean"], xerr=head["importance_std"], color=PALETTE[0],
             ecolor="grey")
     ax.invert_yaxis()

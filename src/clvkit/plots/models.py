@@ -15,7 +15,7 @@ import pandas as pd
 from ..exceptions import DataValidationError, ParameterError
 from ..i18n import t
 from ._checks import require_table
-from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
+from .style import PALETTE, axes_or_new, count_axis, money_formatter, percent_formatter, plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -121,6 +121,7 @@ def plot_p_alive(values: pd.DataFrame | pd.Series, *, ax: Axes | None = None,
     ax.hist(p, bins=np.linspace(0.0, 1.0, bins + 1), color=PALETTE[0], edgecolor="white")
     ax.xaxis.set_major_formatter(percent_formatter())
     ax.set(title=t("btyd.palive.title"), xlabel=t("btyd.palive.x"), ylabel=t("customers"))
+    count_axis(ax.yaxis)
     return ax
 
 
@@ -161,8 +162,9 @@ def plot_clv_distribution(values: pd.DataFrame | pd.Series, *, ax: Axes | None =
         ax.axvline(stat, color=colour, linestyle="--", label=t(key))
     ax.xaxis.set_major_formatter(money_formatter(currency))
     ax.set(title=t("btyd.clv.title", months=months),
-           xlabel=f"{t('btyd.clv.x', currency=currency)} {t('btyd.clv.note')}",
+           xlabel=plain(f"{t('btyd.clv.x', currency=currency)} {t('btyd.clv.note')}"),
            ylabel=t("customers"))
+    count_axis(ax.yaxis)
     ax.legend()
     return ax
 

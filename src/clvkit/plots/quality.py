@@ -8,9 +8,9 @@ import pandas as pd
 
 from .. import schema
 from ..exceptions import DataValidationError
-from ..i18n import get_language, t
+from ..i18n import t
 from ._checks import require_table
-from .style import PALETTE, axes_or_new, money_formatter
+from .style import PALETTE, axes_or_new, count_axis, date_axis, money_formatter
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -23,15 +23,6 @@ _KEPT, _SET_ASIDE = "kept", "set aside"
 
 def _table_label(name: str) -> str:
     return t(f"quality.table.{name}")
-
-
-def _date_formats() -> dict[str, list[str]]:
-    """Tick formats for ConciseDateFormatter: numeric months in Chinese ("3月")."""
-    if get_language() != "zh":
-        return {}
-    formats = ["%Y年", "%-m月", "%-d日", "%H:%M", "%H:%M", "%S.%f"]
-    return {"formats": formats, "zero_formats": ["", "%Y年", "%-m月", "%-m月%-d日", "%H:%M",
-                                                 "%H:%M"]}
 
 
 def plot_rows_kept(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -61,15 +52,21 @@ def plot_rows_kept(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax = axes_or_new(ax, (8.0, 0.8 + 0.7 * len(counts)))
     labels = [_table_label(name) for name in counts.index]
     left = pd.Series(0, index=counts.index)
+    widest = max(int(counts.sum(axis=1).max()), 1)
     for action, colour, key in ((_KEPT, PALETTE[0], "dq_kept"),
                                 (_SET_ASIDE, PALETTE[3], "dq_set_aside")):
         bars = ax.barh(labels, counts[action], left=left, color=colour, label=t(key))
-        ax.bar_label(bars, labels=[f"{v:,}" if v else "" for v in counts[action]],
-                     label_type="center", color="white", fontsize=9)
+        # a count goes inside its own bar when it fits there, else just after it
+        inside = [f"{v:,}" if v >= 0.12 * widest else "" for v in counts[action]]
+        after = [f"{v:,}" if 0 < v < 0.12 * widest else "" for v in counts[action]]
+        ax.bar_label(bars, labels=inside, label_type="center", color="white", fontsize=9)
+        if action == _SET_ASIDE:
+            ax.bar_label(bars, labels=after, padding=3, color=colour, fontsize=9)
         left = left + counts[action]
+    ax.margins(x=0.1)
     ax.invert_yaxis()
     ax.set(title=t("dq_chart_title"), xlabel=t("dq_axis_rows"), ylabel="")
-    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:,.0f}")
+    count_axis(ax.xaxis)
     ax.legend(loc="lower right")
     return ax
 
@@ -113,7 +110,7 @@ def plot_set_aside_reasons(summary: pd.DataFrame, *, ax: Axes | None = None) -> 
     bars = ax.barh(labels, aside["rows"], color=colours)
     ax.bar_label(bars, labels=[f"{v:,}" for v in aside["rows"]], padding=3, fontsize=9)
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:,.0f}")
+    count_axis(ax.xaxis)
     ax.margins(x=0.12)
     return ax
 
@@ -151,8 +148,6 @@ def plot_monthly_activity(
     if not pd.api.types.is_datetime64_any_dtype(transactions[schema.TIMESTAMP]):
         msg = "'timestamp' must be datetime64; load the data with clvkit.load_data()"
         raise DataValidationError(msg)
-    import matplotlib.dates as mdates
-
     month = transactions[schema.TIMESTAMP].dt.to_period("M")
     monthly = transactions.groupby(month)[schema.AMOUNT].agg(["size", "sum"])
     monthly = monthly.reindex(pd.period_range(monthly.index.min(), monthly.index.max()),
@@ -166,9 +161,8 @@ def plot_monthly_activity(
     right.yaxis.set_major_formatter(money_formatter(currency))
     right.set_ylim(bottom=0)
     right.grid(False)
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **_date_formats()))
+    date_axis(ax.xaxis, maxticks=9)
+    count_axis(ax.yaxis)
     ax.set(title=t("dq_monthly_title"), ylabel=t("dq_axis_orders"), xlabel=t("month"))
     right.set_ylabel(t("dq_axis_revenue", currency=currency))
     right.tick_params(axis="y", length=0)

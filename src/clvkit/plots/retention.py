@@ -10,7 +10,7 @@ import pandas as pd
 from ..exceptions import DataValidationError
 from ..i18n import format_pct, t
 from ._checks import require_table
-from .style import PALETTE, axes_or_new, percent_formatter
+from .style import PALETTE, axes_or_new, date_axis, percent_formatter, plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,7 +36,9 @@ def plot_churn_series(
     Returns
     -------
     matplotlib.axes.Axes
-        One line per measure, y axis in percent.
+        One line per measure, y axis in percent; the title names the period and
+        the churn rule (``attrs["definition"]``: inactivity days or cancelled
+        contracts), so two series on one page have different titles.
 
     Raises
     ------
@@ -55,8 +57,15 @@ def plot_churn_series(
                 label=t("churn.retention"))
         ax.legend()
     ax.yaxis.set_major_formatter(percent_formatter())
-    ax.set(title=t("churn.rolling_title", months=months), xlabel=t("churn.period_end"),
-           ylabel=t("churn.rate"))
+    date_axis(ax.xaxis)
+    title = t("churn.rolling_title", months=months)
+    definition = series.attrs.get("definition")
+    if definition == "contractual":
+        title = t("churn.rolling_title_lost_by", title=title, rule=t("churn.def_contractual"))
+    elif definition == "inactivity" and series.attrs.get("inactivity_days"):
+        rule = t("churn.def_inactivity", days=f"{series.attrs['inactivity_days']:,}")
+        title = t("churn.rolling_title_lost_by", title=title, rule=rule)
+    ax.set(title=title, xlabel=t("churn.period_end"), ylabel=t("churn.rate"))
     ax.set_ylim(bottom=0)
     return ax
 
@@ -97,7 +106,7 @@ def plot_cohort_retention(
     ax = axes_or_new(ax, (min(2 + 0.55 * values.shape[1], 14), min(1.5 + 0.35 * len(values), 12)))
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     sizes = retention.attrs.get("cohort_size", {})
-    labels = [f"{p} (n={sizes[str(p)]:,})" if str(p) in sizes else str(p)
+    labels = [plain(f"{p} (n={sizes[str(p)]:,})" if str(p) in sizes else p)
               for p in retention.index]
     ax.set_yticks(range(len(labels)), labels)
     ax.set_xticks(range(values.shape[1]), [str(c) for c in retention.columns])
@@ -142,7 +151,7 @@ def plot_survival(curves: pd.DataFrame, *, ax: Axes | None = None, band: bool = 
         color = PALETTE[k % len(PALETTE)]
         x = np.concatenate([[0.0], part["time_months"].to_numpy()])
         ax.step(x, np.concatenate([[1.0], part["survival"].to_numpy()]), where="post",
-                color=color, label=f"{name} (n={int(part['customers'].iloc[0]):,})")
+                color=color, label=f"{plain(name)} (n={int(part['customers'].iloc[0]):,})")
         if band:
             ax.fill_between(x, np.concatenate([[1.0], part["ci_low"].to_numpy()]),
                             np.concatenate([[1.0], part["ci_high"].to_numpy()]), step="post",

@@ -8,10 +8,17 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError
-from ..i18n import format_money, format_pct, t
+from ..i18n import format_money, format_pct, format_period, period_kind, t
 from ..schema import PASSIVE_MIN, PROMOTER_MIN
 from ._checks import require_table
-from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
+from .style import (
+    PALETTE,
+    axes_or_new,
+    count_axis,
+    money_formatter,
+    percent_formatter,
+    plain,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -68,6 +75,7 @@ def plot_nps_distribution(scores: pd.Series, *, ax: Axes | None = None) -> Axes:
         ax.bar(counts.index[mask], counts.to_numpy()[mask], color=GROUP_COLORS[group],
                label=f"{_label(group)} {format_pct(shares[group])}")
     ax.set_xticks(range(11))
+    count_axis(ax.yaxis)
     ax.set(title=t("nps.distribution_title"), xlabel=t("nps.answer"), ylabel=t("nps.responses"))
     ax.legend()
     return ax
@@ -86,7 +94,8 @@ def plot_nps_trend(trend: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Returns
     -------
     matplotlib.axes.Axes
-        Line with markers, shaded interval, zero line; y axis in NPS points.
+        Line with markers, shaded interval, zero line; y axis in NPS points; the
+        title and tick labels name the period of the index (month, quarter, ...).
 
     Raises
     ------
@@ -96,17 +105,18 @@ def plot_nps_trend(trend: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     require_table(trend, _NPS_COLUMNS, "clvkit.metrics.nps_trend()", rows=True)
     ax = axes_or_new(ax, (8.0, 3.8))
     x = trend.index.to_timestamp() if isinstance(trend.index, pd.PeriodIndex) else trend.index
+    kind = period_kind(trend.index)
     ax.fill_between(x, trend["ci_low"], trend["ci_high"], color=PALETTE[0], alpha=0.18,
                     linewidth=0)
     ax.plot(x, trend["score"], marker="o", ms=4, color=PALETTE[0], label=t("nps.score"))
     ax.axhline(0, color="0.4", linewidth=0.8)
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
-
-    locator = AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    # one label per plotted period, thinned to at most 8 so they never overlap
+    step = max(1, -(-len(x) // 8))
+    ax.set_xticks(list(x[::step]), [format_period(p, kind[:1].upper())
+                                    for p in list(trend.index)[::step]])
     level = format_pct(trend.attrs.get("confidence", 0.95), 0)
-    ax.set(title=t("nps.trend_title", level=level), xlabel=t("month"), ylabel=t("nps.score"))
+    ax.set(title=t("nps.trend_title_by", level=level, period=t(f"fmt.per_{kind}")),
+           xlabel=t(f"fmt.{kind}"), ylabel=t("nps.score"))
     return ax
 
 
@@ -137,9 +147,11 @@ def plot_nps_by_segment(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     colors = [PALETTE[2] if s >= 0 else PALETTE[3] for s in table["score"]]
     ax.barh(y, table["score"], xerr=err, color=colors, capsize=3)
     names = zip(table.index, table["n"], strict=True)
-    ax.set_yticks(y, [f"{name} (n={n:,})" for name, n in names])
+    ax.set_yticks(y, [f"{plain(name)} (n={n:,})" for name, n in names])
     ax.axvline(0, color="0.4", linewidth=0.8)
-    ax.set(xlabel=t("nps.score"), title=t("nps.score"))
+    group = plain(table.index.name) if table.index.name else ""
+    title = t("nps.by_segment_title", by=group) if group else t("nps.by_group_title")
+    ax.set(xlabel=t("nps.score"), title=title)
     return ax
 
 
@@ -163,8 +175,10 @@ def plot_value_link(
     Returns
     -------
     matplotlib.axes.Axes
-        Bars per group; non-reference bars are annotated with the difference and its
-        bootstrap interval.
+        One bar per group labelled with its own value; the other groups' labels add
+        their gap to the reference group, or "no clear difference" when the
+        bootstrap interval of that gap spans zero. The title names the metric and
+        the grouping (NPS or effort groups).
 
     Raises
     ------
@@ -178,16 +192,37 @@ def plot_value_link(
         raise DataValidationError(msg)
     ax = axes_or_new(ax, (7.0, 3.8))
     money = metric != "churn_rate"
-    fmt = (lambda v: format_money(v, currency)) if money else (lambda v: f"{100 * v:+.1f} pt")
+
+    def fmt(v: float, sign: bool = False) -> str:
+        if money:
+            text = format_money(v, plain(currency))
+            return f"+{text}" if sign and v > 0 else text
+        return f"{100 * v:+.1f}" if sign else format_pct(v)
+
     x = np.arange(len(rows))
-    ax.bar(x, rows["estimate"], color=[GROUP_COLORS.get(g, PALETTE[0]) for g in rows["group"]])
-    for xi, (_, r) in zip(x, rows.iterrows(), strict=True):
+    bars = ax.bar(x, rows["estimate"],
+                  color=[GROUP_COLORS.get(g, PALETTE[0]) for g in rows["group"]])
+    reference = _label(result.reference)
+    labels = []
+    for _, r in rows.iterrows():  # each bar carries its own value, then its gap in words
+        text = fmt(r["estimate"])
         if r["group"] != result.reference:
-            text = f"{fmt(r['diff'])}\n[{fmt(r['diff_low'])}, {fmt(r['diff_high'])}]"
-            ax.annotate(text, (xi, r["estimate"]), ha="center", va="bottom", fontsize=8)
+            unit = "" if money else t("fmt.points")
+            if r["diff_low"] <= 0 <= r["diff_high"]:
+                gap = t("fmt.no_clear_difference_vs", reference=reference)
+            else:
+                gap = t("fmt.vs_reference", diff=f"{fmt(r['diff'], True)}{unit}",
+                        reference=reference)
+            text += "\n" + gap
+        labels.append(text)
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
+    ax.grid(axis="x", visible=False)  # no grid line through the labels
     ax.set_xticks(x, [f"{_label(g)}\n(n={n:,})" for g, n in zip(rows["group"], rows["customers"],
                                                                strict=True)])
     ax.yaxis.set_major_formatter(money_formatter(currency) if money else percent_formatter())
-    ax.set(title=t("link.title"), ylabel=t(f"link.{metric}", currency=currency))
-    ax.margins(y=0.2)
+    ax.set(title=t(f"link.title_{metric}", by=t(f"link.by_{result.by}")),
+           ylabel=plain(t(f"link.{metric}", currency=currency)))
+    top, low = float(np.nanmax(rows["estimate"])), float(np.nanmin(rows["estimate"]))
+    # room above the bars for the two-line labels, so none is clipped
+    ax.set_ylim(min(0.0, 1.3 * low), 1.3 * top if top > 0 else 1.0)
     return ax

@@ -11,7 +11,7 @@ import pandas as pd
 from ..exceptions import DataValidationError
 from ..i18n import format_int, format_money, t
 from ._checks import require_table
-from .style import PALETTE, axes_or_new, money_formatter, percent_formatter
+from .style import PALETTE, axes_or_new, date_axis, money_formatter, percent_formatter, plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -58,7 +58,7 @@ def plot_segment_sizes(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes
             label=t("segments.plot.share_customers"))
     ax.barh(y - height / 2, summary["share_value"], height, color=PALETTE[1],
             label=t("segments.plot.share_value", basis=_basis_label(summary)))
-    ax.set_yticks(y, summary["segment_label"])
+    ax.set_yticks(y, [plain(s) for s in summary["segment_label"]])
     ax.xaxis.set_major_formatter(percent_formatter())
     ax.set(xlabel=t("segments.plot.share"), ylabel=t("segments.plot.segment"))
     ax.legend(loc="lower right")
@@ -92,7 +92,7 @@ def plot_tier_shares(tiers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     for i, measure in enumerate(measures):
         ax.bar(x + (i - (len(measures) - 1) / 2) * width, tiers[measure], width,
                color=PALETTE[i], label=t(f"segments.plot.{measure}"))
-    ax.set_xticks(x, tiers["tier_label"])
+    ax.set_xticks(x, [plain(s) for s in tiers["tier_label"]])
     ax.yaxis.set_major_formatter(percent_formatter())
     ax.set(xlabel=t("segments.plot.tier"), ylabel=t("segments.plot.share"))
     ax.legend()
@@ -130,9 +130,9 @@ def plot_action_matrix(
               vmin=0, vmax=max(1, int(counts.to_numpy().max()) * 1.3))
     for (i, level), (j, other) in ((a, b) for a in enumerate(rows) for b in enumerate(cols)):
         cell = matrix.loc[(level, other)]
-        text = t("segments.plot.cell", action=cell["action_label"],
+        text = t("segments.plot.cell", action=plain(cell["action_label"]),
                  customers=format_int(cell["customers"]),
-                 value=format_money(cell["value_at_stake"], currency))
+                 value=format_money(cell["value_at_stake"], plain(currency), compact=True))
         ax.text(j, i, text, ha="center", va="center", fontsize=9)
     ax.set_xticks(range(len(cols)), [t(f"segments.level.{c}") for c in cols])
     ax.set_yticks(range(len(rows)), [t(f"segments.level.{r}") for r in rows])
@@ -182,7 +182,7 @@ def plot_seasonality(
     ax.set_yticks(range(len(seasonality)), [_row_label(g, row_labels) for g in seasonality.index])
     ax.set(xlabel=t(f"segments.plot.{by}"), ylabel=t("segments.plot.group"))
     bar = ax.figure.colorbar(image, ax=ax)
-    bar.set_label(t(f"segments.plot.seasonality_{normalize}", currency=currency))
+    bar.set_label(plain(t(f"segments.plot.seasonality_{normalize}", currency=currency)))
     if normalize == "share":
         bar.formatter = percent_formatter()
         bar.update_ticks()
@@ -192,9 +192,9 @@ def plot_seasonality(
 
 def _row_label(group: Any, labels: Mapping[Any, str] | None) -> str:
     if labels and group in labels:
-        return str(labels[group])
+        return plain(labels[group])
     text = t(f"segments.segment.{group}")
-    return str(group) if text == f"segments.segment.{group}" else text
+    return plain(group) if text == f"segments.segment.{group}" else text
 
 
 def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None) -> Figure:
@@ -228,7 +228,7 @@ def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None) -> Figu
     _card_timeline(card, timeline)
     _card_surveys(card, surveys)
     _card_facts(card, facts)
-    fig.suptitle(t("segments.card.title", card.lang, customer_id=card.shown_id),
+    fig.suptitle(plain(t("segments.card.title", card.lang, customer_id=card.shown_id)),
                  x=0.02, ha="left", fontweight="bold")
     return fig
 
@@ -240,16 +240,12 @@ def _card_timeline(card: CustomerCard, ax: Axes) -> None:
     ax.yaxis.set_major_formatter(money_formatter(card.currency))
     _date_axis(ax)
     ax.set(title=t("segments.card.timeline", card.lang),
-           ylabel=t("segments.card.amount", card.lang, currency=card.currency))
+           ylabel=plain(t("segments.card.amount", card.lang, currency=card.currency)))
     ax.set_ylim(bottom=0)
 
 
 def _date_axis(ax: Axes) -> None:
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    date_axis(ax.xaxis, maxticks=6)
 
 
 def _card_surveys(card: CustomerCard, ax: Axes) -> None:
@@ -271,12 +267,13 @@ def _card_surveys(card: CustomerCard, ax: Axes) -> None:
 
 def _card_facts(card: CustomerCard, ax: Axes) -> None:
     ax.axis("off")
-    lines = [f"{label}: {value}" for label, value in card.summary().items()]
+    sep = "：" if (card.lang or "").startswith("zh") else ": "
+    lines = [plain(f"{label}{sep}{value}") for label, value in card.summary().items()]
     ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=9.5, linespacing=1.6,
             transform=ax.transAxes)
     if card.recommendation:
         import textwrap
 
         width = 24 if (card.lang or "").startswith("zh") else 48
-        ax.text(0.0, 0.02, textwrap.fill(card.recommendation, width), va="bottom", ha="left",
-                fontsize=9, style="italic", transform=ax.transAxes)
+        ax.text(0.0, 0.02, plain(textwrap.fill(card.recommendation, width)), va="bottom",
+                ha="left", fontsize=9, style="italic", transform=ax.transAxes)

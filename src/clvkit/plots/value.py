@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
-from ..i18n import format_pct, t
-from .style import PALETTE, percent_formatter
+from ..i18n import format_pct, get_language, t
+from .style import PALETTE, percent_formatter, plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -31,7 +32,8 @@ def plot_lorenz(result: ConcentrationResult, *, ax: Axes | None = None, label: s
     Returns
     -------
     matplotlib.axes.Axes
-        Square axes in percent on both sides.
+        Square axes in percent on both sides; a bracket at x = 1 - 20% spans the
+        share of value held by the top 20% of customers and is labelled with it.
     """
     if ax is None:
         import matplotlib.pyplot as plt
@@ -41,20 +43,25 @@ def plot_lorenz(result: ConcentrationResult, *, ax: Axes | None = None, label: s
                 label=t("concentration.equality"))
     n_lines = len(ax.get_lines())
     gini = "n/a" if result.gini != result.gini else f"{result.gini:.2f}"
-    text = f"{label} (Gini {gini})" if label else f"Gini {gini}"
+    text = f"{plain(label)} (Gini {gini})" if label else f"Gini {gini}"
     lorenz = result.lorenz
     ax.plot(lorenz["share_of_customers"], lorenz["share_of_value"], linewidth=2,
             color=PALETTE[(n_lines - 1) % len(PALETTE)], label=text)
     top = result.top.iloc[(result.top["top_share"] - 0.2).abs().argmin()]
+    # The top customers are the right end of the curve: from x = 1 - top to 1 the curve
+    # climbs by their share of value. Draw that climb as a bracket at x and name it there.
     x, y = 1 - top["top_share"], 1 - top["share_of_value"]
     ax.scatter([x], [y], color=PALETTE[3], zorder=3)
-    note = t("concentration.top_label", top=format_pct(top["top_share"], 0),
+    ax.annotate("", (x, 1.0), (x, y), arrowprops={"arrowstyle": "<->", "color": PALETTE[3],
+                                                  "shrinkA": 0, "shrinkB": 0})
+    note = t("concentration.top_note", top=format_pct(top["top_share"], 0),
              share=format_pct(top["share_of_value"]))
-    ax.annotate(note,
-                (x, y), textcoords="offset points", xytext=(-10, 10), ha="right", fontsize=9)
+    ax.annotate(textwrap.fill(note, 18 if get_language() == "zh" else 26), (x, (1 + y) / 2),
+                textcoords="offset points", xytext=(-8, 0), ha="right", va="center",
+                fontsize=9, color=PALETTE[3])
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(percent_formatter())
     ax.set(title=t("concentration.lorenz_title"), xlabel=t("concentration.customers_axis"),
            ylabel=t("concentration.value_axis"))
-    ax.legend()
+    ax.legend(loc="upper left")
     return ax

@@ -21,10 +21,16 @@ import nbformat
 
 from .. import __version__, i18n
 
-__all__ = ["SectionLink", "notebook_title", "render_html", "render_index", "translate_notebook"]
+__all__ = ["ANALYST_TAG", "SectionLink", "audience_notebook", "notebook_title", "render_html",
+           "render_index", "translate_notebook"]
 
 _TEMPLATES = resources.files("clvkit.report") / "templates"
 _HEADING = re.compile(r"^\s*#\s+(.+?)\s*$", re.MULTILINE)
+#: Markdown cells with this tag are shown to the analyst audience only.
+ANALYST_TAG = "analyst-only"
+#: A paragraph telling the reader how to run the notebook: a ``clvkit ...`` command or
+#: JupyterLab. Kept for analysts, left out of client pages.
+_RUN_HINT = re.compile(r"`clvkit\s[^`]*`|JupyterLab", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -39,8 +45,10 @@ class SectionLink:
 def translate_notebook(nb: nbformat.NotebookNode, lang: str) -> nbformat.NotebookNode:
     """Return a copy whose markdown cells use their ``metadata.i18n[lang]`` text.
 
-    Cells without a translation keep their source (English). ``lang="en"`` returns
-    an unchanged copy.
+    Cells without a translation keep their source (English). Chinese text gets
+    full-width punctuation (:func:`clvkit.i18n.punctuate`; code spans, URLs and
+    numbers such as ``1,234`` are left alone). ``lang="en"`` returns an unchanged
+    copy.
     """
     out = copy.deepcopy(nb)
     if lang == "en":
@@ -48,7 +56,36 @@ def translate_notebook(nb: nbformat.NotebookNode, lang: str) -> nbformat.Noteboo
     for cell in out.cells:
         text = cell.get("metadata", {}).get("i18n", {}).get(lang)
         if cell.cell_type == "markdown" and text:
-            cell.source = text
+            cell.source = i18n.punctuate(text, lang)  # full-width ，：； in Chinese prose
+    return out
+
+
+def _for_client(source: str) -> str:
+    """Drop the paragraphs of a markdown cell that are run instructions."""
+    paragraphs = re.split(r"\n\s*\n", source)
+    return "\n\n".join(p for p in paragraphs if not _RUN_HINT.search(p))
+
+
+def audience_notebook(nb: nbformat.NotebookNode, audience: str) -> nbformat.NotebookNode:
+    """Return ``nb`` as the audience reads it (the notebook itself is not changed).
+
+    For a client, markdown cells tagged ``analyst-only`` are removed and, in the
+    other markdown cells, paragraphs with run instructions (a ```clvkit ...```
+    command or JupyterLab) are left out. Analysts get every cell.
+    """
+    if audience == "analyst":
+        return nb
+    out = copy.deepcopy(nb)
+    kept = []
+    for cell in out.cells:
+        if cell.cell_type == "markdown":
+            if ANALYST_TAG in cell.get("metadata", {}).get("tags", []):
+                continue
+            cell.source = _for_client(cell.source)
+            if not cell.source.strip():
+                continue
+        kept.append(cell)
+    out.cells = kept
     return out
 
 
@@ -90,8 +127,9 @@ def render_html(
         Language of the markdown cells (from their ``i18n`` metadata), of the page
         chrome, and the page's ``lang`` attribute (``zh`` for Chinese).
     audience : {"client", "analyst"}, default "client"
-        "client" hides code cells and warnings printed to stderr; "analyst" shows
-        the code (collapsed) and every output.
+        "client" hides code cells, warnings printed to stderr, markdown tagged
+        ``analyst-only`` and run instructions (:func:`audience_notebook`);
+        "analyst" shows the code (collapsed) and every output.
     sections : sequence of SectionLink
         Navigation bar links (the index is always linked first).
     footer : str
@@ -106,7 +144,7 @@ def render_html(
 
     if not isinstance(nb, nbformat.NotebookNode):
         nb = nbformat.read(str(nb), as_version=4)
-    nb = translate_notebook(nb, lang)
+    nb = audience_notebook(translate_notebook(nb, lang), audience)
     analyst = audience == "analyst"
     exporter = HTMLExporter(
         extra_template_basedirs=[str(_TEMPLATES)],

@@ -10,6 +10,8 @@ from typing import Any
 import pandas as pd
 
 from .. import i18n, schema
+from .._export import for_export, neutralise_formulas
+from ._format import DICTIONARY, data_dictionary, shown_rows
 from ._html import render_index
 from ._privacy import shown_parameters
 
@@ -76,21 +78,34 @@ def _downloads(staging: Path, lang: str) -> list[dict[str, str]]:
         table = path.name.removesuffix("_set_aside.csv")
         items.append({"href": path.name, "label": i18n.t("report_set_aside", lang),
                       "detail": i18n.t(f"quality.table.{table}", lang)})
+    for path in sorted(staging.glob("*.csv")):  # other exports the notebooks saved
+        if path.name not in labels and not path.name.endswith("_set_aside.csv"):
+            items.append({"href": path.name, "label": i18n.t("report_export_csv", lang),
+                          "detail": path.name})
+    if (staging / DICTIONARY).exists():
+        items.append({"href": DICTIONARY, "label": i18n.t("report_data_dictionary", lang),
+                      "detail": DICTIONARY})
     items.append({"href": "run.json", "label": i18n.t("report_run_json", lang),
                   "detail": "run.json"})
     return items
 
 
-def _shown_parameters(parameters: dict[str, Any], client: bool) -> list[tuple[str, str]]:
+def _shown_parameters(parameters: dict[str, Any], client: bool,
+                      lang: str) -> list[tuple[str, str]]:
     shown = shown_parameters(parameters, client=client)  # the salt is never in run.json
-    return [(k, str(v)) for k, v in sorted(shown.items()) if k != "output_dir"]
+    return shown_rows(shown, lang)
+
+
+def _currency(record: dict[str, Any], parameters: dict[str, Any] | None) -> str:
+    return str((parameters or record.get("parameters") or {}).get("currency", "¥"))
 
 
 def write_index_and_exports(
     staging: Path, out_dir: Path, runs: Sequence[Any], record: dict[str, Any], *,
     generated: str, at_risk_threshold: float, parameters: dict[str, Any] | None = None,
 ) -> None:
-    """Write ``newly_at_risk.csv`` and ``index.html`` into ``staging``; update ``record``.
+    """Write ``newly_at_risk.csv``, ``data_dictionary.md`` and ``index.html`` into
+    ``staging``; update ``record``.
 
     ``out_dir`` is the currently published report, whose scored table is the
     "previous run" for ``newly_at_risk.csv``.
@@ -103,7 +118,8 @@ def write_index_and_exports(
         if previous is None:
             notes.append(i18n.t("report_first_run", lang))
         risky = newly_at_risk(current, previous, at_risk_threshold)
-        risky.to_csv(staging / "newly_at_risk.csv", index=False, encoding="utf-8-sig")
+        shaped = neutralise_formulas(for_export(risky, _currency(record, parameters)))
+        shaped.to_csv(staging / "newly_at_risk.csv", index=False, encoding="utf-8-sig")
         prev_record = out_dir / "run.json"
         record["newly_at_risk"] = {
             "customers": len(risky),
@@ -113,6 +129,9 @@ def write_index_and_exports(
         }
     else:
         notes.append(i18n.t("report_no_scored", lang))
+    (staging / DICTIONARY).write_text(
+        data_dictionary(staging, lang=lang, currency=_currency(record, parameters)),
+        encoding="utf-8")
     sections = [{"href": r.html, "label": r.title, "seconds": r.seconds} for r in runs]
     html = render_index(
         {
@@ -123,7 +142,7 @@ def write_index_and_exports(
             "downloads": _downloads(staging, lang),
             "notes": notes,
             "parameters": _shown_parameters(parameters or record["parameters"],
-                                            record["audience"] == "client"),
+                                            record["audience"] == "client", lang),
         },
         lang=lang,
     )

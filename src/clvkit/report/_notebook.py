@@ -23,6 +23,7 @@ from typing import Any
 import pandas as pd
 
 from .. import i18n, schema
+from .._export import for_export, neutralise_formulas
 from ..exceptions import ParameterError
 from ._privacy import drop_pii, pseudonymise_ids
 from ._table import DEFAULT_MAX_ROWS, Table, make_table
@@ -96,9 +97,36 @@ class ReportContext:
         return self.audience == "client"
 
     # --- numbers and words -----------------------------------------------------------
-    def money(self, x: float, decimals: int = 0) -> str:
-        """Format an amount with the report currency ("¥1,234")."""
-        return i18n.format_money(x, self.currency, decimals)
+    def money(self, x: float, decimals: int = 0, *, compact: bool = False) -> str:
+        """Format an amount with the report currency ("¥1,234"); ``compact=True``
+        shortens large amounts in the report language ("¥12.3k" / "¥1.23万")."""
+        return i18n.format_money(x, self.currency, decimals, compact=compact, lang=self.lang)
+
+    def interval(self, low: float, high: float, kind: str = "number") -> str:
+        """Describe the interval of a difference in words: "between +¥120 and +¥480",
+        or "no clear difference (-¥30 to +¥410)" when it spans zero.
+
+        ``kind`` formats the ends: "money" (report currency), "pct" (shares, as
+        percentage points) or "number" (one decimal).
+        """
+        def signed(v: float) -> str:
+            if kind == "money":
+                text = self.money(v)
+            elif kind == "pct":
+                text = f"{100 * v:,.1f}"
+            else:
+                text = f"{v:,.1f}"
+            return f"+{text}" if v > 0 else text
+
+        return i18n.format_interval(low, high, signed, lang=self.lang)
+
+    def date(self, value: object) -> str:
+        """Format a date the one way reports show it ("2024-03-31" / "2024年3月31日")."""
+        return i18n.format_date(value, self.lang)
+
+    def yes_no(self, value: object) -> str:
+        """Format a boolean as "Yes"/"No" (是/否)."""
+        return i18n.format_yes_no(value, self.lang)
 
     def pct(self, share: float, decimals: int = 1) -> str:
         """Format a share in [0, 1] as a percentage ("12.3%")."""
@@ -247,6 +275,12 @@ class ReportContext:
         stay raw; PII columns (name, email, phone) are always removed, and for a client
         audience a ``customer_ref`` column holds the pseudonym shown in the report.
         The CSV is UTF-8 with a byte-order mark so Excel opens Chinese text correctly.
+        The CSV is shaped for people and CRMs (:func:`clvkit._export.for_export`):
+        amounts rounded to cents and named with the currency (``revenue_cny``;
+        ``clv``, ``p_alive``, ``churn_risk`` and the other key columns keep their
+        names), shares to 4 decimals, and text cells that a spreadsheet would run
+        as a formula (leading ``= + - @``) start with an apostrophe. The Parquet
+        file keeps exact values and the frame's own names, for programs.
         In an interactive session (no ``output_dir``) nothing is written. Use
         ``formats=("csv",)`` for raw rows of mixed types that Parquet cannot store.
 
@@ -284,7 +318,9 @@ class ReportContext:
         for fmt in formats:
             path = self.output_dir / f"{name}.{fmt}"
             if fmt == "csv":
-                out.to_csv(path, index=False, encoding="utf-8-sig")
+                shaped = neutralise_formulas(for_export(out, self.currency))
+                shaped.to_csv(path, index=False, encoding="utf-8-sig",
+                              date_format="%Y-%m-%d %H:%M:%S")
             else:
                 out.to_parquet(path, index=False)
             written.append(path)

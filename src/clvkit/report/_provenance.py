@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .. import __version__
+from ._format import inline_rows, shown_rows
 from ._notebook import ReportContext
 from ._privacy import shown_parameters
 
@@ -102,9 +103,8 @@ class Provenance:
             (i18n.t("report_prov_data"), self.data_name or "–"),
             (i18n.t("report_prov_hash"), self.data_sha256[:16] if self.data_sha256 else "–"),
             (i18n.t("report_prov_params"),
-             ", ".join(f"{k}={v!r}" for k, v in sorted(self.parameters.items())
-                       if k not in {"salt", "output_dir"})),
-            (i18n.t("report_prov_run_at"), self.run_at),
+             inline_rows(shown_rows(self.parameters))),
+            (i18n.t("report_prov_run_at"), self.run_at.replace("T", " ")[:16]),
         ]
         if self.seconds is not None:
             rows.append((i18n.t("report_prov_seconds"), f"{self.seconds:.1f} s"))

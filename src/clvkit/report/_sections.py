@@ -63,7 +63,7 @@ def describe_quality(ctx: ReportContext, quality: Any, table: str = "transaction
     else:
         parts.append(ctx.say("dq_overview_clean", read=v.n_read).data)
     parts.extend(_order_sentences(ctx, v))
-    names = ", ".join(i18n.t(f"quality.table.{name}") for name in quality)
+    names = i18n.join_list(i18n.t(f"quality.table.{name}") for name in quality)
     parts.append(ctx.say("dq_tables_loaded", tables=names).data)
     for name, key in (("customers", "dq_no_customers"), ("surveys", "dq_no_surveys")):
         if name not in quality:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .. import i18n
+from .._export import column_kind
 from ._privacy import drop_pii, pseudonymise_frame
 
 __all__ = ["Table", "make_table"]
@@ -47,6 +48,9 @@ class Table:
     #: reader or a test can tell which number a column shows whatever its label.
     sources: tuple[str, ...] = ()
 
+    #: Tables with more columns than this get the compact "clv-wide" layout.
+    WIDE = 7
+
     def _html_table(self) -> str:
         """Escape every header and cell; right-align numeric columns (class "num")."""
         cols = list(self.data.columns)
@@ -65,8 +69,9 @@ class Table:
             if self.show_index:
                 cells = f"<th>{html.escape(str(label))}</th>" + cells
             rows.append(f"<tr>{cells}</tr>")
-        return (f'<table class="clv-table"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{''.join(rows)}</tbody></table>")
+        wide = " clv-wide" if len(cols) + self.show_index > self.WIDE else ""
+        return (f'<div class="clv-table-wrap"><table class="clv-table{wide}">'
+                f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>")
 
     def _repr_html_(self) -> str:
         if self.data.empty:
@@ -86,36 +91,72 @@ class Table:
 
 
 def _translate(label: object) -> object:
-    if not isinstance(label, str):
-        return label
-    return i18n.t(label)
+    return i18n.column_label(label)
+
+
+#: Amount columns formatted with the currency even when the notebook does not list
+#: them (names that hold nothing but money); other money columns need ``money=``.
+_AUTO_MONEY = frozenset({
+    "clv", "clv_per_customer", "base_value", "value_change", "retention_cost",
+    "net_value_change", "equivalent_acquisition_cost", "value_at_stake", "customer_value",
+    "expected_spend", "revenue", "profit", "mean_value"})
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value))
 
 
 def _formatter(kind: str, currency: str, decimals: int | None) -> Callable[[object], str]:
     def fmt(value: object) -> str:
-        if value is None or (isinstance(value, float) and np.isnan(value)):
+        if _missing(value):
             return "–"
         if kind == "money":
             return i18n.format_money(float(value), currency, decimals or 0)
         if kind == "pct":
             return i18n.format_pct(float(value), 1 if decimals is None else decimals)
+        if kind == "count":
+            return i18n.format_int(float(value))
         return str(value)
 
     return fmt
 
 
 def _format_cell(value: object, float_decimals: int) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if _missing(value):
         return "–"
     if isinstance(value, bool | np.bool_):
-        return str(bool(value))
+        return i18n.format_yes_no(bool(value))
     if isinstance(value, int | np.integer):
         return i18n.format_int(int(value))
     if isinstance(value, float | np.floating):
+        if float(value).is_integer() and abs(value) >= 10:  # 868.000 is a count: 868
+            return i18n.format_int(float(value))
         return i18n.format_number(float(value), float_decimals)
     if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else str(value)
+        return i18n.format_date(value) if value == value.normalize() else str(value)
     return str(value)
+
+
+def _kind(col: object, series: pd.Series, money: set, pct: set) -> str:
+    """How a column is shown: listed by the caller, else from its name and values."""
+    if col in money:
+        return "money"
+    if col in pct:
+        return "pct"
+    if pd.api.types.is_bool_dtype(series) or not pd.api.types.is_numeric_dtype(series):
+        return ""
+    kind = column_kind(col)
+    if kind == "share":
+        return "pct"
+    if kind in ("count", "days"):
+        return "count"
+    if kind == "money" and col in _AUTO_MONEY:
+        return "money"
+    values = series.dropna()
+    if pd.api.types.is_float_dtype(series) and len(values) and bool(
+            np.all(np.mod(values.to_numpy(dtype=float), 1) == 0)):
+        return "count"  # a float column of whole numbers (counts after a join or sum)
+    return ""
 
 
 def make_table(
@@ -152,8 +193,8 @@ def make_table(
     sources = tuple(str(c) for c in df.columns)
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
-        if col in money or col in pct:
-            kind = "money" if col in money else "pct"
+        kind = _kind(col, df[col], money, pct)
+        if kind:
             out[col] = df[col].map(_formatter(kind, currency, None))
         else:
             out[col] = df[col].map(lambda v: _format_cell(v, decimals))

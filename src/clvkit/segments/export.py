@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._export import for_export, neutralise_formulas
 from .._messages import examples, require_columns
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID
@@ -204,8 +205,17 @@ def write_scored(
     basename: str = "scored_customers",
     *,
     formats: Sequence[str] = ("csv", "parquet"),
+    currency: str | None = None,
 ) -> dict[str, Path]:
     """Write the scored table as CSV (UTF-8 with BOM) and Parquet.
+
+    The CSV is for people and CRMs: amounts rounded to cents, shares and
+    probabilities to 4 decimals; with ``currency`` the amount columns other than
+    ``clv`` carry its code in their names (``revenue_cny``); the contract columns
+    (:data:`REQUIRED_SCORED_COLUMNS`) keep their names; text cells starting with
+    ``= + - @`` (a formula to Excel) get a leading apostrophe (OWASP CSV
+    injection), numbers are untouched. The Parquet file is for programs: exact
+    values and the table's own column names.
 
     The CSV starts with the UTF-8 byte-order mark (``encoding="utf-8-sig"``), so
     Excel recognises the encoding and shows Chinese labels correctly; read it back
@@ -222,6 +232,9 @@ def write_scored(
         File name without extension.
     formats : sequence of {"csv", "parquet"}
         Which files to write.
+    currency : str, optional
+        Currency symbol or code of the amounts ("¥", "$", "EUR"), named in the
+        amount columns; default: names unchanged.
 
     Returns
     -------
@@ -257,7 +270,8 @@ def write_scored(
     paths: dict[str, Path] = {}
     if "csv" in formats:
         paths["csv"] = folder / f"{basename}.csv"
-        scored.to_csv(paths["csv"], index=False, encoding="utf-8-sig",
+        shaped = neutralise_formulas(for_export(scored, currency))
+        shaped.to_csv(paths["csv"], index=False, encoding="utf-8-sig",
                       date_format="%Y-%m-%dT%H:%M:%S")
     if "parquet" in formats:
         paths["parquet"] = folder / f"{basename}.parquet"
