@@ -278,16 +278,6 @@ def _problems(info: dict, check: str, lang: str) -> list[str]:
 #: Failures caused by notebook code the lead is changing (raw frames shown with
 #: ctx.table, parameter names in markdown); (lang or "*", page, check) -> reason.
 NOTEBOOK_CAUSED: dict[tuple[str, str, str], str] = {
-    ("*", "01_data_quality", "code_in_prose"):
-        "notebooks/01_data_quality.ipynb first markdown cell names the file pattern "
-        "`<table>_set_aside.csv` in a code span (en and zh)",
-    ("*", "03_satisfaction", "snake_case_cells"):
-        "notebooks/03_satisfaction.ipynb shows the effort link with "
-        "ctx.table(effort_link.table): its group and metric columns hold codes "
-        "(low_effort, spend_per_year), en and zh",
-    ("*", "02_churn_retention", "code_in_prose"):
-        "notebooks/02_churn_retention.ipynb first markdown cell names the parameter "
-        "`inactivity_days` in a code span (en and zh)",
 }
 
 

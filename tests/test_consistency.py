@@ -94,9 +94,10 @@ def test_scored_export_is_the_runs_table(report, scored):
     ours = sc.customers.set_index("customer_id")
     theirs = scored.set_index("customer_id")
     assert set(theirs.index) == set(ours.index)
-    for column in CHECKED:
-        pd.testing.assert_series_equal(theirs[column].sort_index(), ours[column].sort_index(),
-                                       check_names=False, rtol=1e-9)
+    # the CSV is for people and CRMs: money to cents, probabilities to 4 decimals
+    for column, tol in (("clv", 0.005), ("churn_risk", 5e-5), ("p_alive", 5e-5)):
+        gap = (theirs[column].sort_index() - ours[column].sort_index()).abs()
+        assert gap.max() <= tol + 1e-12, column
 
 
 def test_every_customer_number_on_every_page_equals_the_scored_table(pages, scored):
@@ -132,13 +133,15 @@ def test_at_risk_lists_follow_the_one_churn_risk(pages, scored, report):
     exported = pd.read_csv(report / "at_risk_customers.csv", encoding="utf-8-sig",
                            dtype={"customer_id": str})
     truth = scored.set_index("customer_id").loc[exported["customer_id"]]
-    assert exported["churn_risk"].to_numpy() == pytest.approx(truth["churn_risk"].to_numpy())
-    assert exported["clv"].to_numpy() == pytest.approx(truth["clv"].to_numpy())
+    assert exported["churn_risk"].to_numpy() == pytest.approx(truth["churn_risk"].to_numpy(),
+                                                              abs=1e-4)
+    assert exported["clv"].to_numpy() == pytest.approx(truth["clv"].to_numpy(), abs=0.01)
     assert exported["churn_risk"].is_monotonic_decreasing
     newly = pd.read_csv(report / "newly_at_risk.csv", encoding="utf-8-sig",
                         dtype={"customer_id": str})
     assert newly["churn_risk"].to_numpy() == pytest.approx(
-        scored.set_index("customer_id").loc[newly["customer_id"], "churn_risk"].to_numpy())
+        scored.set_index("customer_id").loc[newly["customer_id"], "churn_risk"].to_numpy(),
+        abs=1e-4)
 
 
 def test_summary_totals_equal_the_tables_sums(pages, scored):

@@ -42,7 +42,13 @@ from ._scores import (
     scores,
     show_notes,
 )
-from ._sections import describe_quality, quality_table, save_set_aside, set_aside_examples
+from ._sections import (
+    describe_quality,
+    quality_table,
+    save_set_aside,
+    set_aside_examples,
+    value_link_table,
+)
 from ._summary import (
     ExecutiveSummary,
     action_table,
@@ -111,6 +117,7 @@ __all__ = [
     "setup",
     "show_notes",
     "summary_cards",
+    "value_link_table",
     "value_risk_figure",
     "versions",
     "with_run",

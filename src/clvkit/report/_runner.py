@@ -208,6 +208,15 @@ def _prepare(
     return run_params, declared
 
 
+def _check_fonts() -> None:
+    from ..plots.style import MissingFontError, ensure_cjk_font
+
+    try:
+        ensure_cjk_font()
+    except MissingFontError as err:
+        raise ReportError(str(err)) from None
+
+
 def _run_all(
     paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
     out_dir: Path, *, audience: str, kernel: str, timeout: int, jobs: int,
@@ -412,6 +421,8 @@ def run_report(
             secrets = [*url_secrets(str(run_params.get("data", ""))),
                        *([str(run_params["salt"])] if run_params.get("salt") else [])]
             checked = check_data(paths, per_notebook, declared, lang, progress)
+            if lang == "zh":  # fail in a second, and refresh matplotlib's font cache once
+                _check_fonts()
             staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
             if staging.exists():
                 remove_own(staging)

@@ -15,7 +15,8 @@ from .. import i18n, schema
 if TYPE_CHECKING:
     from ._notebook import ReportContext
 
-__all__ = ["describe_quality", "quality_table", "save_set_aside", "set_aside_examples"]
+__all__ = ["describe_quality", "quality_table", "save_set_aside", "set_aside_examples",
+           "value_link_table"]
 
 _SET_ASIDE = "set aside"
 _EXAMPLE_COLUMNS = (schema.CUSTOMER_ID, schema.ORDER_ID, schema.TIMESTAMP, schema.DATE,
@@ -163,3 +164,23 @@ def save_set_aside(ctx: ReportContext, quality: Any) -> list[Path]:
         rows.insert(1, "reason_label", [_reason_label(c) for c in rows["reason"]])
         written += ctx.save_table(rows, f"{name}_set_aside", formats=("csv",))
     return written
+
+
+def value_link_table(ctx: ReportContext, link: Any) -> pd.DataFrame:
+    """The rows of a satisfaction-value link for a reader: groups and metrics in words,
+    each estimate in its unit, and the difference to the reference group as an
+    interval in words ("no clear difference" when it spans zero)."""
+    rows = []
+    for r in link.table.itertuples():
+        kind = "pct" if r.metric == "churn_rate" else "money"
+        shown = ctx.pct(r.estimate) if kind == "pct" else ctx.money(r.estimate)
+        gap = ("–" if pd.isna(r.diff_low) or pd.isna(r.diff_high)
+               else ctx.interval(r.diff_low, r.diff_high, kind))
+        rows.append({
+            ctx.t("value_link.metric"): ctx.t(f"link.{r.metric}", currency=ctx.currency),
+            ctx.t("value_link.group"): ctx.t(f"group.{r.group}"),
+            ctx.t("value_link.customers"): ctx.num(r.customers),
+            ctx.t("value_link.estimate"): shown,
+            ctx.t("value_link.difference"): gap,
+        })
+    return pd.DataFrame(rows)
