@@ -208,3 +208,41 @@ def test_three_scheduled_runs_build_a_history_a_trend_and_alerts(tmp_path):
     page = (out / "00_executive_summary.html").read_text(encoding="utf-8")
     assert ck.i18n.t("history_first_run") not in page  # the trend chart is shown instead
     assert not (out / "latest-history.csv").exists()  # beside the report, never inside
+
+
+def _thin(kind: str) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    if kind == "everyone_once":
+        n = 120
+        return pd.DataFrame({"customer_id": [f"A{i:03d}" for i in range(n)],
+                             "timestamp": pd.Timestamp("2024-01-01")
+                             + pd.to_timedelta(rng.integers(0, 365, n), unit="D"),
+                             "amount": rng.integers(10, 200, n).astype(float)})
+    if kind == "three_days":
+        rows = [(f"B{i:03d}", pd.Timestamp("2024-06-01") + pd.Timedelta(days=int(d)),
+                 float(rng.integers(5, 90)))
+                for i in range(60) for d in rng.choice(3, size=rng.integers(1, 3), replace=False)]
+        return pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
+    return pd.DataFrame({"customer_id": ["Z1"] * 4, "amount": [10.0, 20.0, 15.0, 30.0],
+                         "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01",
+                                                      "2024-09-01"])})
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["everyone_once", "three_days", "one_customer"])
+def test_thin_data_give_a_full_report_that_explains_itself(tmp_path, kind):
+    data = tmp_path / f"{kind}.csv"
+    tx = _thin(kind)
+    tx.to_csv(data, index=False)
+    result = ck.report.run_report(tmp_path / "out", notebooks=NOTEBOOKS,
+                                  params={"data": str(data), "salt": "thin-data-key"})
+    record = result.record
+    assert record["skipped_sections"], "the thin sections say what was not possible"
+    assert all(s["message"] for s in record["skipped_sections"])
+    scored = pd.read_csv(result.out_dir / "scored_customers.csv", encoding="utf-8-sig")
+    assert len(scored) == tx["customer_id"].nunique()
+    codes = {w["code"] for w in record["warnings"]}
+    assert codes, "the run's warnings say which numbers are missing and why"
+    for code in codes:
+        assert ck.i18n.t(f"scoring.note.{code}") != f"scoring.note.{code}"

@@ -153,3 +153,11 @@ def test_survival_errors(tx):
     with pytest.warns(UserWarning, match="3 of 4 customers have no segment"):
         survival_curves(tx, by=pd.Series({"a": "x"}), inactivity_days=10,
                         observation_end="2024-06-30")
+
+
+def test_survival_curves_without_a_measurable_lifetime_says_so():
+    tx = pd.DataFrame({"customer_id": ["Z1"] * 3,
+                       "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-05-01"]),
+                       "amount": [10.0, 20.0, 15.0]})
+    with pytest.raises(DataValidationError, match="found no customer whose lifetime"):
+        survival_curves(tx, inactivity_days=365)

@@ -341,6 +341,11 @@ def survival_curves(
             "at_risk": kmf.event_table["at_risk"].to_numpy(), "customers": len(part),
             "median_months": float(kmf.median_survival_time_),
         }))
+    if not frames:
+        msg = (f"{what} found no customer whose lifetime can be measured ({len(dur):,} "
+               "customers with a first purchase before the observation end); use a longer "
+               "history or more customers.")
+        raise DataValidationError(msg)
     curves = pd.concat(frames, ignore_index=True)
     curves.attrs.update(confidence=confidence, definition=definition)
     return curves

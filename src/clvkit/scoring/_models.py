@@ -214,7 +214,8 @@ def churn_risk(
             ev = evaluate_churn_model(ds, churn_window_days=s.churn_window_days,
                                       observation_end=end, random_state=s.seed)
     except ClvkitError as err:
-        notes.add("classifier_unavailable", "05", error=str(err).splitlines()[0])
+        code = "classifier_unavailable" if baseline is not None else "no_churn_risk"
+        notes.add(code, "05", error=str(err).splitlines()[0])
         return ChurnRisk(baseline, "p_alive" if baseline is not None else "unavailable")
     auc = ev.metric("roc_auc")
     auc_base = ev.metric("roc_auc", model=BASELINE) if BASELINE in set(ev.metrics["model"]) \
