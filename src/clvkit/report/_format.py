@@ -37,6 +37,10 @@ def param_value(value: Any, lang: str | None = None) -> str:
         return i18n.format_yes_no(value, lang)
     if value is None or value == "":
         return "–"
+    if isinstance(value, str):
+        word = i18n.t(f"param.value.{value}", lang)
+        if word != f"param.value.{value}":
+            return word
     if isinstance(value, int):
         return i18n.format_int(value)
     if isinstance(value, float):
@@ -44,8 +48,12 @@ def param_value(value: Any, lang: str | None = None) -> str:
     return str(value)
 
 
+#: Parameters the runner sets for its own plumbing (folders of the run); never shown.
+RUN_INTERNAL: tuple[str, ...] = ("salt", "output_dir", "scores_dir", "history")
+
+
 def shown_rows(parameters: Mapping[str, Any], lang: str | None = None,
-               skip: Iterable[str] = ("salt", "output_dir")) -> list[tuple[str, str]]:
+               skip: Iterable[str] = RUN_INTERNAL) -> list[tuple[str, str]]:
     """Return ``(label, value)`` rows of parameters, in plain words, sorted by label."""
     rows = [(param_label(k, lang), param_value(v, lang)) for k, v in parameters.items()
             if k not in set(skip)]
