@@ -31,6 +31,12 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def record_batches(relation: Any, rows: int) -> Any:
+    """A streaming Arrow reader over a relation (DuckDB 2 and 1.x spellings)."""
+    reader = getattr(relation, "to_arrow_reader", None) or relation.record_batch
+    return reader(rows)
+
+
 def file_source(path: str | os.PathLike[str]) -> str:
     """A DuckDB table function reading a Parquet or CSV file (or folder/glob of Parquet)."""
     p = Path(path)
@@ -95,10 +101,13 @@ class DuckDBEngine:
         return self.con.execute(sql).df()
 
     def batches(self, sql: str, rows: int) -> Iterator[pd.DataFrame]:
-        """Run ``sql`` and yield the result in pandas chunks of about ``rows`` rows."""
-        reader = self.con.execute(sql).fetch_record_batch(rows)
-        for batch in reader:
-            yield batch.to_pandas()
+        """Run ``sql`` on a second cursor; yield the result in pandas chunks of ``rows``."""
+        cur = self.con.cursor()
+        try:
+            for batch in record_batches(cur.sql(sql), rows):
+                yield batch.to_pandas()
+        finally:
+            cur.close()
 
     def close(self) -> None:
         self.con.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from typing import Any
 
 import pandas as pd
@@ -31,6 +32,9 @@ def spark_session(master: str | None = None) -> Any:
     if active is not None and master is None:
         return active
     master = master or os.environ.get("CLVKIT_SPARK_MASTER") or DEFAULT_MASTER
+    if master.startswith("local") and "PYSPARK_PYTHON" not in os.environ:
+        # local workers run this interpreter (with pandas and clvkit), not `python3` on PATH
+        os.environ["PYSPARK_PYTHON"] = sys.executable
     return (SparkSession.builder.master(master).appName("clvkit")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -44,6 +48,22 @@ def is_spark_frame(data: Any) -> bool:
     """True for a pyspark DataFrame (classic or Spark Connect), without importing pyspark."""
     module = type(data).__module__
     return module.startswith("pyspark.") and hasattr(data, "createOrReplaceTempView")
+
+
+def _read_parquet(spark: Any, path: str) -> Any:
+    from clvkit.exceptions import DataValidationError
+
+    try:
+        return spark.read.parquet(path)
+    except Exception as err:
+        if "TIMESTAMP(NANOS" not in str(err):
+            raise
+        msg = (f"Spark cannot read {path}: its timestamps are stored in nanoseconds, which "
+               f"Spark does not support. Rewrite the file with microsecond timestamps "
+               f"(pandas: df.to_parquet(path, coerce_timestamps='us', "
+               f"allow_truncated_timestamps=True); DuckDB writes microseconds), or use "
+               f"engine='duckdb'.")
+        raise DataValidationError(msg) from None
 
 
 class SparkEngine:
@@ -77,7 +97,7 @@ class SparkEngine:
             if path.lower().endswith((".csv", ".csv.gz", ".txt")):
                 frame = self.spark.read.csv(path, header=True, inferSchema=True)
             else:
-                frame = self.spark.read.parquet(path)
+                frame = _read_parquet(self.spark, path)
         self.frame = frame
         self.source = f"clvkit_transactions_{next(_view_ids)}"
         frame.createOrReplaceTempView(self.source)
