@@ -101,8 +101,20 @@ def read_frame(data: Any, cols: Columns) -> pd.DataFrame:
     return pd.read_parquet(p, columns=wanted or None)
 
 
+def _wall_clock(data: Any, cols: Columns) -> Any:
+    """A frame whose time-zone-aware timestamps are made naive wall-clock times (no copy
+    of the other columns), as the pandas engine reads them."""
+    if not isinstance(data, pd.DataFrame) or cols.timestamp not in data.columns:
+        return data
+    ts = data[cols.timestamp]
+    if not isinstance(ts.dtype, pd.DatetimeTZDtype):
+        return data
+    return data.assign(**{cols.timestamp: ts.dt.tz_localize(None)})
+
+
 def open_engine(data: Any, cols: Columns, engine: str, **options: Any) -> Any:
     """Open a SQL engine ("duckdb" or "spark") on ``data``; close it after use."""
+    data = _wall_clock(data, cols)
     if engine == "duckdb":
         from ._duckdb import DuckDBEngine
 

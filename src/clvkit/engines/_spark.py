@@ -91,7 +91,12 @@ class SparkEngine:
         elif isinstance(data, pd.DataFrame):
             needed = [c for c in (cols.customer, cols.timestamp, cols.amount)
                       if c is not None and c in data.columns]
-            frame = self.spark.createDataFrame(data[needed] if needed else data)
+            local = data[needed] if needed else data
+            ts = local.get(cols.timestamp)
+            if ts is not None and pd.api.types.is_datetime64_any_dtype(ts):
+                # Spark keeps microseconds: drop the nanoseconds (days are unchanged)
+                local = local.assign(**{cols.timestamp: ts.dt.floor("us")})
+            frame = self.spark.createDataFrame(local)
         else:
             path = str(data)
             if path.lower().endswith((".csv", ".csv.gz", ".txt")):
