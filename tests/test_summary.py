@@ -405,3 +405,16 @@ def test_cohort_table_errors(hand):
     with pytest.raises(ck.DataValidationError, match="cohort_table\\(\\) needs a column "
                                                      "'timestamp'"):
         ck.cohort_table(hand.drop(columns="timestamp"))
+
+
+def test_default_summary_reproduces_the_published_cdnow_parameters():
+    """Fader, Hardie & Lee (2005): BG/NBD r=0.243, alpha=4.414, a=0.793, b=2.426; Fader &
+    Hardie (2013) Gamma-Gamma p=6.25, q=3.74, v=15.44 - from rfm_summary's defaults."""
+    with pytest.warns(UserWarning, match="excluded 1,959 of 6,919"):
+        summary = ck.rfm_summary(load_cdnow(sample=True), "1997-09-30")
+    bgnbd = ck.models.fit_bgnbd(summary).params
+    assert {k: round(float(v), 3) for k, v in dict(bgnbd).items()} == {
+        "r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    gg = ck.models.fit_gamma_gamma(summary).params
+    assert {k: round(float(v), 2) for k, v in dict(gg).items()} == {
+        "p": 6.25, "q": 3.74, "v": 15.44}
