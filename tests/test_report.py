@@ -445,7 +445,7 @@ def test_plotly_embedded_once_per_page_without_cdn():
 @pytest.fixture(scope="module")
 def summary():
     ds = ck.load_data("demo", demo_customers=300, seed=42)
-    return ds, ck.report.executive_summary(ds, horizon_months=12, at_risk_threshold=0.5)
+    return ds, ck.report.executive_summary(ck.score(ds), lang="en")
 
 
 def test_executive_summary_numbers_agree_with_their_sources(summary):
@@ -458,7 +458,8 @@ def test_executive_summary_numbers_agree_with_their_sources(summary):
     assert len(s.at_risk) == int((s.scored["churn_risk"] >= 0.5).sum())
     assert s.actions["customers"].sum() == s.customers
     assert s.actions["value_at_stake"].is_monotonic_decreasing
-    assert s.nps is not None and s.nps.n == ds.surveys["nps"].notna().sum()
+    assert s.nps is not None and s.nps["n"] == ds.surveys["nps"].notna().sum()
+    assert s.at_risk["churn_risk"].is_monotonic_decreasing
 
 
 def test_executive_summary_cards_and_sentences(summary):
@@ -499,15 +500,18 @@ def test_value_risk_figure_hover_shows_pseudonyms_only(summary):
 def test_bundled_cdnow_report_defaults_to_dollars(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    # the notebook asserts on the currency it was given
+    # the notebook asserts on the currency the run's scores give it (empty = the data's)
     _notebook(folder / "01_money.ipynb",
-              'data: str = "demo"  # data set\ncurrency: str = "¥"  # currency\n'
+              'data: str = "demo"  # data set\ncurrency: str = ""  # currency\n'
               'lang: str = "en"  # language\naudience: str = "client"  # audience\n'
+              'scores_dir: str = ""  # set by the runner\n'
+              'churn_classifier: bool = False  # quicker scoring\n'
               'expected: str = "¥1,234"  # what ctx.money(1234) must print',
               "import clvkit as ck\nctx = ck.report.setup(globals())\n"
+              "sc = ck.report.scores(ctx, ck.load_data(data))\n"
               "assert ctx.money(1234) == expected, ctx.money(1234)")
     ck.report.run_report(tmp_path / "a", notebooks=folder,
                          params={"data": "cdnow-sample", "expected": "$1,234"})
     ck.report.run_report(tmp_path / "b", notebooks=folder, params={"data": "demo"})
     ck.report.run_report(tmp_path / "c", notebooks=folder,
-                         params={"data": "cdnow", "currency": "€", "expected": "€1,234"})
+                         params={"data": "cdnow-sample", "currency": "€", "expected": "€1,234"})

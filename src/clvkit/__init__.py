@@ -39,10 +39,14 @@ _EXPORTS: dict[str, str] = {
     "ConvergenceError": "clvkit.exceptions",
     "ReportError": "clvkit.exceptions",
     "Dataset": "clvkit.tables",
+    # the scoring run every report page reads
+    "score": "clvkit.scoring",
+    "ScoreSettings": "clvkit.scoring",
+    "Scores": "clvkit.scoring",
 }
 _SUBMODULES = (
     "cli", "datasets", "exceptions", "i18n", "io", "metrics", "models", "plots",
-    "report", "schema", "segments", "summary", "tables", "validation",
+    "report", "schema", "scoring", "segments", "summary", "tables", "validation",
 )
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])

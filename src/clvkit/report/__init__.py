@@ -22,9 +22,21 @@ from typing import Any
 from ._notebook import AUDIENCES, ReportContext, setup
 from ._privacy import drop_pii, pseudonymise, pseudonymise_frame, pseudonymise_ids
 from ._provenance import Provenance, data_hash, provenance, versions
+from ._scores import (
+    assumptions_table,
+    describe_choice,
+    kpi_definition,
+    labelled,
+    scores,
+    show_notes,
+)
 from ._sections import describe_quality, quality_table, save_set_aside, set_aside_examples
 from ._summary import (
     ExecutiveSummary,
+    action_table,
+    at_risk_table,
+    churn_evaluation,
+    churn_result,
     describe_actions,
     describe_summary,
     executive_summary,
@@ -47,12 +59,20 @@ __all__ = [
     "ReportContext",
     "RunResult",
     "Table",
+    "action_table",
+    "assumptions_table",
+    "at_risk_table",
+    "churn_evaluation",
+    "churn_result",
     "data_hash",
     "describe_actions",
+    "describe_choice",
     "describe_quality",
     "describe_summary",
     "drop_pii",
     "executive_summary",
+    "kpi_definition",
+    "labelled",
     "notebook_paths",
     "provenance",
     "pseudonymise",
@@ -62,8 +82,10 @@ __all__ = [
     "render_html",
     "run_report",
     "save_set_aside",
+    "scores",
     "set_aside_examples",
     "setup",
+    "show_notes",
     "summary_cards",
     "value_risk_figure",
     "versions",

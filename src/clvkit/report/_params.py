@@ -16,7 +16,7 @@ from ..exceptions import ParameterError
 __all__ = ["RESERVED", "coerce", "notebook_parameters", "resolve_paths", "split_params"]
 
 #: Parameters the runner sets itself (a user value is refused).
-RESERVED: tuple[str, ...] = ("output_dir",)
+RESERVED: tuple[str, ...] = ("output_dir", "scores_dir")
 _TRUE, _FALSE = {"true", "1", "yes", "y", "on"}, {"false", "0", "no", "n", "off"}
 _PATH_PARAMS = ("data", "config")
 

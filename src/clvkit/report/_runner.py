@@ -73,11 +73,13 @@ class RunResult:
     notebooks: list[NotebookRun]
     seconds: float
     record: dict[str, Any]
+    scoring_seconds: float = 0.0
 
     def timings(self) -> str:
-        """Return one line per notebook with its run time, and the total."""
+        """Return one line for the scoring run, one per notebook, and the total."""
         width = max((len(n.name) for n in self.notebooks), default=10)
-        lines = [f"  {n.name:<{width}}  {n.seconds:6.1f} s" for n in self.notebooks]
+        lines = [f"  {'scoring':<{width}}  {self.scoring_seconds:6.1f} s"]
+        lines += [f"  {n.name:<{width}}  {n.seconds:6.1f} s" for n in self.notebooks]
         lines.append(f"  {'total':<{width}}  {self.seconds:6.1f} s")
         return "\n".join(lines)
 
@@ -163,7 +165,7 @@ def _publish(staging: Path, out_dir: Path) -> None:
 
 def _prepare(
     paths: Sequence[Path], params: Mapping[str, Any], lang: str, audience: str
-) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]], dict[str, Any], list[str]]:
     if lang not in i18n.LANGUAGES:
         msg = f"lang must be one of 'en', 'zh'; got {lang!r}"
         raise ParameterError(msg)
@@ -172,7 +174,44 @@ def _prepare(
         raise ParameterError(msg)
     run_params = resolve_paths({**params, "lang": lang, "audience": audience})
     declared = {p.stem: notebook_parameters(p) for p in paths}
-    return run_params, split_params(run_params, declared)
+    defaults: dict[str, Any] = {}
+    for found in declared.values():
+        for name, info in found.items():
+            defaults.setdefault(name, _literal(info.get("default")))
+    users = [stem for stem, found in declared.items() if SCORES_PARAM in found]
+    return run_params, split_params(run_params, declared), {**defaults, **run_params}, users
+
+
+def _literal(text: Any) -> Any:
+    """A parameter default as papermill reports it (source text) to its value."""
+    import ast
+
+    try:
+        return ast.literal_eval(text) if isinstance(text, str) else text
+    except (ValueError, SyntaxError):
+        return text
+
+
+#: The parameter through which notebooks receive the run's scores folder.
+SCORES_PARAM = "scores_dir"
+
+
+def _score_once(settings_params: Mapping[str, Any], folder: Path,
+                progress: Callable[[str], None] | None) -> float:
+    """Load the data and run :func:`clvkit.score` once into ``folder``; return seconds."""
+    from ..io import load_data
+    from ..scoring import ScoreSettings, score
+
+    started = time.perf_counter()
+    p = settings_params
+    ds = load_data(p.get("data", "demo"), config=p.get("config") or None,
+                   observation_end=p.get("observation_end") or None,
+                   demo_customers=int(p.get("demo_customers", 1000)),
+                   seed=int(p.get("seed", 42)))
+    score(ds, ScoreSettings.from_params(p)).save(folder)
+    seconds = time.perf_counter() - started
+    _say(progress, f"scoring done in {seconds:.1f} s (models fitted once for every page)")
+    return seconds
 
 
 def _run_all(
@@ -239,10 +278,6 @@ def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str
         (staging / run.html).write_text(page, encoding="utf-8")
 
 
-#: Currency of the bundled data sets' amounts, used unless ``currency`` is passed.
-_BUNDLED_CURRENCY = {"demo": "¥", "cdnow": "$", "cdnow-sample": "$"}
-
-
 def run_report(
     out_dir: str | Path,
     *,
@@ -279,8 +314,8 @@ def run_report(
         Notebook parameters (``data``, ``config``, ``demo_customers``,
         ``horizon_months`` ...). Values may be strings; they are converted to the
         type of the notebook's default. Each notebook receives the ones it declares.
-        The bundled CDNOW data sets default to ``currency="$"`` (their amounts are
-        US dollars).
+        An empty ``currency`` takes the data's (the bundled CDNOW data sets are in
+        US dollars, the demo in yuan, a configuration may name one).
     notebooks : folder or list of files, optional
         Default ``./notebooks`` (see :func:`notebook_paths`).
     select : sequence of str, default ()
@@ -319,15 +354,19 @@ def run_report(
     out_dir = Path(out_dir).resolve()
     paths = notebook_paths(notebooks, select=select)
     params = dict(params or {})
-    if "currency" not in params and params.get("data") in _BUNDLED_CURRENCY:
-        params["currency"] = _BUNDLED_CURRENCY[params["data"]]
-    run_params, per_notebook = _prepare(paths, params, lang, audience)
+    run_params, per_notebook, effective, users = _prepare(paths, params, lang, audience)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
     if staging.exists():
         shutil.rmtree(staging)
     staging.mkdir()
+    scoring_seconds = 0.0
     try:
+        if users:
+            _say(progress, "scoring the customers once for every page")
+            scoring_seconds = _score_once(effective, staging / "scores", progress)
+            for stem in users:
+                per_notebook[stem][SCORES_PARAM] = str(staging / "scores")
         _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
         runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience, kernel=kernel,
                         timeout=cell_timeout, jobs=jobs, progress=progress)
@@ -350,6 +389,7 @@ def run_report(
         }
         write_index_and_exports(staging, out_dir, runs, record, generated=generated,
                                 at_risk_threshold=at_risk_threshold)
+        record["scoring_seconds"] = round(scoring_seconds, 2)
         record["seconds"] = round(time.perf_counter() - started, 2)
         (staging / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False,
                                                      default=str), encoding="utf-8")
@@ -360,4 +400,5 @@ def run_report(
     failed = out_dir.with_name(f"{out_dir.name}.failed")
     if failed.exists():
         shutil.rmtree(failed, ignore_errors=True)
-    return RunResult(out_dir, out_dir / "index.html", runs, time.perf_counter() - started, record)
+    return RunResult(out_dir, out_dir / "index.html", runs, time.perf_counter() - started, record,
+                     scoring_seconds)

@@ -1,8 +1,8 @@
 """The executive summary: the handful of numbers a client needs, and their sentences.
 
-:func:`executive_summary` calls the metrics, models and segments functions the
-detailed sections use (same settings give the same numbers as sections 02-06);
-:func:`summary_cards` and :func:`describe_summary` turn the result into the page.
+:func:`executive_summary` reads the run's one scoring result (:func:`clvkit.score`),
+so every number on the summary is the one the detailed sections show, and every
+total equals the sum of the scored customer table.
 """
 
 from __future__ import annotations
@@ -14,11 +14,15 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import schema
+from ..i18n import t as _t
+from ._scores import labelled
 
 if TYPE_CHECKING:
+    from ..scoring import Scores
     from ._notebook import ReportContext
 
-__all__ = ["Cards", "ExecutiveSummary", "describe_actions", "describe_summary",
+__all__ = ["Cards", "ExecutiveSummary", "action_table", "at_risk_table", "churn_evaluation",
+           "churn_result", "describe_actions", "describe_summary",
            "executive_summary", "summary_cards", "value_risk_figure"]
 
 #: Number of actions listed on the summary page.
@@ -27,7 +31,7 @@ TOP_ACTIONS = 3
 
 @dataclass
 class ExecutiveSummary:
-    """Headline results of one data set (see :func:`executive_summary`).
+    """Headline results of one scoring run (see :func:`executive_summary`).
 
     Attributes
     ----------
@@ -37,25 +41,25 @@ class ExecutiveSummary:
         Total amount of the kept purchases (currency).
     start, end : pandas.Timestamp
         First purchase and observation end.
-    churn : clvkit.metrics ChurnResult
-        Churn over the last ``period_months`` (inactivity definition).
-    nps : clvkit.metrics NPS result or None
-        None when there are no surveys.
+    churn : clvkit.metrics ChurnResult or None
+        The headline churn rate (None when the history is too short).
+    nps : dict or None
+        The NPS KPI: value, ci_low, ci_high, n, promoters, detractors.
     value : pandas.DataFrame
-        :func:`clvkit.models.customer_value` per customer (p_alive, clv ...).
+        clv and p_alive per customer, from the scored table.
     concentration : clvkit.metrics ConcentrationResult
-        Concentration of ``value["clv"]`` (top-20% share, Lorenz curve).
+        Concentration of the customers' CLV (top-20% share, Lorenz curve).
     scored : pandas.DataFrame
-        :func:`clvkit.segments.scored_customers` (segment, tier, churn_risk, action).
+        The scored customer table with labels in the report language.
     at_risk : pandas.DataFrame
-        Rows of ``scored`` with ``churn_risk >= at_risk_threshold``.
+        Rows of ``scored`` with ``churn_risk >= at_risk_threshold``, highest risk first.
     matrix : pandas.DataFrame
-        :func:`clvkit.segments.action_matrix` cells.
+        Action matrix cells with labels.
     actions : pandas.DataFrame
         Per action: action_label, customers, value_at_stake, share_value,
         recommendation; largest value at stake first.
     horizon_months, at_risk_threshold, churn_months
-        The settings used.
+        The settings of the run.
     """
 
     customers: int
@@ -74,10 +78,11 @@ class ExecutiveSummary:
     horizon_months: int
     at_risk_threshold: float
     churn_months: int
+    value_basis: str = "margin"
 
     @property
     def clv_total(self) -> float:
-        """Expected value of all customers over the horizon (currency)."""
+        """Expected value of all customers over the horizon (currency): the table's sum."""
         return float(self.value["clv"].sum())
 
     @property
@@ -97,6 +102,41 @@ class ExecutiveSummary:
         return self.at_risk_revenue / total if total > 0 else 0.0
 
 
+def action_table(sc: Scores, lang: str | None = None) -> pd.DataFrame:
+    """The run's action matrix cells with labels and recommendations in ``lang``."""
+    from ..segments.actions import action_label, recommendation
+
+    cells = sc.tables["action_matrix"].copy()
+    cells["value_level_label"] = [_t(f"segments.level.{v}", lang) for v in cells["value_level"]]
+    cells["second_level_label"] = [_t(f"segments.level.{v}", lang)
+                                   for v in cells["second_level"]]
+    cells["action_label"] = [action_label(c, lang) for c in cells["action"]]
+    cells["recommendation"] = [recommendation(c, lang) for c in cells["action"]]
+    return cells.set_index(["value_level", "second_level"])
+
+
+def at_risk_table(sc: Scores, lang: str | None = None) -> pd.DataFrame:
+    """Customers at risk, highest churn risk first, with labels and the value at stake
+    (CLV x churn risk): the one at-risk list of the run."""
+    risky = labelled(sc.at_risk, lang)
+    risky.insert(0, "rank", range(1, len(risky) + 1))
+    risky["value_at_stake"] = risky["clv"] * risky["churn_risk"]
+    return risky
+
+
+def churn_evaluation(sc: Scores) -> Any:
+    """The run's churn classifier evaluation (tables only; None when it did not run)."""
+    from ..models.churn import ChurnEvaluation
+
+    if "churn_metrics" not in sc.tables:
+        return None
+    return ChurnEvaluation(
+        metrics=sc.tables["churn_metrics"], calibration=sc.tables["churn_calibration"],
+        importance=sc.tables["churn_importance"], scores=sc.tables["churn_test_scores"],
+        pipeline=None, train_cutoff=pd.Timestamp(sc.facts["train_cutoff"]),
+        test_cutoff=pd.Timestamp(sc.facts["test_cutoff"]))
+
+
 def _actions(matrix: pd.DataFrame) -> pd.DataFrame:
     grouped = matrix.groupby("action", observed=True, sort=False).agg(
         action_label=("action_label", "first"), customers=("customers", "sum"),
@@ -105,34 +145,25 @@ def _actions(matrix: pd.DataFrame) -> pd.DataFrame:
     return grouped.sort_values("value_at_stake", ascending=False, kind="stable")
 
 
-def executive_summary(
-    ds: Any,
-    *,
-    horizon_months: int = 12,
-    discount_rate_annual: float = 0.10,
-    margin_rate: float = 0.3,
-    period_months: int = 12,
-    inactivity_days: int = 365,
-    at_risk_threshold: float = 0.5,
-    lang: str | None = None,
-) -> ExecutiveSummary:
-    """Compute the headline numbers of a data set for the executive summary.
+def churn_result(sc: Scores) -> Any:
+    """The run's headline churn rate as a ChurnResult (None when it was not computable)."""
+    from ..metrics.churn import ChurnResult
+
+    table = sc.tables.get("churn")
+    if table is None or table.empty:
+        return None
+    row = table.iloc[0].to_dict()
+    fields = ChurnResult.__dataclass_fields__
+    return ChurnResult(**{k: v for k, v in row.items() if k in fields})
+
+
+def executive_summary(sc: Scores, *, lang: str | None = None) -> ExecutiveSummary:
+    """Collect the headline numbers of a scoring run for the executive summary.
 
     Parameters
     ----------
-    ds : clvkit.Dataset
-        From :func:`clvkit.load_data`.
-    horizon_months : int, default 12
-        CLV horizon, months (BG/NBD + Gamma-Gamma, :func:`clvkit.models.customer_value`).
-    discount_rate_annual : float, default 0.10
-        Yearly discount rate of the CLV.
-    margin_rate : float, default 0.3
-        Margin share of revenue when the data have no ``gross_margin``
-        (:func:`clvkit.segments.margin_share`); CLV is expected margin.
-    period_months, inactivity_days : int, default 12 and 365
-        Churn period, and days without a purchase after which a customer is lost.
-    at_risk_threshold : float, default 0.5
-        ``churn_risk`` (1 - P(alive)) from which a customer counts as at risk.
+    sc : clvkit.scoring.Scores
+        The run's scores (:func:`clvkit.score`, or ``ck.report.scores(ctx, ds)``).
     lang : {"en", "zh"}, optional
         Language of the labels in ``scored`` and ``actions``.
 
@@ -140,54 +171,52 @@ def executive_summary(
     -------
     ExecutiveSummary
     """
-    from .. import metrics, models, segments
-    from ..summary import rfm_summary
+    from ..metrics.economics import value_concentration
 
-    tx = ds.transactions
-    end = ds.observation_end or tx[schema.TIMESTAMP].max().normalize()
-    summary = rfm_summary(tx, observation_end=end)
-    margin = segments.margin_share(tx, margin_rate)
-    value = models.customer_value(summary, horizon_months=horizon_months, margin=margin,
-                                  discount_rate_annual=discount_rate_annual)
-    scored = segments.scored_customers(ds, customer_value=value, margin_rate=margin_rate,
-                                       lang=lang)
-    matrix = segments.action_matrix(ds, customer_value=value, margin_rate=margin_rate, lang=lang)
-    has_nps = ds.surveys is not None and len(ds.surveys) > 0 and schema.NPS in ds.surveys
+    scored = labelled(sc.customers, lang)
+    nps = sc.kpis["nps"]
+    basis = "clv" if scored["clv"].notna().any() else "revenue"
+    ranked = scored[basis].clip(lower=0).fillna(0.0).set_axis(scored[schema.CUSTOMER_ID])
+    matrix = action_table(sc, lang)
+    value = scored.set_index(schema.CUSTOMER_ID)[["clv", "p_alive"]]
+    risky = sc.at_risk
     return ExecutiveSummary(
-        customers=int(tx[schema.CUSTOMER_ID].nunique()),
-        orders=len(tx),
-        revenue=float(tx[schema.AMOUNT].sum()),
-        start=tx[schema.TIMESTAMP].min(),
-        end=pd.Timestamp(end),
-        churn=metrics.churn_rate(ds, period_months=period_months,
-                                 inactivity_days=inactivity_days),
-        nps=metrics.nps(ds.surveys[schema.NPS]) if has_nps else None,
-        value=value,
-        concentration=metrics.value_concentration(value["clv"]),
-        scored=scored,
-        at_risk=scored[scored["churn_risk"].ge(at_risk_threshold)],
-        matrix=matrix,
-        actions=_actions(matrix),
-        horizon_months=horizon_months,
-        at_risk_threshold=at_risk_threshold,
-        churn_months=period_months,
+        customers=int(sc.kpi("customers")), orders=int(sc.kpi("orders")),
+        revenue=float(sc.kpi("revenue")),
+        start=pd.Timestamp(sc.kpis["revenue"]["values"]["start"]),
+        end=pd.Timestamp(sc.facts["observation_end"]),
+        churn=churn_result(sc),
+        nps=({"score": nps["value"], **nps["values"]} if nps["value"] is not None else None),
+        value=value.fillna({"clv": 0.0}) if basis == "revenue" else value,
+        concentration=value_concentration(ranked),
+        scored=scored, at_risk=scored.loc[risky.index], matrix=matrix,
+        actions=_actions(matrix), horizon_months=sc.settings.horizon_months,
+        at_risk_threshold=sc.settings.at_risk_threshold,
+        churn_months=sc.settings.period_months,
+        value_basis=str(sc.assumptions["value_basis"]["value"]),
     )
 
 
 @dataclass(frozen=True)
 class Cards:
-    """Headline numbers shown as cards: (label, value, note) triples, HTML-escaped."""
+    """Headline numbers shown as cards: (label, value, note) triples, HTML-escaped.
+
+    ``kpis`` names the KPI behind each card (``data-kpi`` in the HTML), so the page can
+    be checked against the run's KPIs whatever the language."""
 
     items: tuple[tuple[str, str, str], ...]
+    kpis: tuple[str, ...] = ()
 
     def _repr_html_(self) -> str:
+        keys = self.kpis if len(self.kpis) == len(self.items) else ("",) * len(self.items)
+        attrs = [f' data-kpi="{html.escape(key)}"' if key else "" for key in keys]
         cards = "".join(
-            '<div class="clv-card">'
+            f'<div class="clv-card"{attr}>'
             f'<div class="clv-card-value">{html.escape(value)}</div>'
             f'<div class="clv-card-label">{html.escape(label)}</div>'
             + (f'<div class="clv-card-note">{html.escape(note)}</div>' if note else "")
             + "</div>"
-            for label, value, note in self.items
+            for (label, value, note), attr in zip(self.items, attrs, strict=True)
         )
         return f'<div class="clv-cards">{cards}</div>'
 
@@ -199,22 +228,24 @@ class Cards:
 def summary_cards(ctx: ReportContext, s: ExecutiveSummary) -> Cards:
     """Return the headline numbers of ``s`` as cards in the report language."""
     t = ctx.t
+    churn = ctx.pct(s.churn.rate) if s.churn is not None else "–"
     items = [
         (t("exec_card_customers"), ctx.num(s.customers),
          t("exec_card_orders", orders=ctx.num(s.orders))),
         (t("exec_card_revenue"), ctx.money(s.revenue),
          f"{s.start:%Y-%m-%d} – {s.end:%Y-%m-%d}"),
-        (t("exec_card_churn"), ctx.pct(s.churn.rate),
-         t("exec_card_churn_note", months=s.churn_months)),
-        (t("exec_card_nps"), f"{s.nps.score:+.0f}" if s.nps is not None else "–",
-         t("exec_card_nps_note", n=ctx.num(s.nps.n)) if s.nps is not None
+        (t("exec_card_churn"), churn, t("exec_card_churn_note", months=s.churn_months)),
+        (t("exec_card_nps"), f"{s.nps['score']:+.0f}" if s.nps is not None else "–",
+         t("exec_card_nps_note", n=ctx.num(s.nps["n"])) if s.nps is not None
          else t("exec_no_surveys_short")),
         (t("exec_card_clv", months=s.horizon_months), ctx.money(s.clv_total),
-         t("exec_card_top20", share=ctx.pct(s.top20_share))),
+         t("exec_card_top20", share=ctx.pct(s.top20_share))
+         + " · " + t(f"scoring.v.{s.value_basis}")),
         (t("exec_card_at_risk"), ctx.num(len(s.at_risk)),
          t("exec_card_at_risk_note", revenue=ctx.money(s.at_risk_revenue))),
     ]
-    return Cards(tuple(items))
+    return Cards(tuple(items), ("customers", "revenue", "churn_rate", "nps", "clv_total",
+                                "at_risk_customers"))
 
 
 def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
@@ -225,17 +256,19 @@ def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
         ctx.say("exec_intro", customers=s.customers, orders=s.orders,
                 revenue=ctx.money(s.revenue), start=f"{s.start:%Y-%m-%d}",
                 end=f"{s.end:%Y-%m-%d}").data,
-        ctx.say("exec_churn", rate=ctx.pct(s.churn.rate), kept=ctx.pct(s.churn.kept_share),
-                lost=s.churn.lost, months=s.churn_months, days=s.churn.inactivity_days).data,
     ]
-    if s.churn.rate > 1:
-        # lost / average customers exceeds 100% when the base shrinks fast or was
-        # acquired at once (a single cohort, as CDNOW): say so instead of "retention < 0"
-        lines.append(ctx.t("exec_churn_over_100"))
+    if s.churn is not None:
+        lines.append(ctx.say("exec_churn", rate=ctx.pct(s.churn.rate),
+                             kept=ctx.pct(s.churn.kept_share), lost=s.churn.lost,
+                             months=s.churn_months, days=s.churn.inactivity_days).data)
+        if s.churn.rate > 1:
+            # lost / average customers exceeds 100% when the base shrinks fast or was
+            # acquired at once (a single cohort, as CDNOW): say so instead of "retention < 0"
+            lines.append(ctx.t("exec_churn_over_100"))
     if s.nps is not None:
-        lines.append(ctx.say("exec_nps", score=f"{s.nps.score:+.0f}", n=s.nps.n,
-                             promoters=ctx.pct(s.nps.share_promoters),
-                             detractors=ctx.pct(s.nps.share_detractors)).data)
+        lines.append(ctx.say("exec_nps", score=f"{s.nps['score']:+.0f}", n=s.nps["n"],
+                             promoters=ctx.pct(s.nps["promoters"]),
+                             detractors=ctx.pct(s.nps["detractors"])).data)
     else:
         lines.append(ctx.t("exec_no_surveys"))
     lines.append(ctx.say("exec_value", months=s.horizon_months, total=ctx.money(s.clv_total),
@@ -301,3 +334,4 @@ def value_risk_figure(ctx: ReportContext, s: ExecutiveSummary, max_points: int =
         template="plotly_white", height=480, margin={"l": 60, "r": 20, "t": 50, "b": 50},
     )
     return fig
+

@@ -43,13 +43,18 @@ class Table:
     show_index: bool = True
 
     numeric: tuple[str, ...] = ()
+    #: The data column behind each shown column (``data-col`` on its header), so a
+    #: reader or a test can tell which number a column shows whatever its label.
+    sources: tuple[str, ...] = ()
 
     def _html_table(self) -> str:
         """Escape every header and cell; right-align numeric columns (class "num")."""
         cols = list(self.data.columns)
         align = [' class="num"' if c in self.numeric else "" for c in cols]
-        head = "".join(f"<th{a}>{html.escape(str(c))}</th>" for c, a in zip(cols, align,
-                                                                           strict=True))
+        sources = list(self.sources) if len(self.sources) == len(cols) else [""] * len(cols)
+        marks = [f' data-col="{html.escape(src)}"' if src else "" for src in sources]
+        head = "".join(f"<th{a}{m}>{html.escape(str(c))}</th>"
+                       for c, a, m in zip(cols, align, marks, strict=True))
         if self.show_index:
             head = "<th></th>" + head
         rows = []
@@ -144,6 +149,7 @@ def make_table(
     money, pct = set(money), set(pct)
     numeric = [c for c in df.columns if c in money or c in pct
                or (pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]))]
+    sources = tuple(str(c) for c in df.columns)
     out = pd.DataFrame(index=df.index)
     for col in df.columns:
         if col in money or col in pct:
@@ -156,4 +162,5 @@ def make_table(
         out.columns = [_translate(c) for c in out.columns]
     # An unnamed integer index is row positions (often left over from filtering): hide it.
     show_index = not (df.index.name is None and pd.api.types.is_integer_dtype(df.index))
-    return Table(out, n_rows, caption, i18n.t("report_no_rows"), show_index, tuple(numeric))
+    return Table(out, n_rows, caption, i18n.t("report_no_rows"), show_index, tuple(numeric),
+                 sources)

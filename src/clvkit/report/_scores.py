@@ -1,0 +1,213 @@
+"""The report's side of the scoring run: load it once, label it, put it in words.
+
+Every notebook calls ``sc = ck.report.scores(ctx, ds)`` right after loading the
+data. In a report run this reads the scores ``clvkit report`` computed once into
+the run folder (``scores_dir``); in JupyterLab it computes them on first use and
+caches them by data fingerprint and settings, so re-running a notebook is quick
+and every notebook of the session shows the same numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .. import i18n
+from ..exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from ..scoring import Scores
+    from ._notebook import ReportContext
+
+__all__ = ["assumptions_table", "cache_dir", "describe_choice", "labelled", "scores",
+           "show_notes"]
+
+
+def cache_dir() -> Path:
+    """Folder of cached scores for notebooks run outside ``clvkit report``:
+    ``$CLVKIT_CACHE`` or ``$XDG_CACHE_HOME/clvkit/scores`` (``~/.cache/...``)."""
+    if os.environ.get("CLVKIT_CACHE"):
+        return Path(os.environ["CLVKIT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "clvkit" / "scores"
+
+
+def _cache_key(ds: Any, settings: Any) -> str:
+    from .. import __version__
+    from ._provenance import data_hash
+
+    blob = json.dumps({"data": data_hash(ds), "settings": settings.to_dict(),
+                       "observation_end": str(ds.observation_end),
+                       "version": __version__}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def scores(ctx: ReportContext, ds: Any) -> Scores:
+    """Return the run's one scoring result for this notebook.
+
+    With a ``scores_dir`` parameter (set by ``clvkit report``) the scores are read
+    from there and must have been computed with this notebook's settings. Without
+    it they are computed with :func:`clvkit.score` and cached (see :func:`cache_dir`).
+    The report currency falls back to the data's when the ``currency`` parameter
+    is empty.
+
+    Raises
+    ------
+    ParameterError
+        The scores in ``scores_dir`` were computed with other settings than the
+        notebook's parameters.
+    """
+    from ..scoring import Scores, ScoreSettings, score
+
+    settings = ScoreSettings.from_params(ctx.params)
+    folder = str(ctx.params.get("scores_dir") or "")
+    if folder:
+        result = Scores.load(folder)
+        if result.settings != settings:
+            theirs, ours = result.settings.to_dict(), settings.to_dict()
+            diff = ", ".join(f"{k}: {theirs[k]!r} in the run, {ours[k]!r} here"
+                             for k in ours if theirs[k] != ours[k])
+            msg = (f"the scores in {folder!r} were computed with other settings ({diff}); "
+                   "pass the same parameters to every notebook (clvkit report does).")
+            raise ParameterError(msg)
+    else:
+        target = cache_dir() / _cache_key(ds, settings)
+        try:
+            result = Scores.load(target)
+        except (ParameterError, OSError, ValueError):
+            result = score(ds, settings)
+            try:
+                result.save(target)
+            except OSError:  # a read-only home: scores still work, just not cached
+                pass
+    if not ctx.currency:
+        ctx.currency = str(result.assumptions["currency"]["value"] or "")
+    return result
+
+
+def labelled(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """Add ``segment_label``, ``tier_label`` and ``action_label`` (in ``lang``) to a
+    table with the ``segment``, ``tier`` and ``action`` codes of the scored table."""
+    from ..segments.actions import action_label
+    from ..segments.rfm import segment_label
+    from ..segments.tiers import DEFAULT_TIER_CUTS, tier_codes, tier_labels
+
+    out = frame.copy()
+    tiers = dict(zip(tier_codes(DEFAULT_TIER_CUTS), tier_labels(DEFAULT_TIER_CUTS, lang),
+                     strict=True))
+    makers = {"segment": lambda c: segment_label(c, lang), "tier": lambda c: tiers.get(c, c),
+              "action": lambda c: action_label(c, lang)}
+    for column, make in makers.items():
+        if column not in out:
+            continue
+        codes = out[column]
+        order = (list(codes.cat.categories) if isinstance(codes.dtype, pd.CategoricalDtype)
+                 else list(dict.fromkeys(codes.dropna())))
+        labels = {c: make(str(c)) for c in order}
+        out[f"{column}_label"] = pd.Categorical(codes.map(labels).astype(str),
+                                                categories=list(dict.fromkeys(labels.values())))
+    return out
+
+
+def _value_text(ctx: ReportContext, name: str, value: Any) -> str:
+    t = ctx.t
+    if value is None:
+        return t("scoring.v.none")
+    texts = {
+        "currency": lambda v: v or t("scoring.v.no_currency"),
+        "value_basis": lambda v: t(f"scoring.v.{v}"),
+        "margin_rate": ctx.pct,
+        "horizon_months": lambda v: t("scoring.v.months", n=v),
+        "period_months": lambda v: t("scoring.v.months", n=v),
+        "discount_rate_annual": lambda v: t("scoring.v.per_year", rate=ctx.pct(v)),
+        "inactivity_days": lambda v: t("scoring.v.days", n=v),
+        "at_risk_threshold": lambda v: ctx.pct(v, 0),
+        "holdout_weeks": lambda v: t("scoring.v.weeks", n=v),
+        "purchase_model": lambda v: t(f"scoring.v.{v}"),
+        "spend_model": lambda v: t(f"scoring.v.{v}"),
+        "churn_risk_source": lambda v: t(f"scoring.v.{v}"),
+        "churn_window_days": lambda v: t("scoring.v.window", n=v),
+    }
+    return str(texts.get(name, str)(value))
+
+
+def assumptions_table(ctx: ReportContext, sc: Scores) -> pd.DataFrame:
+    """Every assumption of the run in words: what, its value, where it comes from."""
+    rows = []
+    for name, item in sc.assumptions.items():
+        if name == "churn_window_days" and sc.facts.get("churn_risk_source") != "classifier":
+            continue
+        if name == "penalizer_coef" and not item["value"]:
+            continue
+        rows.append({
+            ctx.t("scoring.assumptions.item"): ctx.t(f"scoring.a.{name}"),
+            ctx.t("scoring.assumptions.value"): _value_text(ctx, name, item["value"]),
+            ctx.t("scoring.assumptions.source"): ctx.t(f"scoring.s.{item['source']}"),
+        })
+    return pd.DataFrame(rows).set_index(ctx.t("scoring.assumptions.item"))
+
+
+def _note_values(ctx: ReportContext, values: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(values)
+    for key in ("error", "threshold"):
+        if isinstance(shown.get(key), float):
+            shown[key] = ctx.pct(abs(shown[key]))
+    for key in ("auc", "baseline", "q"):
+        if isinstance(shown.get(key), float):
+            shown[key] = ctx.num(shown[key], 3)
+    if isinstance(shown.get("customers"), int):
+        shown["customers"] = ctx.num(shown["customers"])
+    return shown
+
+
+def show_notes(ctx: ReportContext, sc: Scores, section: str | None = None):
+    """The run's warnings for one page (``section`` "04"...; None: all of them), as a
+    Markdown list under a heading, or empty Markdown when there is nothing to say."""
+    from IPython.display import Markdown
+
+    notes = sc.notes_for(section) if section else list(sc.notes)
+    if not notes:
+        return Markdown("")
+    items = []
+    for note in notes:
+        key = f"scoring.note.{note.code}"
+        text = ctx.t(key, **_note_values(ctx, note.values))
+        items.append(f"- {text}")
+    return Markdown(f"**{ctx.t('scoring.warnings.title')}**\n\n" + "\n".join(items))
+
+
+def describe_choice(ctx: ReportContext, sc: Scores) -> str:
+    """Two sentences: which purchase model is used and why; where churn risk comes from."""
+    model = sc.facts.get("purchase_model_label", "BG/NBD")
+    reason = sc.facts.get("purchase_reason", "no_holdout")
+    values: dict[str, Any] = {"model": model}
+    comparison = sc.tables.get("model_comparison")
+    if comparison is not None and sc.facts.get("purchase_model") in comparison.index:
+        values["rmse"] = ctx.num(float(comparison.loc[sc.facts["purchase_model"], "rmse"]), 2)
+    first = ctx.t(f"scoring.reason.{reason}", **values)
+    source = sc.facts.get("churn_risk_source", "unavailable")
+    risk_values: dict[str, Any] = {"model": model, "days": sc.settings.churn_window_days}
+    metrics = sc.tables.get("churn_metrics")
+    if source == "classifier" and metrics is not None:
+        test = metrics[metrics["split"] == "test"]
+        auc = test[test["metric"] == "roc_auc"].set_index("model")["value"]
+        risk_values["auc"] = ctx.num(float(auc.iloc[0]), 3)
+        risk_values["baseline"] = ctx.num(float(auc.iloc[-1]), 3) if len(auc) > 1 else "–"
+    return f"{first} {ctx.t(f'scoring.risk.{source}', **risk_values)}"
+
+
+def kpi_definition(ctx: ReportContext, sc: Scores, name: str) -> str:
+    """The definition of one KPI in the report language."""
+    values = dict(sc.kpis[name].get("values", {}))
+    if "basis" in values:
+        values["basis"] = ctx.t(f"scoring.v.{values['basis']}")
+    if "discount" in values:
+        values["discount"] = ctx.pct(values["discount"])
+    if "threshold" in values:
+        values["threshold"] = ctx.pct(values["threshold"], 0)
+    return i18n.t(f"scoring.kpi.{name}", ctx.lang, **values)

@@ -1,0 +1,191 @@
+"""The scoring stage: one run, one customer table, KPIs equal to its sums, stated choices."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+import clvkit as ck
+from clvkit.scoring import Scores, ScoreSettings
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return ck.load_data("demo", demo_customers=400, seed=7)
+
+
+@pytest.fixture(scope="module")
+def scores(demo):
+    return ck.score(demo)
+
+
+def test_one_row_per_customer_and_kpis_are_the_tables_sums(demo, scores):
+    table = scores.customers
+    assert table["customer_id"].is_unique
+    assert len(table) == demo.transactions["customer_id"].nunique() == scores.kpi("customers")
+    assert scores.kpi("clv_total") == pytest.approx(table["clv"].sum())
+    assert scores.kpi("revenue") == pytest.approx(demo.transactions["amount"].sum())
+    assert scores.kpi("revenue") == pytest.approx(table["revenue"].sum())
+    risky = table["churn_risk"] >= scores.settings.at_risk_threshold
+    assert scores.kpi("at_risk_customers") == int(risky.sum()) == len(scores.at_risk)
+    assert scores.kpi("at_risk_value") == pytest.approx(table.loc[risky, "clv"].sum())
+    assert scores.at_risk["churn_risk"].is_monotonic_decreasing
+    assert table[["clv", "p_alive", "churn_risk"]].notna().all().all()
+    assert table["p_alive"].between(0, 1).all() and table["churn_risk"].between(0, 1).all()
+
+
+def test_value_basis_margin_from_data_and_stated(demo, scores):
+    # the demo has a gross_margin column: CLV is margin, and the assumptions say so
+    assert scores.assumptions["value_basis"] == {"value": "margin", "source": "data"}
+    share = demo.transactions["gross_margin"].sum() / demo.transactions["amount"].sum()
+    assert scores.assumptions["margin_rate"]["value"] == pytest.approx(share)
+    assert scores.kpis["clv_total"]["values"]["basis"] == "margin"
+
+
+def test_revenue_basis_without_margin_and_assumed_margin():
+    tx = ck.load_data("demo", demo_customers=300, seed=3).transactions.drop(
+        columns="gross_margin")
+    ds = ck.Dataset(transactions=tx, name="no margin")
+    plain = ck.score(ds, churn_classifier=False)
+    assumed = ck.score(ds, churn_classifier=False, margin_rate=0.25)
+    assert plain.assumptions["value_basis"] == {"value": "revenue", "source": "none"}
+    assert assumed.assumptions["margin_rate"] == {"value": 0.25, "source": "assumed"}
+    assert assumed.kpi("clv_total") == pytest.approx(0.25 * plain.kpi("clv_total"))
+    assert plain.assumptions["currency"] == {"value": "", "source": "none"}
+
+
+def test_churn_risk_has_one_stated_source(demo, scores):
+    source = scores.facts["churn_risk_source"]
+    assert source in ("classifier", "p_alive")
+    assert (scores.customers["churn_risk_basis"] == source).all()
+    metrics = scores.tables["churn_metrics"]
+    test = metrics[(metrics["split"] == "test") & (metrics["metric"] == "roc_auc")]
+    auc = test.set_index("model")["value"]
+    # the rule: the classifier only when it beats the baseline by 0.01 on the test split
+    assert (source == "classifier") == bool(auc.iloc[0] >= auc.iloc[1] + 0.01)
+    no_classifier = ck.score(demo, churn_classifier=False)
+    assert no_classifier.facts["churn_risk_source"] == "p_alive"
+    np.testing.assert_allclose(no_classifier.customers["churn_risk"],
+                               1 - no_classifier.customers["p_alive"])
+
+
+def test_purchase_model_choice_is_principled_and_explained(scores):
+    comparison = scores.tables["model_comparison"]
+    assert comparison["chosen"].sum() == 1
+    key = scores.facts["purchase_model"]
+    assert comparison.loc[key, "chosen"]
+    reason = scores.facts["purchase_reason"]
+    assert reason in ("lowest_holdout_error", "no_clear_winner", "only_valid")
+    ok = comparison[comparison["status"] == "ok"]["rmse"].astype(float)
+    best = ok.idxmin()
+    if reason == "lowest_holdout_error":
+        assert key == best
+    if reason == "no_clear_winner":
+        assert key == "bgnbd" and best != "bgnbd"
+        assert ok[best] > ok.drop(best).min() * (1 - 0.02)
+
+
+def test_forced_model_and_settings_errors(demo):
+    forced = ck.score(demo, purchase_model="paretonbd", churn_classifier=False)
+    assert forced.facts["purchase_model"] == "paretonbd"
+    assert forced.facts["purchase_reason"] == "user_choice"
+    with pytest.raises(ck.ParameterError, match="purchase_model must be one of 'auto'"):
+        ScoreSettings(purchase_model="bgndb")
+    with pytest.raises(ck.ParameterError, match=r"horizon_months=0"):
+        ScoreSettings(horizon_months=0)
+    with pytest.raises(ck.ParameterError, match="needs a clvkit Dataset"):
+        ck.score(demo.transactions)
+
+
+def test_settings_from_report_parameters_convert_strings():
+    s = ScoreSettings.from_params({"horizon_months": "24", "churn_classifier": "false",
+                                   "margin_rate": "0.3", "lang": "zh", "data": "demo"})
+    assert (s.horizon_months, s.churn_classifier, s.margin_rate) == (24, False, 0.3)
+    with pytest.raises(ck.ParameterError, match="horizon_months must be a int"):
+        ScoreSettings.from_params({"horizon_months": "a year"})
+
+
+def test_save_and_load_round_trip(tmp_path, scores):
+    folder = scores.save(tmp_path / "scores")
+    back = Scores.load(folder)
+    pd.testing.assert_frame_equal(back.customers, scores.customers)
+    assert back.kpis == json.loads(json.dumps(scores.kpis))
+    assert back.settings == scores.settings and back.notes == scores.notes
+    purchase = back.model("purchase")
+    assert purchase.params == pytest.approx(scores.model("purchase").params)
+    assert set(back.tables) == set(scores.tables)
+    with pytest.raises(ck.ParameterError, match="holds no clvkit scores"):
+        Scores.load(tmp_path)
+
+
+def test_value_frame_keeps_the_datas_id_type():
+    ds = ck.load_data("cdnow-sample")
+    sc = ck.score(ds, churn_classifier=False)
+    assert sc.assumptions["currency"]["value"] == "$"
+    ids = ds.transactions["customer_id"]
+    frame = sc.value_frame(ids)
+    assert frame.index.dtype == ids.dtype and len(frame) == ids.nunique()
+    assert frame["clv"].sum() == pytest.approx(sc.kpi("clv_total"))
+
+
+def test_notes_for_an_edge_of_the_data():
+    # one year of a shop where nobody has dropped out yet: models fit or say why
+    rng = np.random.default_rng(0)
+    rows = []
+    for c in range(150):
+        days = np.sort(rng.choice(365, size=rng.integers(1, 6), replace=False))
+        rows += [(f"K{c:03d}", pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(d)),
+                  float(rng.integers(10, 90))) for d in days]
+    tx = pd.DataFrame(rows, columns=["customer_id", "timestamp", "amount"])
+    sc = ck.score(ck.Dataset(transactions=tx, name="one year"), churn_classifier=False)
+    assert len(sc.customers) == 150
+    for note in sc.notes:
+        assert ck.i18n.t(f"scoring.note.{note.code}") != f"scoring.note.{note.code}"
+    # either a CLV for everyone, or a stated reason why not
+    assert sc.customers["clv"].notna().all() or any(
+        n.code in ("purchase_model_failed", "spend_model_failed", "spend_q_below_one",
+                   "prediction_not_finite") for n in sc.notes)
+
+
+def _declared(path: Path) -> dict[str, object]:
+    nb = nbformat.read(str(path), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    out = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.AnnAssign):
+            out[node.target.id] = ast.literal_eval(node.value)
+    return out
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_every_notebook_declares_the_same_scoring_settings(path):
+    declared = _declared(path)
+    assert "scores_dir" in declared
+    defaults = ScoreSettings().to_dict()
+    assert {k: declared.get(k) for k in defaults} == defaults
+
+
+def test_report_scores_cache_and_settings_check(tmp_path, monkeypatch, demo):
+    monkeypatch.setenv("CLVKIT_CACHE", str(tmp_path / "cache"))
+    ctx = ck.report.setup({"churn_classifier": False, "horizon_months": 6})
+    first = ck.report.scores(ctx, demo)
+    cached = list((tmp_path / "cache").iterdir())
+    assert len(cached) == 1 and (cached[0] / "customers.parquet").exists()
+    again = ck.report.scores(ck.report.setup({"churn_classifier": False,
+                                              "horizon_months": 6}), demo)
+    pd.testing.assert_frame_equal(first.customers, again.customers)
+    assert again.folder == cached[0]
+    assert ctx.currency == "¥"  # the demo's, as no currency parameter was given
+    other = ck.report.setup({"scores_dir": str(cached[0]), "churn_classifier": False,
+                             "horizon_months": 12})
+    with pytest.raises(ck.ParameterError, match="horizon_months: 6 in the run, 12 here"):
+        ck.report.scores(other, demo)
