@@ -11,7 +11,7 @@ import pytest
 import clvkit as ck
 from clvkit import cli
 from clvkit.engines import Columns
-from clvkit.engines.pipeline import ScoreSettings, score_data
+from clvkit.engines.pipeline import RunSettings, score_data
 from clvkit.engines.score import SCORED_COLUMNS
 
 END = "2024-12-31"
@@ -73,9 +73,40 @@ def test_score_is_the_library_one_truth(scored, log):
     assert (table["tier"] == tiers["tier"].astype(str)).all()
 
 
+def test_score_equals_the_scoring_stage_clvkit_score(log_file, tmp_path):
+    """One truth: the scale-out command gives clvkit.score()'s per-customer columns."""
+    import warnings
+
+    from clvkit.scoring import ScoreSettings
+
+    settings = ScoreSettings(purchase_model="bgnbd", churn_classifier=False, margin_rate=0.4,
+                             horizon_months=6)
+    ds = ck.load_data(log_file, observation_end=END)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        theirs = ck.score(ds, settings).customers.set_index("customer_id").sort_index()
+    run = score_data(log_file, tmp_path, engine="duckdb",
+                     settings=RunSettings(observation_end=END, scoring=settings))
+    ours = _read(tmp_path)
+    assert theirs["churn_risk_basis"].eq("p_alive").all()
+    assert run["settings"]["churn_risk_source"] == "p_alive"
+    assert run["settings"]["margin"] == 0.4 and run["notes"] == []
+    for col in ("clv", "p_alive", "churn_risk", "expected_purchases"):
+        np.testing.assert_allclose(ours[col], theirs[col], rtol=1e-9, atol=1e-12)
+    for col in ("segment", "tier"):
+        assert (ours[col] == theirs[col].astype(str)).all()
+
+
+def test_score_auto_model_is_bgnbd_and_says_so(scored):
+    run = json.loads((scored / "run.json").read_text(encoding="utf-8"))
+    assert run["models"]["purchase"] == "BGNBDModel"
+    assert run["notes"] == [{"code": "purchase_model_bgnbd_at_scale", "section": "04",
+                             "values": {"model": "BG/NBD"}}]
+
+
 def test_score_pandas_engine_equals_duckdb(scored, log_file, tmp_path):
     run = score_data(log_file, tmp_path, engine="pandas",
-                     settings=ScoreSettings(observation_end=END, chunk_rows=97))
+                     settings=RunSettings(observation_end=END, chunk_rows=97))
     assert run["engine"] == "pandas"
     pd.testing.assert_frame_equal(_read(tmp_path), _read(scored), check_exact=False,
                                   rtol=1e-9)
@@ -102,6 +133,9 @@ def test_score_errors(tmp_path, capsys, log_file):
     assert cli.main(["score", "--data", str(tmp_path / "no.parquet"), "--out",
                      str(tmp_path)]) == 2
     assert "transactions file not found" in capsys.readouterr().err
+    assert cli.main(["score", "--data", str(log_file), "--out", str(tmp_path),
+                     "--discount-rate", "1.5"]) == 2
+    assert "invalid scoring settings: discount_rate_annual=1.5" in capsys.readouterr().err
     with pytest.raises(ck.ParameterError, match="clvkit score needs an amount column"):
         score_data(log_file, tmp_path, columns=Columns("customer_id", "timestamp", None))
 

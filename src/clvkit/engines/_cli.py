@@ -14,7 +14,7 @@ def _score(args: argparse.Namespace) -> int:
     from clvkit.exceptions import ParameterError
 
     from . import Columns
-    from .pipeline import ScoreSettings, score_data
+    from .pipeline import RunSettings, score_data
 
     data, names, end = args.data, {}, args.observation_end
     if args.config is not None:
@@ -32,10 +32,15 @@ def _score(args: argparse.Namespace) -> int:
         raise ParameterError(msg)
     cols = Columns(names.get(s.CUSTOMER_ID, s.CUSTOMER_ID), names.get(s.TIMESTAMP, s.TIMESTAMP),
                    names.get(s.AMOUNT, s.AMOUNT))
-    settings = ScoreSettings(observation_end=end, freq=args.freq,
-                             horizon_months=args.horizon_months,
-                             discount_rate_annual=args.discount_rate, margin=args.margin,
-                             chunk_rows=args.chunk_rows)
+    from clvkit.scoring import ScoreSettings
+
+    model_settings = ScoreSettings(horizon_months=args.horizon_months,
+                                   discount_rate_annual=args.discount_rate,
+                                   margin_rate=args.margin_rate,
+                                   penalizer_coef=args.penalizer,
+                                   purchase_model=args.purchase_model)
+    settings = RunSettings(observation_end=end, freq=args.freq, chunk_rows=args.chunk_rows,
+                           scoring=model_settings)
     run = score_data(data, args.out, engine=args.engine, columns=cols, settings=settings,
                      memory_limit=args.memory_limit, spark_master=args.spark_master,
                      progress=not args.quiet and sys.stderr.isatty())
@@ -52,9 +57,9 @@ def _score(args: argparse.Namespace) -> int:
 
 def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``clvkit score`` to the command line's subcommands."""
-    from .pipeline import ScoreSettings
+    from .pipeline import RunSettings
 
-    d = ScoreSettings()
+    d = RunSettings()
     p = subparsers.add_parser(
         "score",
         help="score every customer of a (large) transaction file into Parquet, no HTML",
@@ -78,12 +83,18 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="last day of data, YYYY-MM-DD (default: the last transaction's day)")
     p.add_argument("--freq", choices=("W7", "D", "W", "M"), default=d.freq,
                    help="time unit of the models (default W7: daily purchases, weeks = days/7)")
-    p.add_argument("--horizon-months", type=int, default=d.horizon_months, metavar="N",
-                   help=f"CLV horizon in months (default {d.horizon_months})")
-    p.add_argument("--discount-rate", type=float, default=d.discount_rate_annual, metavar="R",
-                   help=f"yearly discount rate (default {d.discount_rate_annual})")
-    p.add_argument("--margin", type=float, default=d.margin, metavar="M",
-                   help="share of revenue that is profit (default 1.0: CLV in revenue)")
+    # the scoring stage's settings (clvkit.scoring.ScoreSettings), same defaults
+    p.add_argument("--horizon-months", type=int, default=12, metavar="N",
+                   help="CLV horizon in months (default 12)")
+    p.add_argument("--discount-rate", type=float, default=0.10, metavar="R",
+                   help="yearly discount rate (default 0.10)")
+    p.add_argument("--margin-rate", type=float, default=0.0, metavar="M",
+                   help="gross margin as a share of revenue (default 0: CLV in revenue)")
+    p.add_argument("--purchase-model", choices=("auto", "bgnbd", "paretonbd", "mbgnbd"),
+                   default="auto", help="purchase model (auto = BG/NBD at scale: the "
+                                        "holdout comparison needs the data in memory)")
+    p.add_argument("--penalizer", type=float, default=0.0, metavar="C",
+                   help="L2 penalty of the model fits (try 0.001 on awkward data)")
     p.add_argument("--chunk-rows", type=int, default=d.chunk_rows, metavar="N",
                    help=f"customers scored per chunk (default {d.chunk_rows:,})")
     p.add_argument("--memory-limit", metavar="SIZE",

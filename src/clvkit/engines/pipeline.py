@@ -38,7 +38,7 @@ from ._relational import check_source, day_number, end_of
 from ._sql import rfm_sql
 from .score import SCORED_COLUMNS, fit_models, score_chunk, segment_sql
 
-__all__ = ["ScoreSettings", "score_data"]
+__all__ = ["RunSettings", "score_data"]
 
 SCORED_FILE = "scored_customers.parquet"
 _EPOCH = pd.Timestamp("1970-01-01")
@@ -46,15 +46,20 @@ RUN_FILE = "run.json"
 
 
 @dataclass(frozen=True)
-class ScoreSettings:
-    """What ``clvkit score`` computes (recorded in run.json)."""
+class RunSettings:
+    """How ``clvkit score`` reads and chunks the data (recorded in run.json); what it
+    computes (horizon, discount rate, margin rate, purchase model, penalizer) is the
+    scoring stage's :class:`clvkit.scoring.ScoreSettings` in ``scoring``."""
 
     observation_end: Any = None
     freq: str = "W7"
-    horizon_months: int = 12
-    discount_rate_annual: float = 0.10
-    margin: float = 1.0
     chunk_rows: int = 500_000
+    scoring: Any = None
+
+    def model_settings(self) -> Any:
+        from clvkit.scoring import ScoreSettings
+
+        return self.scoring or ScoreSettings()
 
 
 class _Steps:
@@ -83,11 +88,17 @@ def _time_unit(freq: str) -> dict[str, Any]:
     return time_unit_attrs(freq, 1)
 
 
-def _score_kwargs(settings: ScoreSettings) -> dict[str, Any]:
-    unit = _time_unit(settings.freq)
+def _margin(settings: RunSettings) -> float:
+    """The scoring stage's value basis at scale: an assumed margin rate, else revenue."""
+    rate = settings.model_settings().margin_rate
+    return float(rate) if rate > 0 else 1.0
+
+
+def _score_kwargs(settings: RunSettings) -> dict[str, Any]:
+    unit, s_ = _time_unit(settings.freq), settings.model_settings()
     return {"time_unit": unit["time_unit"], "periods_per_month": unit["periods_per_month"],
-            "horizon_months": settings.horizon_months,
-            "discount_rate_annual": settings.discount_rate_annual, "margin": settings.margin}
+            "horizon_months": s_.horizon_months,
+            "discount_rate_annual": s_.discount_rate_annual, "margin": _margin(settings)}
 
 
 def _tuple_sql(table: str) -> tuple[str, str]:
@@ -106,8 +117,24 @@ def _replace(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: ScoreSettings,
-                     steps: _Steps, out: Path, batches: Any, n_customers: int) -> dict:
+def _fit(tuples: pd.DataFrame, spend: pd.DataFrame, settings: RunSettings,
+         notes: Any) -> tuple[Any, Any]:
+    """The scoring stage's fits; a purchase model that cannot be fitted stops the run."""
+    from clvkit.exceptions import ConvergenceError
+
+    purchase, spend_model = fit_models(tuples, spend, settings.model_settings(), notes)
+    if purchase is None:
+        failed = next((n.values.get("error", "") for n in notes
+                       if n.code == "purchase_model_failed"), "")
+        msg = (f"clvkit score could not fit the purchase model on {int(tuples['n'].sum()):,} "
+               f"customers: {failed} Try --penalizer 0.001.")
+        raise ConvergenceError(msg)
+    return purchase, spend_model
+
+
+def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: RunSettings,
+                     steps: _Steps, out: Path, batches: Any, n_customers: int,
+                     notes: Any) -> dict:
     """Steps 2-4 on a DuckDB connection holding the summary table ``summary``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -115,7 +142,7 @@ def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: ScoreSettin
     with steps.step("fit"):
         t_sql, m_sql = _tuple_sql(summary)
         tuples, spend = con.execute(t_sql).df(), con.execute(m_sql).df()
-        bgnbd, gamma_gamma = fit_models(tuples, spend)
+        bgnbd, gamma_gamma = _fit(tuples, spend, settings, notes)
     scores_tmp = out / f".{SCORED_FILE}.scores.tmp"
     kwargs = _score_kwargs(settings)
     with steps.step("score"), steps.bar(n_customers, "scoring") as bar:
@@ -147,8 +174,8 @@ def _duckdb_dialect() -> Any:
     return DUCKDB
 
 
-def _pandas(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps,
-            out: Path) -> dict:
+def _pandas(data: Any, cols: Columns, settings: RunSettings, steps: _Steps,
+            out: Path, notes: Any) -> dict:
     import duckdb
 
     from clvkit.summary import rfm_summary
@@ -182,14 +209,14 @@ def _pandas(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps,
                 yield table.iloc[start:start + step].rename(columns={"c": s.CUSTOMER_ID})
 
         info = _run_duckdb_like(con, "clvkit_summary", day_number(end), settings, steps, out,
-                                batches, len(table))
+                                batches, len(table), notes)
     finally:
         con.close()
     return dict(info, observation_end=end, n_rows=n_rows, n_customers=len(table))
 
 
-def _duckdb(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps, out: Path,
-            memory_limit: str | None) -> dict:
+def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out: Path,
+            memory_limit: str | None, notes: Any) -> dict:
     from clvkit.summary import period_of
 
     with open_engine(data, cols, "duckdb", memory_limit=memory_limit) as eng:
@@ -206,12 +233,12 @@ def _duckdb(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps, ou
                                "monetary_value FROM clvkit_summary", settings.chunk_rows)
 
         info = _run_duckdb_like(eng.con, "clvkit_summary", day_number(end), settings, steps,
-                                out, batches, int(n_customers))
+                                out, batches, int(n_customers), notes)
     return dict(info, observation_end=end, n_rows=st["n_rows"], n_customers=int(n_customers))
 
 
-def _spark(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps, out: Path,
-           master: str | None) -> dict:
+def _spark(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out: Path,
+           master: str | None, notes: Any) -> dict:
     from pyspark.sql import types as T
 
     from clvkit.summary import period_of
@@ -228,7 +255,7 @@ def _spark(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps, out
         with steps.step("fit"):
             t_sql, m_sql = _tuple_sql("clvkit_summary")
             tuples = eng.df(t_sql)
-            bgnbd, gamma_gamma = fit_models(tuples, eng.df(m_sql))
+            bgnbd, gamma_gamma = _fit(tuples, eng.df(m_sql), settings, notes)
         with steps.step("score"):
             kwargs = _score_kwargs(settings)
             schema = T.StructType([
@@ -256,7 +283,7 @@ def _spark(data: Any, cols: Columns, settings: ScoreSettings, steps: _Steps, out
 
 
 def score_data(data: Any, out: str | os.PathLike[str], *, engine: str = "auto",
-               columns: Columns | None = None, settings: ScoreSettings | None = None,
+               columns: Columns | None = None, settings: RunSettings | None = None,
                memory_limit: str | None = None, spark_master: str | None = None,
                progress: bool = False) -> dict[str, Any]:
     """Score every customer of a transaction log and write Parquet + run.json into ``out``.
@@ -291,7 +318,13 @@ def score_data(data: Any, out: str | os.PathLike[str], *, engine: str = "auto",
         Unknown engine or settings; DataValidationError for unusable data (see
         :func:`clvkit.rfm_summary`).
     """
-    settings = settings or ScoreSettings()
+    from clvkit.scoring._notes import Notes
+
+    settings = settings or RunSettings()
+    notes = Notes()
+    model_settings = settings.model_settings()
+    if model_settings.purchase_model == "auto":
+        notes.add("purchase_model_bgnbd_at_scale", "04", model="BG/NBD")
     cols = columns or Columns(s.CUSTOMER_ID, s.TIMESTAMP, s.AMOUNT)
     if cols.amount is None:
         msg = "clvkit score needs an amount column (CLV is a value); map `amount` in the config."
@@ -304,11 +337,11 @@ def score_data(data: Any, out: str | os.PathLike[str], *, engine: str = "auto",
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if name == "pandas":
-            info = _pandas(data, cols, settings, steps, out)
+            info = _pandas(data, cols, settings, steps, out, notes)
         elif name == "duckdb":
-            info = _duckdb(data, cols, settings, steps, out, memory_limit)
+            info = _duckdb(data, cols, settings, steps, out, memory_limit, notes)
         else:
-            info = _spark(data, cols, settings, steps, out, spark_master)
+            info = _spark(data, cols, settings, steps, out, spark_master, notes)
     messages = list(dict.fromkeys(str(w.message) for w in caught
                                   if issubclass(w.category, UserWarning)))
     bg, gg = info.pop("bgnbd"), info.pop("gamma_gamma")
@@ -316,14 +349,20 @@ def score_data(data: Any, out: str | os.PathLike[str], *, engine: str = "auto",
         "command": "score", "clvkit_version": __version__, "engine": name,
         "data": str(data) if isinstance(data, (str, os.PathLike)) else type(data).__name__,
         "columns": asdict(cols),
-        "settings": {**asdict(settings), "observation_end": str(info["observation_end"].date())},
+        "settings": {"observation_end": str(info["observation_end"].date()),
+                     "freq": settings.freq, "chunk_rows": settings.chunk_rows,
+                     "scoring": asdict(model_settings), "margin": _margin(settings),
+                     "churn_risk_source": "p_alive"},
         "time_unit": _time_unit(settings.freq),
         "n_rows": int(info["n_rows"]), "n_customers": int(info["n_customers"]),
         "n_unique_tuples": int(info["n_unique_tuples"]),
-        "models": {"bgnbd": {k: float(v) for k, v in dict(bg.params).items()},
-                   "gamma_gamma": {k: float(v) for k, v in dict(gg.params).items()}},
+        "models": {"purchase": type(bg).__name__,
+                   "bgnbd": {k: float(v) for k, v in dict(bg.params).items()},
+                   "gamma_gamma": (None if gg is None else
+                                   {k: float(v) for k, v in dict(gg.params).items()})},
         "outputs": {"scored_customers": SCORED_FILE, "columns": list(SCORED_COLUMNS)},
         "seconds": steps.seconds, "warnings": messages,
+        "notes": [n.to_dict() for n in notes],
         "started": started.isoformat(), "finished": pd.Timestamp.now(tz="UTC").isoformat(),
     }
     tmp = out / f".{RUN_FILE}.tmp"

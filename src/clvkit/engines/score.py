@@ -56,8 +56,15 @@ def _expand(tuples: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame({c: np.repeat(tuples[c].to_numpy(), counts) for c in columns})
 
 
-def fit_models(tuples: pd.DataFrame, spend: pd.DataFrame | None = None) -> tuple[Any, Any]:
-    """Fit BG/NBD and Gamma-Gamma on unique tuples with counts.
+def fit_models(tuples: pd.DataFrame, spend: pd.DataFrame | None = None, settings: Any = None,
+               notes: Any = None) -> tuple[Any, Any]:
+    """Fit the purchase model and Gamma-Gamma on unique tuples with counts.
+
+    The fits are the scoring stage's (:mod:`clvkit.scoring`): the purchase model of
+    ``settings.purchase_model`` ("auto" means BG/NBD here: the holdout comparison that
+    chooses among the models needs the transactions in memory), ``settings.penalizer_coef``,
+    and every fit diagnostic added to ``notes`` as a code; a model that cannot be
+    fitted is ``None`` with a note, as in :func:`clvkit.score`.
 
     Parameters
     ----------
@@ -69,21 +76,32 @@ def fit_models(tuples: pd.DataFrame, spend: pd.DataFrame | None = None) -> tuple
         ``monetary_value`` (spend is continuous, so tuples would barely compress; the
         ids name customers in the fit's warnings). Without it no spend model is fitted.
 
+    settings : clvkit.scoring.ScoreSettings, optional
+        Default ``ScoreSettings()``.
+    notes : clvkit.scoring._notes.Notes, optional
+        Collects the warnings (codes with values) of the fits.
+
     Returns
     -------
-    (BGNBDModel, GammaGammaModel or None)
+    (purchase model or None, GammaGammaModel or None)
         The same fits as on the full summary (the likelihoods are sums over customers,
         so tuples with counts give identical parameters).
     """
-    from clvkit.models import fit_bgnbd, fit_gamma_gamma
+    from clvkit.scoring import ScoreSettings
+    from clvkit.scoring._models import fit_purchase, fit_spend
+    from clvkit.scoring._notes import Notes
 
-    bgnbd = fit_bgnbd(_expand(tuples, (s.FREQUENCY, s.RECENCY, s.T)))
+    settings = settings or ScoreSettings()
+    notes = Notes() if notes is None else notes
+    key = "bgnbd" if settings.purchase_model == "auto" else settings.purchase_model
+    purchase = fit_purchase(_expand(tuples, (s.FREQUENCY, s.RECENCY, s.T)), key, settings,
+                            notes)
     gamma_gamma = None
-    if spend is not None:
+    if spend is not None and purchase is not None:
         if s.CUSTOMER_ID in spend.columns:
             spend = spend.set_index(s.CUSTOMER_ID)
-        gamma_gamma = fit_gamma_gamma(spend[[s.FREQUENCY, s.MONETARY_VALUE]])
-    return bgnbd, gamma_gamma
+        gamma_gamma = fit_spend(spend[[s.FREQUENCY, s.MONETARY_VALUE]], settings, notes)
+    return purchase, gamma_gamma
 
 
 def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit: str | None,
@@ -97,7 +115,8 @@ def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit:
         Columns ``customer_id`` (or the index), ``frequency``, ``recency``, ``T``,
         ``monetary_value``, in the time unit the models were fitted in.
     bgnbd, gamma_gamma : fitted models
-        From :func:`fit_models` (or :mod:`clvkit.models`).
+        From :func:`fit_models` (or :mod:`clvkit.models`); any purchase model works.
+        Without a spend model (``None``) ``clv`` is NaN, as in :func:`clvkit.score`.
     time_unit : {"D", "W", "M"} or None
         The summary's ``attrs["time_unit"]`` (None: ``periods_per_month`` alone defines it).
     periods_per_month : float
@@ -114,6 +133,13 @@ def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit:
     from clvkit.models import customer_value
 
     frame = chunk.set_index(s.CUSTOMER_ID) if s.CUSTOMER_ID in chunk.columns else chunk
+    if gamma_gamma is None:  # no spend model (as clvkit.score): activity only, clv NaN
+        p_alive = bgnbd.p_alive(frame).to_numpy(dtype="float64")
+        purchases = bgnbd.predict_purchases(frame, horizon_months * periods_per_month)
+        return pd.DataFrame({s.CUSTOMER_ID: frame.index.to_numpy(),
+                             "clv": np.full(len(frame), np.nan), "p_alive": p_alive,
+                             "churn_risk": 1.0 - p_alive,
+                             "expected_purchases": purchases.to_numpy(dtype="float64")})
     cv = customer_value(frame[[s.FREQUENCY, s.RECENCY, s.T, s.MONETARY_VALUE]],
                         bgnbd=bgnbd, gamma_gamma=gamma_gamma, horizon_months=horizon_months,
                         discount_rate_annual=discount_rate_annual, margin=margin,
