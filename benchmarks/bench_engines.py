@@ -72,6 +72,7 @@ import time, duckdb
 t = time.perf_counter()
 con = duckdb.connect()
 con.execute("SET memory_limit = '4GB'")
+con.execute("SET enable_progress_bar = false")
 con.execute("CREATE TABLE g AS SELECT customer_id, COUNT(*) AS n, MIN(timestamp) AS first, "
             "MAX(timestamp) AS last, SUM(amount) AS revenue FROM read_parquet('{path}') "
             "GROUP BY customer_id")
@@ -90,6 +91,7 @@ def generate(rows: int, path: Path) -> tuple[int, float]:
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     if not path.exists():
         t0 = time.perf_counter()
         con.execute("SELECT setseed(0.42)")

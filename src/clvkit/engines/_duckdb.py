@@ -76,6 +76,7 @@ class DuckDBEngine:
         self.con.execute(f"SET memory_limit = {_literal(limit)}")
         self.con.execute(f"SET temp_directory = {_literal(self._tmp)}")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")  # library code prints nothing
         self.con.execute("SET TimeZone = 'UTC'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
