@@ -63,17 +63,28 @@ class RunSettings:
 
 
 class _Steps:
-    """Step timings (and an optional progress bar on stderr)."""
+    """Step timings, and with ``progress`` a bar over the steps (stderr, via tqdm)."""
+
+    NAMES = ("summary", "fit", "score", "segments")
 
     def __init__(self, progress: bool) -> None:
+        from tqdm.auto import tqdm
+
         self.progress = progress
         self.seconds: dict[str, float] = {}
+        self.overall = tqdm(total=len(self.NAMES), unit="step", disable=not progress,
+                            bar_format="{desc} [{n}/{total} steps, {elapsed}]", leave=False)
 
     @contextmanager
     def step(self, name: str) -> Any:
+        self.overall.set_description_str(name)
         t0 = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - t0, 3)
+        self.overall.update(1)
+
+    def close(self) -> None:
+        self.overall.close()
 
     def bar(self, total: int, desc: str) -> Any:
         from tqdm.auto import tqdm
@@ -336,12 +347,15 @@ def score_data(data: Any, out: str | os.PathLike[str], *, engine: str = "auto",
     started = pd.Timestamp.now(tz="UTC")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if name == "pandas":
-            info = _pandas(data, cols, settings, steps, out, notes)
-        elif name == "duckdb":
-            info = _duckdb(data, cols, settings, steps, out, memory_limit, notes)
-        else:
-            info = _spark(data, cols, settings, steps, out, spark_master, notes)
+        try:
+            if name == "pandas":
+                info = _pandas(data, cols, settings, steps, out, notes)
+            elif name == "duckdb":
+                info = _duckdb(data, cols, settings, steps, out, memory_limit, notes)
+            else:
+                info = _spark(data, cols, settings, steps, out, spark_master, notes)
+        finally:
+            steps.close()
     messages = list(dict.fromkeys(str(w.message) for w in caught
                                   if issubclass(w.category, UserWarning)))
     bg, gg = info.pop("bgnbd"), info.pop("gamma_gamma")
