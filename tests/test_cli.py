@@ -21,14 +21,25 @@ def test_validate_messy_csv_prints_counts_that_add_up(tmp_path, capsys):
                  "--set-aside-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0
-    assert "Transactions: 25 rows read, 11 kept, 14 set aside (56.0%)" in out
+    # refunds are netted by default: C010's -70 removes its 70 order (O014)
+    assert "Transactions: 25 rows read, 10 kept, 15 set aside (60.0%)" in out
     rows = re.findall(r"^  (kept|set aside)\s+(.+?)\s+([\d,]+)\s+[\d.]+%", out, re.MULTILINE)
     aside = sum(int(n) for action, _, n in rows if action == "set aside")
-    assert aside == 14 and len(rows) == 9  # 8 reasons set aside + exact duplicates kept
+    assert aside == 15 and len(rows) == 11  # 10 reasons set aside + exact duplicates kept
     assert ("kept", "exact duplicate without order id", "1") in rows
     assert "unparseable date" in out and "'yesterday'" in out
+    assert "orders reversed in full: 1, in part: 0; revenue reversed: 70.00" in out
     written = pd.read_csv(tmp_path / "transactions_set_aside.csv", encoding="utf-8-sig")
-    assert len(written) == 14 and written["reason"].value_counts()["unparseable_date"] == 3
+    assert len(written) == 15 and written["reason"].value_counts()["unparseable_date"] == 3
+
+
+def test_validate_refunds_set_aside_keeps_the_purchases(tmp_path, capsys):
+    code = main(["validate", str(MESSY), "--observation-end", "2024-12-31",
+                 "--set-aside-dir", str(tmp_path), "--refunds", "set_aside"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Transactions: 25 rows read, 11 kept, 14 set aside (56.0%)" in out
+    assert "Refunds and cancellations set aside, not netted: 2 rows" in out
 
 
 def test_validate_with_chinese_config_and_language(tmp_path, capsys):
@@ -37,7 +48,7 @@ def test_validate_with_chinese_config_and_language(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "交易：读取 12 行，保留 7 行，剔除 5 行（41.7%）" in out
-    assert "负金额（退款/退货）" in out
+    assert "退款/取消，找不到更早的购买可抵销" in out
 
 
 def test_validate_errors_are_one_line_without_traceback(tmp_path, capsys):
@@ -84,8 +95,8 @@ def test_demo_data_with_quality_issues_validates_with_every_row_accounted(tmp_pa
     set_aside = pd.read_csv(tmp_path / "sa" / "transactions_set_aside.csv", encoding="utf-8-sig")
     assert f"Transactions: {read:,} rows read" in out
     assert set(set_aside["reason"]) == {
-        "missing_customer_id", "negative_amount", "zero_amount", "duplicate_order_id",
-        "date_after_observation_end"}
+        "missing_customer_id", "refund_netted", "order_reversed", "zero_amount",
+        "duplicate_order_id", "date_after_observation_end"}
     assert f"{read - len(set_aside):,} kept, {len(set_aside):,} set aside" in out
 
 
@@ -112,7 +123,7 @@ def test_installed_console_script(tmp_path):
          "--set-aside-dir", str(tmp_path)], capture_output=True, text=True, check=False,
     )
     assert ok.returncode == 0, ok.stderr
-    assert "25 rows read, 11 kept, 14 set aside" in ok.stdout
+    assert "25 rows read, 10 kept, 15 set aside" in ok.stdout
     bad = subprocess.run([str(script), "validate", str(tmp_path / "nope.csv")],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2

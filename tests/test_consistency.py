@@ -147,3 +147,13 @@ def test_summary_totals_equal_the_tables_sums(pages, scored):
     assert abs(total - scored["clv"].sum()) <= tol
     assert _number(cards["customers"])[0] == len(scored)
     assert _number(cards["at_risk_customers"])[0] == int((scored["churn_risk"] >= 0.5).sum())
+
+
+def test_run_json_carries_the_runs_numbers_and_assumptions(report, scored):
+    import json
+
+    record = json.loads((report / "run.json").read_text(encoding="utf-8"))
+    assert record["kpis"]["clv_total"]["value"] == pytest.approx(scored["clv"].sum())
+    assert record["assumptions"]["currency"] == {"value": "¥", "source": "data"}
+    assert record["assumptions"]["value_basis"]["value"] == "margin"
+    assert isinstance(record["warnings"], list) and record["scoring_seconds"] > 0

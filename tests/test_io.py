@@ -294,8 +294,8 @@ def test_sample_config_reads_the_chinese_gb18030_export():
     counts = q.counts.set_index("reason")["rows"]
     assert counts[counts > 0].to_dict() == {
         "ok": 7, "missing_customer_id": 1, "unparseable_date": 1,
-        "date_after_observation_end": 1, "negative_amount": 1, "zero_amount": 1,
-    }
+        "date_after_observation_end": 1, "refund_unmatched": 1, "zero_amount": 1,
+    }  # K003's refund on 2024-02-20 precedes K003's only purchase: nothing to net
     assert ds.observation_end == pd.Timestamp("2024-06-30")
     assert ds.transactions["channel"].iloc[0] == "天猫"
 
@@ -306,16 +306,26 @@ def test_sample_config_reads_the_chinese_gb18030_export():
 def test_committed_messy_csv_counts_add_up():
     ds = load_data(SAMPLE / "transactions_messy.csv", observation_end="2024-12-31")
     q = ds.quality["transactions"]
-    counts = q.counts.set_index("reason")["rows"].to_dict()
-    assert counts == {
-        "ok": 10, "missing_customer_id": 1, "unparseable_date": 3, "non_numeric_amount": 2,
-        "non_numeric_value": 1, "date_after_observation_end": 2, "negative_amount": 2,
-        "zero_amount": 2, "duplicate_order_id": 1, "exact_duplicate": 1,
-        "unknown_customer": 0,
+    counts = q.counts.set_index("reason")["rows"]
+    assert counts[counts > 0].to_dict() == {
+        "ok": 9, "missing_customer_id": 1, "unparseable_date": 3, "non_numeric_amount": 2,
+        "non_numeric_value": 1, "date_after_observation_end": 2, "zero_amount": 2,
+        "duplicate_order_id": 1, "exact_duplicate": 1,
+        # C010's -70 on 02-08 reverses O014 (70 on 02-07) in full; C005's -25 has no
+        # earlier purchase of C005 to net against
+        "refund_netted": 1, "refund_unmatched": 1, "order_reversed": 1,
     }
-    assert sum(counts.values()) == q.n_read == 25 and q.n_kept == 11
+    assert sum(counts) == q.n_read == 25 and q.n_kept == 10
     assert ds.transactions["amount"].max() == 1280.0
-    assert len(q.refunds) == 2
+    assert "O014" not in set(ds.transactions["order_id"])
+    assert q.refunds["match"].tolist() == ["unmatched", "earlier_purchase"]
+    assert q.reversals["n_orders_reversed_fully"] == 1
+    assert q.reversals["revenue_reversed"] == 70.0
+    # the old behaviour stays available
+    kept = load_data(SAMPLE / "transactions_messy.csv", observation_end="2024-12-31",
+                     refunds="set_aside").quality["transactions"]
+    assert kept.counts.set_index("reason").loc["negative_amount", "rows"] == 2
+    assert kept.n_kept == 11 and len(kept.refunds) == 2
 
 
 def test_load_data_demo_goes_through_validation():
@@ -327,16 +337,22 @@ def test_load_data_demo_goes_through_validation():
     injected = add_quality_issues(clean, seed=7).extra["injected"]
     q = ds.quality["transactions"]
     by_reason = q.counts.set_index("reason")["rows"]
-    assert by_reason["negative_amount"] == injected["refund"] == len(q.refunds)
+    # each refund is booked on the order it refunds: netted by order id, half or all
+    assert by_reason["refund_netted"] == injected["refund"] == len(q.refunds)
+    assert (q.refunds["match"] == "order_id").all()
     assert by_reason["zero_amount"] == injected["zero_amount"]
     assert by_reason["duplicate_order_id"] == injected["duplicate_order_id"]
     assert by_reason["missing_customer_id"] == injected["missing_customer_id"]
     assert by_reason["date_after_observation_end"] == injected["after_observation_end"]
     assert q.n_read == len(clean.transactions) + sum(
         v for k, v in injected.items() if k != "survey_score_out_of_range")
+    expected = clean.transactions.set_index("order_id")["amount"].copy()
+    refunded = (-q.refunds.set_index("order_id")["amount"]).groupby(level=0).sum()
+    expected.loc[refunded.index] -= refunded
+    expected = expected[expected.round(6) > 0].sort_index()
+    assert by_reason["order_reversed"] == len(clean.transactions) - len(expected)
     pd.testing.assert_series_equal(
-        ds.transactions.set_index("order_id")["amount"].sort_index(),
-        clean.transactions.set_index("order_id")["amount"].sort_index())
+        ds.transactions.set_index("order_id")["amount"].sort_index(), expected)
     assert ds.quality["surveys"].n_read - ds.quality["surveys"].n_kept == 3
     assert ds.name == "demo (300 customers, seed 7)"
     assert ds.observation_end == pd.Timestamp("2025-06-30")
@@ -363,7 +379,7 @@ def test_load_data_folder_with_three_tables(tmp_path):
         tmp_path / "customers.parquet")
     pd.DataFrame({"customer_id": ["A", "Z"], "date": ["2024-02-01", "2024-02-02"],
                   "nps": [9, 4]}).to_csv(tmp_path / "surveys.csv", index=False)
-    ds = load_data(tmp_path, net_refunds=True)
+    ds = load_data(tmp_path)  # refunds are netted by default
     assert ds.name == tmp_path.name
     assert ds.observation_end == pd.Timestamp("2024-03-01")  # last transaction day
     assert ds.customers["region"].tolist() == ["North", "South"]

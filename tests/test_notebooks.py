@@ -23,7 +23,7 @@ REQUIRED = ("00_executive_summary", "01_data_quality", "02_churn_retention", "03
             "04_clv_models", "05_churn_prediction", "06_segments_actions")
 COMMON = {  # parameter -> default every notebook shares
     "data": "'demo'", "config": "''", "observation_end": "''", "seed": "42", "lang": "'en'",
-    "currency": "''", "audience": "'client'", "salt": "'clvkit-demo'", "output_dir": "''",
+    "currency": "''", "audience": "'client'", "salt": "''", "output_dir": "''",
     "scores_dir": "''",
 }
 MAX_CODE_LINES = 15

@@ -291,8 +291,8 @@ def test_notebook_parameters_reads_lines_papermill_cannot(tmp_path):
 def test_split_params_unknown_name_lists_known_ones():
     declared = {"01_a": {"seed": {"type": "int"}, "lang": {"type": "str"}},
                 "04_b": {"horizon_months": {"type": "int"}, "seed": {"type": "int"}}}
-    with pytest.raises(ParameterError, match=r"none of the 2 notebooks has no parameter "
-                       r"'horizon_month'\. Did you mean 'horizon_months'\? "
+    with pytest.raises(ParameterError, match=r"unknown parameter 'horizon_month': not "
+                       r"declared by any of the 2 notebooks\. Did you mean 'horizon_months'\? "
                        r"Known parameters: horizon_months, lang, seed\."):
         _params.split_params({"horizon_month": 3}, declared)
     split = _params.split_params({"horizon_months": "12", "seed": "7"}, declared)

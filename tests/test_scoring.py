@@ -189,3 +189,22 @@ def test_report_scores_cache_and_settings_check(tmp_path, monkeypatch, demo):
                              "horizon_months": 12})
     with pytest.raises(ck.ParameterError, match="horizon_months: 6 in the run, 12 here"):
         ck.report.scores(other, demo)
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_three_scheduled_runs_build_a_history_a_trend_and_alerts(tmp_path):
+    out = tmp_path / "latest"
+    for customers in (200, 220, 240):  # the base grows between weekly runs
+        result = ck.report.run_report(
+            out, notebooks=NOTEBOOKS, select=["00"],
+            params={"demo_customers": customers, "churn_classifier": False, "salt": "k"},
+            alert_thresholds={"customers": 15, "churn_rate": 0.5})
+    history = ck.report.read_history(tmp_path / "latest-history.csv")
+    assert list(history["customers"]) == [200, 220, 240]
+    assert history["clv_total"].notna().all() and history["run_id"].is_unique
+    assert [a["kpi"] for a in result.alerts] == ["customers"]
+    assert result.record["alerts"][0]["change"] == 20
+    page = (out / "00_executive_summary.html").read_text(encoding="utf-8")
+    assert ck.i18n.t("history_first_run") not in page  # the trend chart is shown instead
+    assert not (out / "latest-history.csv").exists()  # beside the report, never inside

@@ -13,7 +13,9 @@ import pandas as pd
 
 from . import schema as s
 from ._readers import is_url
+from ._refunds import REFUND_MODES
 from .exceptions import ConfigError
+from .presets import merge_preset
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,12 +27,18 @@ __all__ = ["read_config"]
 _TABLE_KEYS: dict[str, type | tuple[type, ...]] = {
     "path": str, "encoding": str, "date_format": str, "sheet": (str, int),
     "table": str, "query": str, "columns": dict,
+    "status_filter": dict,  # from a preset (clvkit.presets) or the user
+}
+# [transactions] only: how refunds and cancellations are treated (clvkit.validation)
+_REFUND_KEYS: dict[str, type | tuple[type, ...]] = {
+    "refunds": str, "cancel_prefix": str, "cancelled_values": list, "refunded_values": list,
 }
 _VALIDATION_KEYS: dict[str, type | tuple[type, ...]] = {
     "observation_end": (str, dt.date), "drop_exact_duplicates": bool,
     "keep_zero_amounts": bool,
 }
-_SECTIONS = (*s.TABLES, "validation")
+_SECTIONS = (*s.TABLES, "validation", "report")
+_TOP_KEYS = ("currency",)  # top-level keys that are not sections
 
 
 def _load(path_or_dict: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], Path, str]:
@@ -66,8 +74,23 @@ def _check_keys(section: Any, name: str, allowed: Mapping[str, Any], where: str)
     return dict(section)
 
 
+def _refund_keys(out: dict[str, Any], where: str) -> None:
+    mode = out.get("refunds", "net")
+    if mode not in REFUND_MODES:
+        msg = (f"{where}: [transactions] refunds must be one of "
+               f"{', '.join(map(repr, REFUND_MODES))}; got {mode!r}")
+        raise ConfigError(msg)
+    for key in ("cancelled_values", "refunded_values"):
+        if key in out and not all(isinstance(v, str) and v.strip() for v in out[key]):
+            msg = f"{where}: [transactions] {key} must be a list of texts; got {out[key]!r}"
+            raise ConfigError(msg)
+
+
 def _table_section(role: str, section: Any, base: Path, where: str) -> dict[str, Any]:
-    out = _check_keys(section, role, _TABLE_KEYS, where)
+    keys = {**_TABLE_KEYS, **_REFUND_KEYS} if role == "transactions" else _TABLE_KEYS
+    out = _check_keys(section, role, keys, where)
+    if role == "transactions":
+        _refund_keys(out, where)
     if "table" in out and "query" in out:
         msg = f"{where}: [{role}] has both table and query; give one of them"
         raise ConfigError(msg)
@@ -98,6 +121,8 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 
     Format (every section and key optional)::
 
+        preset = "salesforce"     # a CRM/shop export preset (clvkit.presets, docs/crm.md):
+                                  # its mapping and status filter, under what follows
         [transactions]
         path = "orders.csv"       # file, folder-relative to the config file, or a
                                   # database URL / SQLite or DuckDB file
@@ -106,16 +131,26 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         sheet = "订单"            # Excel sheet name or 0-based position
         table = "orders"          # database table (default: the section name), or
         # query = "SELECT ..."    # a query instead of a table
+        refunds = "net"           # "net" (default), "set_aside" or "ignore"
+        cancel_prefix = "C"       # order ids starting with it are cancellations
+        cancelled_values = ["Cancelled", "已取消"]  # status values (role status)
+        refunded_values = ["Refunded", "已退款"]
         [transactions.columns]    # role = "your column"
         customer_id = "客户编号"
         timestamp = "下单时间"
         amount = "金额"
+        [transactions.status_filter]  # only these statuses are purchases; others set aside
+        column = "Stage"
+        keep = ["Closed Won"]
         [customers]               # same keys
         [surveys]                 # same keys
         [validation]
         observation_end = "2024-12-31"
         drop_exact_duplicates = false
         keep_zero_amounts = false
+
+    ``currency = "£"`` may stand at the top of the file (before any section) or under
+    ``[report]``.
 
     Parameters
     ----------
@@ -128,8 +163,8 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     dict
         Keys "transactions", "customers", "surveys" (dicts of the keys above, paths
         made absolute), "validation" ({"observation_end": Timestamp or None,
-        "drop_exact_duplicates": bool, "keep_zero_amounts": bool or None}) and
-        "source" (file name or "config").
+        "drop_exact_duplicates": bool, "keep_zero_amounts": bool or None}),
+        "currency" (str or None) and "source" (file name or "config").
 
     Raises
     ------
@@ -138,10 +173,12 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         a value of the wrong type, an unknown encoding or an invalid date.
     """
     data, base, where = _load(path_or_dict)
-    unknown = [k for k in data if k not in _SECTIONS]
+    data = merge_preset(data, where)  # preset = "salesforce": its mapping under the user's
+    unknown = [k for k in data if k not in (*_SECTIONS, *_TOP_KEYS)]
     if unknown:
         msg = (f"{where}: unknown section(s) {', '.join(map(repr, unknown))}; "
-               f"valid sections: {', '.join(_SECTIONS)}")
+               f"valid sections: {', '.join(_SECTIONS)}; top-level keys: "
+               f"{', '.join(_TOP_KEYS)}")
         raise ConfigError(msg)
     out: dict[str, Any] = {role: _table_section(role, data.get(role, {}), base, where)
                            for role in s.TABLES}
@@ -155,5 +192,21 @@ def read_config(path_or_dict: str | Path | Mapping[str, Any]) -> dict[str, Any]:
     out["validation"] = {"observation_end": end,
                          "drop_exact_duplicates": valid.get("drop_exact_duplicates", False),
                          "keep_zero_amounts": valid.get("keep_zero_amounts")}
+    out["currency"] = _currency(data, where)
     out["source"] = where
     return out
+
+
+def _currency(data: Mapping[str, Any], where: str) -> str | None:
+    """``currency`` at the top level or under [report]; None when neither gives it."""
+    report = _check_keys(data.get("report", {}), "report", {"currency": str}, where)
+    top = data.get("currency")
+    if top is not None and not (isinstance(top, str) and top.strip()):
+        msg = f"{where}: currency must be a symbol or code such as '£' or 'EUR'; got {top!r}"
+        raise ConfigError(msg)
+    if top is not None and "currency" in report and report["currency"] != top:
+        msg = (f"{where}: currency is given twice, {top!r} at the top and "
+               f"{report['currency']!r} under [report]; keep one")
+        raise ConfigError(msg)
+    value = top if top is not None else report.get("currency")
+    return value.strip() if isinstance(value, str) and value.strip() else None

@@ -68,7 +68,7 @@ def as_text(values: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         num = values.astype(float)
         text = num.astype(str)
-        integral = num.notna() & (num == np.floor(num))
+        integral = num.notna() & np.isfinite(num) & (num == np.floor(num))
         text[integral] = num[integral].astype("int64").astype(str)
         return text.where(num.notna()).astype("string")
     text = values.astype("string").str.strip()

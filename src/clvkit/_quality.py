@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
-from .i18n import format_int, format_pct, t
+from .i18n import format_int, format_number, format_pct, t
 
-__all__ = ["OK", "DataQuality", "ValidatedTable", "build_table"]
+__all__ = ["OK", "DataQuality", "ValidatedTable", "build_table", "order_sentences"]
 
 OK = "ok"
 KEPT, SET_ASIDE = "kept", "set aside"
@@ -28,6 +28,13 @@ _EXAMPLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "missing_customer_id": (),
     "unparseable_date": _DATE_COLUMNS,
     "non_numeric_amount": (s.AMOUNT,),
+    "non_finite_amount": (s.CUSTOMER_ID, s.AMOUNT),
+    "future_date": (s.CUSTOMER_ID, s.TIMESTAMP),
+    "date_far_from_bulk": (s.CUSTOMER_ID, s.TIMESTAMP),
+    "cancelled_order": (s.CUSTOMER_ID, s.ORDER_ID, s.AMOUNT, s.STATUS),
+    "refund_netted": (s.CUSTOMER_ID, s.ORDER_ID, s.AMOUNT),
+    "refund_unmatched": (s.CUSTOMER_ID, s.ORDER_ID, s.AMOUNT),
+    "order_reversed": (s.CUSTOMER_ID, s.ORDER_ID, s.AMOUNT),
     "non_numeric_value": (s.QUANTITY, s.GROSS_MARGIN, s.COST, s.ACQUISITION_COST,
                           s.COST_TO_SERVE),
     "date_after_observation_end": (s.CUSTOMER_ID, s.TIMESTAMP, s.DATE),
@@ -60,7 +67,11 @@ class ValidatedTable:
         Rows set aside, as read, with ``reason`` (code) and ``source_row`` (1-based
         position in the table read, header excluded) in front.
     refunds : pandas.DataFrame
-        Typed negative-amount rows (transactions only; empty otherwise).
+        Transactions only (empty otherwise). With ``refunds="net"``: one row per
+        refund or cancellation (its lines summed; ``amount`` negative) with ``match``
+        ("order_id", "earlier_purchase", "customer" or "unmatched"),
+        ``matched_order_id``, ``netted`` and ``unmatched`` amounts. Otherwise the
+        typed negative-amount rows.
     flagged : pandas.DataFrame
         Kept rows that carry a note (``exact_duplicate``, ``unknown_customer``), as
         read, with ``reason`` and ``source_row``.
@@ -68,9 +79,22 @@ class ValidatedTable:
         One row per outcome: reason, label, action ("kept" / "set aside"), rows,
         share (of rows read), examples. ``rows`` adds up to ``n_read``.
     n_read, n_kept : int
-        Rows read and rows kept in ``clean``.
+        Rows read and rows kept. ``clean`` has ``n_kept`` rows, except for a
+        line-level transaction log, whose kept lines are summed to one row per order
+        (``shape``).
     observation_end : pandas.Timestamp or None
         The observation end the table was checked against.
+    reversals : dict
+        Transactions only: the refund rule (``mode``: "net", "set_aside" or
+        "ignore") and its counts. For "net": n_reversals, n_matched_by_order_id,
+        n_matched_earlier_purchase, n_netted_customer_level, n_unmatched,
+        amount_unmatched, n_cancelled_by_status, n_orders_reversed_fully,
+        n_orders_reversed_partly, revenue_reversed (in the data's currency).
+    shape : dict
+        Transactions only: ``shape`` ("lines": several rows per order, summed;
+        "orders": one row per order), n_lines (purchase rows kept), n_orders (rows
+        of ``clean`` before netting) and n_shared_order_ids (order ids used by more
+        than one customer, kept as separate orders).
     """
 
     table: str
@@ -82,6 +106,8 @@ class ValidatedTable:
     n_read: int
     n_kept: int
     observation_end: pd.Timestamp | None = None
+    reversals: dict = field(default_factory=dict)
+    shape: dict = field(default_factory=dict)
 
     @property
     def n_set_aside(self) -> int:
@@ -163,13 +189,17 @@ def build_table(
     sort_by: str | None = None,
     refunds: pd.DataFrame | None = None,
     int_columns: Sequence[str] = (),
+    clean: pd.DataFrame | None = None,
+    reversals: dict | None = None,
+    shape: dict | None = None,
 ) -> ValidatedTable:
     """Assemble a :class:`ValidatedTable` from per-row reasons (set aside) and notes (kept).
 
     ``kept_codes`` are the codes used as notes on kept rows (their action is "kept").
+    ``clean`` replaces the kept typed rows (orders summed from order lines).
     """
     kept = reason.isna()
-    clean = typed[kept]
+    clean = typed[kept] if clean is None else clean
     if sort_by is not None:
         clean = clean.sort_values(sort_by, kind="stable")
     clean = _as_int(clean.reset_index(drop=True), int_columns)
@@ -185,7 +215,33 @@ def build_table(
         n_read=len(raw),
         n_kept=int(kept.sum()),
         observation_end=observation_end,
+        reversals=dict(reversals or {}),
+        shape=dict(shape or {}),
     )
+
+
+def order_sentences(v: ValidatedTable, lang: str | None = None) -> list[str]:
+    """Plain-text sentences on the shape read (lines or orders) and the refund rule."""
+    out = []
+    if v.shape:
+        key = "quality.shape_lines" if v.shape["shape"] == "lines" else "quality.shape_orders"
+        out.append(t(key, lang, lines=format_int(v.shape["n_lines"]),
+                     orders=format_int(v.shape["n_orders"])))
+    r = v.reversals
+    if r.get("mode") == "net" and r["n_reversals"] + r["n_cancelled_by_status"]:
+        out.append(t(
+            "quality.reversals_net", lang, n=format_int(r["n_reversals"]),
+            status=format_int(r["n_cancelled_by_status"]),
+            full=format_int(r["n_orders_reversed_fully"]),
+            partly=format_int(r["n_orders_reversed_partly"]),
+            revenue=format_number(r["revenue_reversed"], 2),
+            customer=format_int(r["n_netted_customer_level"]),
+            unmatched=format_int(r["n_unmatched"]),
+            amount_unmatched=format_number(r["amount_unmatched"], 2),
+        ))
+    elif r.get("mode") in ("set_aside", "ignore") and r["n_reversals"]:
+        out.append(t(f"quality.reversals_{r['mode']}", lang, n=format_int(r["n_reversals"])))
+    return out
 
 
 @dataclass
@@ -260,6 +316,7 @@ class DataQuality:
                     f"  {_pad(action, 10)} {_pad(label(row.reason, lang), 40)}"
                     f" {format_int(row.rows):>9} {format_pct(row.share):>7}  {row.examples}"
                 )
+            lines.extend("  " + text for text in order_sentences(v, lang))
         lines.append(t("quality.all_clean" if self.is_clean else "quality.see_files", lang))
         return "\n".join(lines)
 

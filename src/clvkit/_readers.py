@@ -15,7 +15,8 @@ import pandas as pd
 
 from .exceptions import ParameterError, SourceError
 
-__all__ = ["BUNDLED", "db_kind", "db_tables", "is_url", "masked", "read_source"]
+__all__ = ["BUNDLED", "db_kind", "db_tables", "is_url", "mask_text", "masked", "read_source",
+           "url_secrets"]
 
 #: Names of the bundled data sets accepted by :func:`clvkit.io.load_data`.
 BUNDLED = ("demo", "cdnow", "cdnow-sample")
@@ -29,8 +30,80 @@ def is_url(source: object) -> bool:
     return isinstance(source, str) and bool(_URL.match(source))
 
 
+_SECRET_QUERY = re.compile(
+    r"([?&;](?:password|passwd|pwd|pass|secret|token|api_key|apikey|access_token)=)[^&;#\s]*",
+    re.IGNORECASE,
+)
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/@?#\s]*:)(.*)@([^@]*)$", re.DOTALL)
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
+
+
 def masked(url: str) -> str:
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
+    """Return a database URL with its password shown as ``***``.
+
+    The password in the user part is hidden with SQLAlchemy's own
+    ``make_url(url).render_as_string(hide_password=True)``, and query parameters
+    such as ``?password=`` / ``token=`` are masked too. A password holding a raw
+    ``@`` or ``/`` (not percent-encoded) makes the URL ambiguous to SQLAlchemy's
+    parser, which would then show part of it as the host; such URLs are masked up to
+    the last ``@`` instead. Anything that is not a URL is returned unchanged.
+    """
+    if not isinstance(url, str) or "://" not in url:
+        return url
+    out = _SECRET_QUERY.sub(r"\1***", url)
+    match = _USERINFO.match(out)
+    if match is None:  # no password in the user part
+        return out
+    password = match.group(2)
+    if "@" not in password and "/" not in password:
+        try:
+            from sqlalchemy.engine import make_url
+
+            rendered = make_url(url).render_as_string(hide_password=True)
+        except Exception:  # not a URL SQLAlchemy parses: fall back to the pattern
+            rendered = None
+        if rendered is not None and (not password or password not in rendered):
+            return _SECRET_QUERY.sub(r"\1***", rendered)
+    return f"{match.group(1)}***@{match.group(3)}"
+
+
+def mask_text(text: str) -> str:
+    """Return ``text`` with every URL in it :func:`masked` (for messages and logs)."""
+    if not isinstance(text, str) or "://" not in text:
+        return text
+    return _URL_IN_TEXT.sub(lambda m: masked(m.group(0)), text)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret strings of a URL (user password, ``?password=`` values), raw and decoded.
+
+    The report runner removes them from every file of a report, wherever a library
+    may have quoted them (a traceback, a log line).
+    """
+    from urllib.parse import unquote
+
+    if not isinstance(url, str) or "://" not in url:
+        return []
+    found = [m.group(0).split("=", 1)[1] for m in _SECRET_QUERY.finditer(url)]
+    match = _USERINFO.match(_SECRET_QUERY.sub(r"\1***", url))
+    if match is not None:
+        found.append(match.group(2))
+    out = set()
+    for value in found:
+        for whole in (value, unquote(value)):
+            # a raw "@" or "/" makes parsers split the password: hide the pieces too
+            cuts = [i for i, ch in enumerate(whole) if ch in "@/:"]
+            pieces = {whole, *(whole[:i] for i in cuts), *(whole[i + 1:] for i in cuts)}
+            out.update(p for p in pieces if len(p) >= 3 and p != "***")
+    return sorted(out, key=len, reverse=True)
+
+
+def _scrubbed(err: object, url: str) -> str:
+    """A driver's error text with URLs masked and the URL's secrets removed."""
+    text = mask_text(str(err))
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _is_query(sql: str) -> bool:
@@ -77,7 +150,9 @@ def _read_csv(path: Path, encoding: str | None, kwargs: dict[str, Any]) -> pd.Da
     if not raw.strip(b" \t\r\n\xef\xbb\xbf"):
         msg = f"{path.name} is empty (0 data rows); expected a header line and rows"
         raise SourceError(msg)
-    options: dict[str, Any] = {"sep": _SEPARATORS.get(path.suffix.lower(), ","), "dtype": str}
+    # only empty cells are missing: an id "NA", "None" or "null" stays an id
+    options: dict[str, Any] = {"sep": _SEPARATORS.get(path.suffix.lower(), ","), "dtype": str,
+                               "keep_default_na": False, "na_values": [""]}
     options.update(kwargs)
     if options["sep"] is None:
         options["engine"] = "python"
@@ -100,7 +175,10 @@ def _read_excel(path: Path, sheet: str | int | None, kwargs: dict[str, Any]) -> 
             msg = f"{path.name} has no sheet {sheet!r}; its sheets: {', '.join(map(repr, names))}"
             raise SourceError(msg)
         # dtype=object keeps text cells such as "001" as text (types are set later)
-        return book.parse(sheet if sheet is not None else 0, **{"dtype": object, **kwargs})
+        # only empty cells are missing: an id "NA", "None" or "null" stays an id
+        return book.parse(sheet if sheet is not None else 0,
+                          **{"dtype": object, "keep_default_na": False, "na_values": [""],
+                             **kwargs})
 
 
 def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame:
@@ -109,7 +187,7 @@ def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as err:
-        msg = f"cannot use the database URL {masked(url)}: {err}"
+        msg = f"cannot use the database URL {masked(url)}: {_scrubbed(err, url)}"
         raise SourceError(msg) from None
     db = engine.url.database
     if engine.url.get_backend_name() == "sqlite" and db not in (None, "", ":memory:"):
@@ -123,7 +201,8 @@ def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame
             _check_table(sql, _sa_tables(con), masked(url))
             return pd.read_sql_table(sql, con, **kwargs)
     except sa.exc.SQLAlchemyError as err:
-        msg = f"database query failed on {masked(url)}: {getattr(err, 'orig', None) or err}"
+        reason = _scrubbed(getattr(err, "orig", None) or err, url)
+        msg = f"database query failed on {masked(url)}: {reason}"
         raise SourceError(msg) from None
     finally:
         engine.dispose()
@@ -222,7 +301,8 @@ def db_tables(location: str | Path) -> list[str]:
     try:
         return _sa_tables(engine)
     except sa.exc.SQLAlchemyError as err:
-        msg = f"cannot list the tables of {masked(url)}: {getattr(err, 'orig', None) or err}"
+        reason = _scrubbed(getattr(err, "orig", None) or err, url)
+        msg = f"cannot list the tables of {masked(url)}: {reason}"
         raise SourceError(msg) from None
     finally:
         engine.dispose()

@@ -3,8 +3,9 @@
 Every subcommand is registered by one small ``_add_<command>(subparsers)`` function
 listed in :data:`_COMMANDS`; each sets ``func`` to a handler taking the parsed
 arguments and returning an exit code. Errors clvkit raises on purpose
-(:class:`~clvkit.exceptions.ClvkitError`) are printed as ``error: <message>`` on
-stderr with exit code 2, without a traceback.
+(:class:`~clvkit.exceptions.ClvkitError`) and any other failure are printed as one
+``error: <message>`` line on stderr with exit code 2, without a traceback (``--debug``
+shows it); a run stopped by SIGTERM/SIGINT exits with 128 + the signal number.
 
 Examples
 --------
@@ -36,11 +37,16 @@ def _validate(args: argparse.Namespace) -> int:
     if args.source is None and args.config is None:
         msg = "give a SOURCE (file, folder, database or demo/cdnow) or a --config naming the files"
         raise ParameterError(msg)
+    config = args.config
+    if args.preset:  # the preset goes under the config file's settings
+        from .presets import config_with_preset
+
+        config = config_with_preset(args.preset, args.config)
     ds = load_data(
-        args.source, config=args.config, observation_end=args.observation_end,
+        args.source, config=config, observation_end=args.observation_end,
         encoding=args.encoding, drop_exact_duplicates=args.drop_exact_duplicates,
         keep_zero_amounts=True if args.keep_zero_amounts else None,
-        demo_customers=args.customers, seed=args.seed,
+        demo_customers=args.customers, seed=args.seed, refunds=args.refunds,
     )
     print(f"{ds.name}\n{ds.quality.to_text(lang=args.lang)}")
     for path in ds.quality.write_set_aside(args.set_aside_dir, lang=args.lang):
@@ -64,6 +70,10 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
                         "may be left out when the config names the files")
     p.add_argument("--config", metavar="FILE", help="TOML config: paths, column mapping, "
                    "encodings, date formats (see data/README.md)")
+    p.add_argument("--preset", metavar="NAME",
+                   help="read a CRM or shop export: salesforce, salesforce_orders, dynamics, "
+                        "dynamics_invoices, suitecrm, suitecrm_opportunities, shopify, "
+                        "woocommerce (see docs/crm.md)")
     p.add_argument("--encoding", metavar="E",
                    help="encoding of CSV files (default: try utf-8-sig, then gb18030)")
     p.add_argument("--observation-end", metavar="D",
@@ -76,6 +86,10 @@ def _add_validate(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--keep-zero-amounts", action="store_true",
                    help="keep and report zero-amount purchases instead of setting them aside "
                         "(default: kept for cdnow, set aside otherwise)")
+    p.add_argument("--refunds", choices=("net", "set_aside", "ignore"), default=None,
+                   help="net: refunds and cancellations reduce or remove the purchases they "
+                        "reverse (default, or the config's); set_aside: set them aside, "
+                        "purchases kept; ignore: negative amounts set aside, no netting")
     p.add_argument("--lang", choices=("en", "zh"), default="en", help="language of the summary")
     p.add_argument("--customers", type=int, default=2000, metavar="N",
                    help="customers of the demo data set (SOURCE=demo; default 2000)")
@@ -112,10 +126,40 @@ def _add_demo_data(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_demo_data)
 
 
+def _report_with_preset(report: Callable[[argparse.Namespace], int]
+                        ) -> Callable[[argparse.Namespace], int]:
+    """Run ``clvkit report`` with ``--preset NAME`` as a one-line config ``preset = NAME``."""
+    def run(args: argparse.Namespace) -> int:
+        if not args.preset:
+            return report(args)
+        from .presets import apply_preset
+
+        apply_preset(args.preset)  # unknown name: error before any notebook runs
+        if args.config is not None:
+            msg = (f"--preset and --config together: add the line preset = "
+                   f"\"{args.preset}\" to {args.config} instead of passing --preset")
+            raise ParameterError(msg)
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="clvkit-preset-") as folder:
+            config = Path(folder) / "clvkit.toml"
+            config.write_text(f'preset = "{args.preset}"\n', encoding="utf-8")
+            args.config = str(config)
+            return report(args)
+
+    return run
+
+
 def _add_report(subparsers: argparse._SubParsersAction) -> None:
     from .report._cli import add_report_parser
 
     add_report_parser(subparsers)
+    p = subparsers.choices["report"]
+    p.add_argument("--preset", metavar="NAME",
+                   help="read a CRM or shop export with this preset (see clvkit validate "
+                        "--help); or put preset = NAME in the --config file")
+    p.set_defaults(func=_report_with_preset(p.get_default("func")))
 
 
 def _add_score(subparsers: argparse._SubParsersAction) -> None:
@@ -140,9 +184,14 @@ def _parser() -> argparse.ArgumentParser:
                     "data, build churn, NPS, CLV and segment reports.",
     )
     parser.add_argument("--version", action="version", version=f"clvkit {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="on an error, show the full traceback instead of one line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for add in _COMMANDS:
         add(subparsers)
+    for sub in subparsers.choices.values():  # --debug before or after the command
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="on an error, show the full traceback")
     return parser
 
 
@@ -157,14 +206,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on an error clvkit reports (message on stderr). argparse
-        exits with 2 itself on invalid arguments, and with 0 after ``--help``.
+        0 on success, 2 on any error (one line on stderr; ``--debug`` raises
+        instead), 128 + the signal number when a report run was stopped by
+        SIGTERM/SIGINT. argparse exits with 2 itself on invalid arguments, and with
+        0 after ``--help``.
     """
+    from ._readers import mask_text
+
     args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except ClvkitError as err:
-        print(f"error: {err}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"error: {mask_text(str(err))}", file=sys.stderr)
+        return int(getattr(err, "exit_code", EXIT_ERROR))
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("error: stopped by Ctrl-C", file=sys.stderr)
+        return 130
+    except Exception as err:  # a bug or an unanticipated failure: still one line
+        if args.debug:
+            raise
+        text = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        print(f"error: unexpected {type(err).__name__}: {mask_text(text)} "
+              "(run again with --debug for the details)", file=sys.stderr)
         return EXIT_ERROR
 
 

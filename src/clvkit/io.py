@@ -24,8 +24,9 @@ from ._config import read_config
 from ._parse import as_ids, as_text, parse_dates, parse_numbers
 from ._readers import BUNDLED, db_kind, db_tables, is_url, masked, read_source
 from .exceptions import ConfigError, DataValidationError, ParameterError, SourceError
+from .presets import split_status, with_status_set_aside
 from .tables import Dataset
-from .validation import net_amounts, validate_tables
+from .validation import validate_tables
 
 __all__ = ["BUNDLED", "load_data", "load_table", "read_config"]
 
@@ -53,6 +54,7 @@ def _map_columns(df: pd.DataFrame, table: str, columns: Mapping[str, str] | None
             f"the {table} table; valid roles: {', '.join(valid)}"
         )
         raise ConfigError(msg)
+    _check_one_role_per_column(mapping, table)
     df = df.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
     present = list(df.columns)
     absent = {role: col for role, col in mapping.items() if col not in present}
@@ -86,10 +88,43 @@ def _map_columns(df: pd.DataFrame, table: str, columns: Mapping[str, str] | None
     return df.rename(columns=rename)
 
 
+def _check_one_role_per_column(mapping: Mapping[str, str], table: str) -> None:
+    """Raise ConfigError when one column is mapped to two roles (names the clash)."""
+    roles_of: dict[str, list[str]] = {}
+    for role, col in mapping.items():
+        roles_of.setdefault(str(col).strip(), []).append(role)
+    clashes = {c: r for c, r in roles_of.items() if len(r) > 1}
+    if clashes:
+        listed = "; ".join(f"column {c!r} is mapped to {' and '.join(r)}"
+                           for c, r in clashes.items())
+        msg = (f"the column mapping of the {table} table maps one column to several roles: "
+               f"{listed}. Map each role to its own column (copy the column in the file "
+               f"first if both roles really hold the same values).")
+        raise ConfigError(msg)
+
+
+#: Cell texts that pandas would read as missing. Files are read keeping them as text
+#: (so that an id "NA" or "None" stays an id); the date and number roles other than
+#: amount treat them as missing here, as pandas would have.
+_NA_TEXTS = frozenset({"#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                       "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None",
+                       "n/a", "nan", "null"})
+
+
+def _na_texts_missing(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = as_text(values)
+    return values.mask(text.isin(_NA_TEXTS).fillna(False).astype(bool))
+
+
 def _convert(df: pd.DataFrame, table: str, date_format: str | None) -> pd.DataFrame:
     """Type the role columns where that loses nothing; leave the rest for validation."""
     roles = set(s.TABLES[table]["required"]) | set(s.TABLES[table]["optional"])
     out = df.copy()
+    for col in roles.intersection((*_DATE_ROLES, *_NUMBER_ROLES)).intersection(out.columns):
+        if col != s.AMOUNT:  # "nan" / "inf" amounts are reported by validation
+            out[col] = _na_texts_missing(out[col])
     for col in roles.intersection(_ID_ROLES).intersection(out.columns):
         out[col] = as_ids(out[col])
     for cols, parse in ((_DATE_ROLES, lambda v: parse_dates(v, date_format)),
@@ -200,8 +235,8 @@ def _locate(role: str, source: str | None, opts: Mapping[str, Any]) -> tuple[Any
 
 
 def _read_files(source: str | None, cfg: dict[str, Any], encoding: str | None
-                ) -> dict[str, pd.DataFrame]:
-    tables = {}
+                ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    tables, by_status = {}, {}
     for role in s.TABLES:
         opts = cfg[role]
         location, sql = _locate(role, source, opts)
@@ -213,12 +248,12 @@ def _read_files(source: str | None, cfg: dict[str, Any], encoding: str | None
                        "or [transactions] path = ... in the config")
                 raise SourceError(msg)
             continue
-        tables[role] = load_table(
+        tables[role], by_status[role] = split_status(load_table(
             location, table=role, columns=opts.get("columns"), sql=sql,
             encoding=opts.get("encoding") or encoding, sheet=opts.get("sheet"),
             date_format=opts.get("date_format"),
-        )
-    return tables
+        ), opts.get("status_filter"))
+    return tables, by_status
 
 
 def _bundled(source: str, demo_customers: int, seed: int) -> Dataset:
@@ -238,19 +273,23 @@ def _gather(source: Any, cfg: dict[str, Any], demo_customers: int, seed: int,
     if isinstance(source, Dataset):
         return source
     if isinstance(source, pd.DataFrame):
-        return Dataset(transactions=source, name="DataFrame")
+        mapping = cfg["transactions"].get("columns")
+        frame = load_table(source, columns=mapping) if mapping else source
+        return Dataset(transactions=frame, name="DataFrame")
     configured = bool(cfg["transactions"].get("path"))
     if source in BUNDLED and not configured:
         return _bundled(source, demo_customers, seed)
     if source in BUNDLED or source in (None, ""):
         source = None
-    tables = _read_files(None if source is None else str(source), cfg, encoding)
+    tables, by_status = _read_files(None if source is None else str(source), cfg, encoding)
     if source is None:
         name = Path(str(cfg["transactions"]["path"])).name
     else:
         name = masked(str(source)) if is_url(source) else Path(source).name
     return Dataset(tables["transactions"], tables.get("customers"), tables.get("surveys"),
-                   name=name)
+                   name=name, extra={"status_set_aside": {  # presets' status filters
+                       r: (a, tables[r].index.to_numpy()) for r, a in by_status.items()
+                       if len(a)}})
 
 
 def load_data(
@@ -262,7 +301,8 @@ def load_data(
     seed: int = 42,
     drop_exact_duplicates: bool = False,
     keep_zero_amounts: bool | None = None,
-    net_refunds: bool = False,
+    refunds: str | None = None,
+    net_refunds: bool | None = None,
     encoding: str | None = None,
 ) -> Dataset:
     """Load and validate a whole data set: the entry point of notebooks and the CLI.
@@ -282,7 +322,8 @@ def load_data(
         mappings, encodings, date formats and validation options.
     observation_end : date-like, optional
         Last day of the observation window; later rows are set aside. Default: the
-        config's, else the bundled data set's, else the last transaction's day.
+        config's, else the bundled data set's, else the day of the last purchase or
+        refund kept (dates set aside, e.g. in 2099, never stretch it).
     demo_customers : int, default 2000
         Number of customers of the demo data set.
     seed : int, default 42
@@ -294,10 +335,14 @@ def load_data(
         the config's; else True for the bundled CDNOW data (the BTYD papers count its
         80 zero-value purchases: 2,357 customers in the sample, 23,570 in all) and
         False otherwise.
-    net_refunds : bool, default False
-        Net refunds against purchases (:func:`clvkit.validation.net_amounts`) in
-        ``Dataset.transactions``; by default refunds are set aside and kept in
-        ``dataset.quality["transactions"].refunds``.
+    refunds : {"net", "set_aside", "ignore"}, optional
+        How refunds and cancellations are treated (see
+        :func:`clvkit.validation.validate_transactions`). Default: the config's
+        ``[transactions] refunds``, else "net": each refund or cancellation reduces or
+        removes the purchase it reverses. The config's ``cancel_prefix``,
+        ``cancelled_values`` and ``refunded_values`` (status role) apply.
+    net_refunds : bool, optional
+        Older spelling: True is ``refunds="net"``, False ``refunds="set_aside"``.
     encoding : str, optional
         Encoding of every CSV file whose config does not name one.
 
@@ -306,7 +351,7 @@ def load_data(
     Dataset
         Clean transactions, customers and surveys (None when absent), name,
         observation_end (a Timestamp), quality (:class:`clvkit.validation.DataQuality`)
-        and ``extra["config"]``.
+        ``extra["config"]`` and currency (the config's ``currency``, else None).
 
     Raises
     ------
@@ -327,21 +372,34 @@ def load_data(
         drop_exact_duplicates=drop_exact_duplicates or cfg["validation"]["drop_exact_duplicates"],
         keep_zero_amounts=keep_zero_amounts,
         date_formats={role: cfg[role].get("date_format") for role in s.TABLES},
+        **_refund_options(cfg["transactions"], refunds, net_refunds),
     )
+    for role, (aside, kept) in raw.extra.pop("status_set_aside", {}).items():
+        quality.tables[role] = with_status_set_aside(quality[role], aside, kept)
     tx = quality["transactions"]
-    if tx.n_kept == 0:
+    if tx.n_kept == 0 or tx.clean.empty:
         msg = (f"no usable transactions in {raw.name}: all {tx.n_read:,} rows were set aside.\n"
                f"{quality.to_text()}")
         raise DataValidationError(msg, n_failed=tx.n_read, failure_cases=quality.summary())
-    if end is None:
-        end = tx.clean[s.TIMESTAMP].max().normalize()
-    transactions = tx.clean
-    if net_refunds:
-        transactions = net_amounts(tx)
+    if end is None:  # the last day of data: a purchase, or a refund that netted one
+        end = pd.concat([tx.clean[s.TIMESTAMP], tx.refunds[s.TIMESTAMP]]).max().normalize()
     return Dataset(
-        transactions=transactions,
+        transactions=tx.clean,
         customers=quality["customers"].clean if "customers" in quality else None,
         surveys=quality["surveys"].clean if "surveys" in quality else None,
         name=raw.name, observation_end=pd.Timestamp(end).normalize(), quality=quality,
-        extra={**raw.extra, "config": cfg},
+        extra={**raw.extra, "config": cfg}, currency=cfg["currency"],
     )
+
+
+def _refund_options(opts: Mapping[str, Any], refunds: str | None,
+                    net_refunds: bool | None) -> dict[str, Any]:
+    """validate_transactions() keywords from the arguments and the [transactions] config."""
+    if refunds is None and net_refunds is not None:
+        refunds = "net" if net_refunds else "set_aside"
+    out: dict[str, Any] = {"refunds": refunds or opts.get("refunds", "net"),
+                           "cancel_prefix": opts.get("cancel_prefix") or None}
+    for key in ("cancelled_values", "refunded_values"):
+        if key in opts:
+            out[key] = tuple(opts[key])
+    return out

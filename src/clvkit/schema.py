@@ -19,6 +19,7 @@ COST: Final = "cost"
 CHANNEL: Final = "channel"
 REGION: Final = "region"
 CATEGORY: Final = "category"
+STATUS: Final = "status"  # order status: cancelled / refunded values mark reversals
 
 # --- customers --------------------------------------------------------------------
 SIGNUP_DATE: Final = "signup_date"
@@ -50,7 +51,8 @@ MONETARY_VALUE: Final = "monetary_value"
 TABLES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "transactions": {
         "required": (CUSTOMER_ID, TIMESTAMP, AMOUNT),
-        "optional": (ORDER_ID, QUANTITY, GROSS_MARGIN, COST, CHANNEL, REGION, CATEGORY),
+        "optional": (ORDER_ID, QUANTITY, GROSS_MARGIN, COST, CHANNEL, REGION, CATEGORY,
+                     STATUS),
     },
     "customers": {
         "required": (CUSTOMER_ID,),

@@ -32,6 +32,9 @@ class Dataset:
         What validation kept and set aside, when the data went through validation.
     extra : dict
         Anything else a loader wants to hand on (e.g. the config used).
+    currency : str or None
+        Currency symbol or code of the amounts, from the config (``currency = "£"``);
+        None when the data set does not say.
     """
 
     transactions: pd.DataFrame
@@ -41,3 +44,4 @@ class Dataset:
     observation_end: pd.Timestamp | None = None
     quality: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    currency: str | None = None

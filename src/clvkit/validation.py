@@ -7,23 +7,36 @@ one outcome (the FIRST reason below that applies, else "ok"), so the counts add 
 
 Transactions, in this order:
 
-1. ``missing_customer_id``: customer id empty or missing.
+1. ``missing_customer_id``: customer id empty or missing (``NA``, ``None``, ``null``
+   are ids: files are read without turning them into missing values).
 2. ``unparseable_date``: timestamp missing or not a date (see :func:`parse_dates`).
-3. ``non_numeric_amount``: amount missing or not a number.
-4. ``non_numeric_value``: an optional numeric column (quantity, gross_margin, cost) holds
-   text that is not a number (an empty cell is fine).
-5. ``date_after_observation_end``: purchase on a day after ``observation_end``.
-6. ``negative_amount``: a refund or return; also kept in :attr:`ValidatedTable.refunds`
-   so that :func:`net_amounts` can net it against the customer's purchases.
-7. ``zero_amount``: free or cancelled order; kept and reported instead with
-   ``keep_zero_amounts=True`` (BTYD analyses of CDNOW count its 80 zero-value purchases).
-8. ``duplicate_order_id``: the order id was already used by an earlier kept row (the
-   first row of each order id is kept). The table must hold one row per order: sum
-   order lines to orders first.
-9. ``exact_duplicate``: a row without order id identical in every column to an earlier
-   kept row. Counted and reported but KEPT (two identical purchases on one day happen;
-   CDNOW has 255), unless ``drop_exact_duplicates=True``.
-10. ``unknown_customer`` (kept, reported): customer id absent from ``known_customers``.
+3. ``non_finite_amount``: amount ``inf``, ``-inf`` or ``nan``.
+4. ``non_numeric_amount``: amount missing or not a number.
+5. ``non_numeric_value``: an optional numeric column (quantity, gross_margin, cost) holds
+   text that is not a number, or an infinite value (an empty cell is fine).
+6. ``date_after_observation_end``: purchase on a day after ``observation_end``.
+7. ``future_date``: a day after the run date (plus one day for time zones).
+8. ``date_far_from_bulk``: more than max(2 x the 5%-95% date range, 5 years) outside
+   the 5%-95% quantiles of the dates (a 1900 or 2099 typo); needs 20 dates.
+9. ``negative_amount`` (``refunds="set_aside"`` or ``"ignore"``): a refund or return,
+   also kept in :attr:`ValidatedTable.refunds`.
+10. ``cancelled_order``: status among the cancelled/refunded values (positive amount:
+    the order itself, cancelled); with ``refunds="set_aside"`` also rows whose order id
+    starts with ``cancel_prefix``. Not read with ``refunds="ignore"``.
+11. ``zero_amount``: free or cancelled order; kept and reported instead with
+    ``keep_zero_amounts=True`` (BTYD analyses of CDNOW count its 80 zero-value purchases).
+12. ``duplicate_order_id``: a row with an order id identical in every column to an
+    earlier kept row (an order exported twice). Rows that share an order id but differ
+    are the lines of one order: they are summed to one row per order (``clean`` then
+    has one row per order; :attr:`ValidatedTable.shape`).
+13. ``exact_duplicate``: a row without order id identical in every column to an earlier
+    kept row. Counted and reported but KEPT (two identical purchases on one day happen;
+    CDNOW has 255), unless ``drop_exact_duplicates=True``.
+14. ``refund_netted`` / ``refund_unmatched`` (``refunds="net"``, the default): a
+    refund (negative amount, or order id starting with ``cancel_prefix``) netted
+    against the purchase it reverses, or without an earlier purchase to net against
+    (rules in :mod:`clvkit._refunds`); ``order_reversed``: a purchase reversed in full.
+15. ``unknown_customer`` (kept, reported): customer id absent from ``known_customers``.
 
 Customers: missing_customer_id, unparseable_date (signup_date or churn_date present but
 not a date), non_numeric_value (acquisition_cost, cost_to_serve), duplicate_customer_id.
@@ -34,7 +47,7 @@ unknown_customer (kept, reported).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -45,11 +58,30 @@ from ._parse import as_date, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
 from ._parse import as_text as _as_text
 from ._quality import DataQuality, ValidatedTable, build_table
-from ._refunds import net_amounts
+from ._refunds import CANCELLED_VALUES, REFUND_MODES, REFUNDED_VALUES, net_amounts
+from ._rowchecks import (
+    Checks,
+    check_optional_numbers,
+    exact_duplicates,
+    later_duplicates,
+    unknown,
+    whole_columns,
+)
+from ._transactions import (
+    far_from_bulk,
+    future_dates,
+    non_finite,
+    orders_and_reversals,
+    reversal_masks,
+    typed_transactions,
+)
 from .exceptions import ParameterError
 
 __all__ = [
+    "CANCELLED_VALUES",
     "REASONS",
+    "REFUNDED_VALUES",
+    "REFUND_MODES",
     "DataQuality",
     "ValidatedTable",
     "net_amounts",
@@ -64,9 +96,11 @@ __all__ = [
 #: Reason codes per table, in the order they are checked (the first that applies wins).
 REASONS: dict[str, tuple[str, ...]] = {
     "transactions": (
-        "missing_customer_id", "unparseable_date", "non_numeric_amount",
-        "non_numeric_value", "date_after_observation_end", "negative_amount",
-        "zero_amount", "duplicate_order_id", "exact_duplicate", "unknown_customer",
+        "missing_customer_id", "unparseable_date", "non_finite_amount",
+        "non_numeric_amount", "non_numeric_value", "date_after_observation_end",
+        "future_date", "date_far_from_bulk", "negative_amount", "cancelled_order",
+        "zero_amount", "duplicate_order_id", "exact_duplicate", "refund_netted",
+        "refund_unmatched", "order_reversed", "unknown_customer",
     ),
     "customers": (
         "missing_customer_id", "unparseable_date", "non_numeric_value",
@@ -77,7 +111,6 @@ REASONS: dict[str, tuple[str, ...]] = {
         "date_after_observation_end", "unknown_customer",
     ),
 }
-_INT_COLUMNS = (s.QUANTITY,)
 
 
 def _require(df: pd.DataFrame, table: str) -> None:
@@ -89,50 +122,6 @@ def _require(df: pd.DataFrame, table: str) -> None:
                          "clvkit.load_table(..., columns={...}).")
 
 
-@dataclass
-class _Checks:
-    """Collects the first reason per row (set aside) and the first note (kept)."""
-
-    index: pd.Index
-    reason: pd.Series = field(init=False)
-    note: pd.Series = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.reason = pd.Series(None, index=self.index, dtype=object)
-        self.note = pd.Series(None, index=self.index, dtype=object)
-
-    @property
-    def ok(self) -> pd.Series:
-        return self.reason.isna()
-
-    def set_aside(self, code: str, mask: pd.Series) -> None:
-        self.reason = self.reason.mask(self.ok & mask.fillna(False).astype(bool), code)
-
-    def keep(self, code: str, mask: pd.Series) -> None:
-        hit = self.ok & self.note.isna() & mask.fillna(False).astype(bool)
-        self.note = self.note.mask(hit, code)
-
-
-def _later_duplicates(keys: pd.Series, among: pd.Series) -> pd.Series:
-    """True for rows whose key repeats an earlier row's key (rows in ``among`` only)."""
-    sub = keys[among & keys.notna()]
-    return sub.duplicated(keep="first").reindex(keys.index, fill_value=False)
-
-
-def _exact_duplicates(raw: pd.DataFrame, among: pd.Series) -> pd.Series:
-    sub = raw[among]
-    if sub.empty:
-        return pd.Series(False, index=raw.index)
-    return sub.duplicated(keep="first").reindex(raw.index, fill_value=False)
-
-
-def _unknown(ids: pd.Series, known_customers: object) -> pd.Series:
-    if known_customers is None:
-        return pd.Series(False, index=ids.index)
-    known = set(_ids(pd.Series(list(known_customers), dtype=object)).dropna())
-    return ids.notna() & ~ids.isin(known)
-
-
 def validate_transactions(
     df: pd.DataFrame,
     *,
@@ -141,8 +130,13 @@ def validate_transactions(
     keep_zero_amounts: bool = False,
     date_format: str | None = None,
     known_customers: object = None,
+    refunds: str = "net",
+    cancel_prefix: str | None = None,
+    cancelled_values: Sequence[str] = CANCELLED_VALUES,
+    refunded_values: Sequence[str] = REFUNDED_VALUES,
+    run_date: object = None,
 ) -> ValidatedTable:
-    """Check a transaction log and set aside the rows that cannot be used.
+    """Check a transaction log, sum order lines to orders, net refunds, set aside the rest.
 
     Parameters
     ----------
@@ -163,88 +157,90 @@ def validate_transactions(
     known_customers : iterable of str, optional
         Customer ids of the customer table; purchases of other ids are reported
         (kept) as ``unknown_customer``.
+    refunds : {"net", "set_aside", "ignore"}, default "net"
+        "net": refunds and cancellations reduce or remove the purchases they reverse
+        (:mod:`clvkit._refunds`). "set_aside": they are set aside and the purchases
+        kept as bought. "ignore": negative amounts are set aside, cancellation
+        prefixes and status values are not read.
+    cancel_prefix : str, optional
+        An order id starting with it marks a cancellation ("C" in the UK retailer's
+        "C536379"). Default None: only negative amounts and status values mark them.
+    cancelled_values, refunded_values : sequence of str
+        Values of the ``status`` column that mark a cancelled or refunded order
+        (compared ignoring case); default :data:`CANCELLED_VALUES`,
+        :data:`REFUNDED_VALUES`.
+    run_date : date-like, optional
+        Dates more than a day after it are set aside as ``future_date``; default today.
 
     Returns
     -------
     ValidatedTable
         ``.clean`` (customer_id str, timestamp datetime64[ns], amount float, optional
-        columns typed; sorted by timestamp), ``.set_aside``, ``.refunds``, ``.counts``.
-        Reasons and their order are listed in the module docstring.
+        columns typed; one row per order, net of refunds; sorted by timestamp),
+        ``.set_aside``, ``.refunds``, ``.counts``, ``.reversals``, ``.shape``. Reasons
+        and their order are listed in the module docstring.
 
     Raises
     ------
     DataValidationError
         If a required column is missing.
     ParameterError
-        If ``observation_end`` is not a date.
+        If ``observation_end`` or ``run_date`` is not a date, or ``refunds`` is not
+        one of the modes.
     """
     _require(df, "transactions")
+    if refunds not in REFUND_MODES:
+        msg = f"refunds must be one of {', '.join(map(repr, REFUND_MODES))}; got {refunds!r}"
+        raise ParameterError(msg)
     end = as_date(observation_end, optional=True)
+    today = as_date(run_date, "run_date", optional=True) or pd.Timestamp.now().normalize()
     raw = df.reset_index(drop=True)
-    typed = raw.copy()
-    typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
-    typed[s.TIMESTAMP] = parse_dates(raw[s.TIMESTAMP], date_format)
-    typed[s.AMOUNT] = parse_numbers(raw[s.AMOUNT])
-    checks = _Checks(raw.index)
+    typed = typed_transactions(raw, date_format)
+    checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
     checks.set_aside("unparseable_date", typed[s.TIMESTAMP].isna())
+    checks.set_aside("non_finite_amount", non_finite(raw[s.AMOUNT], typed[s.AMOUNT]))
     checks.set_aside("non_numeric_amount", typed[s.AMOUNT].isna())
-    _check_optional_numbers(raw, typed, checks, (s.QUANTITY, s.GROSS_MARGIN, s.COST))
+    check_optional_numbers(raw, typed, checks, (s.QUANTITY, s.GROSS_MARGIN, s.COST))
     if end is not None:
         checks.set_aside("date_after_observation_end", typed[s.TIMESTAMP].dt.normalize() > end)
-    checks.set_aside("negative_amount", typed[s.AMOUNT] < 0)
+    checks.set_aside("future_date", future_dates(typed[s.TIMESTAMP], today))
+    checks.set_aside("date_far_from_bulk", far_from_bulk(typed[s.TIMESTAMP], checks.ok))
+    reversal, cancelled = reversal_masks(typed, refunds, cancel_prefix,
+                                     (*cancelled_values, *refunded_values))
+    if refunds != "net":
+        checks.set_aside("negative_amount", typed[s.AMOUNT] < 0)
+    checks.set_aside("cancelled_order", cancelled | (reversal & (refunds == "set_aside")))
+    cancelled &= checks.reason == "cancelled_order"
     kept_codes = ["unknown_customer"]
     if keep_zero_amounts:
         kept_codes.append("zero_amount")
         checks.keep("zero_amount", typed[s.AMOUNT] == 0)
     else:
         checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
-    no_order = pd.Series(True, index=raw.index)
-    if s.ORDER_ID in raw:
-        typed[s.ORDER_ID] = _ids(raw[s.ORDER_ID])
-        no_order = typed[s.ORDER_ID].isna()
-        checks.set_aside(
-            "duplicate_order_id", _later_duplicates(typed[s.ORDER_ID], checks.ok)
-        )
-    exact = _exact_duplicates(raw, checks.ok & no_order)
+    has_order = (typed[s.ORDER_ID].notna() if s.ORDER_ID in typed
+                 else pd.Series(False, index=raw.index))
+    checks.set_aside("duplicate_order_id", exact_duplicates(raw, checks.ok & has_order))
+    exact = exact_duplicates(raw, checks.ok & ~has_order)
     if drop_exact_duplicates:
         checks.set_aside("exact_duplicate", exact)
     else:
         kept_codes.append("exact_duplicate")
         checks.keep("exact_duplicate", exact)
-    checks.keep("unknown_customer", _unknown(typed[s.CUSTOMER_ID], known_customers))
-    refunds = typed[checks.reason == "negative_amount"].sort_values(s.TIMESTAMP, kind="stable")
+    if refunds != "net":  # reversals are set aside: hand on those, to be counted
+        reversal = checks.reason.isin(["negative_amount", "cancelled_order"])
+    step = orders_and_reversals(typed, checks.ok, reversal, cancelled,
+                                mode=refunds, cancel_prefix=cancel_prefix)
+    for code in ("refund_netted", "refund_unmatched", "order_reversed"):
+        checks.set_aside(code, step.reasons == code)
+    checks.keep("unknown_customer", unknown(typed[s.CUSTOMER_ID], known_customers))
     return build_table(
         "transactions", raw, typed, checks.reason, checks.note,
         reasons=REASONS["transactions"], observation_end=end,
-        kept_codes=kept_codes, sort_by=s.TIMESTAMP,
-        refunds=refunds.reset_index(drop=True), int_columns=_whole_columns(typed),
+        kept_codes=kept_codes, sort_by=s.TIMESTAMP, refunds=step.refunds,
+        int_columns=whole_columns(typed), clean=step.clean,
+        reversals=step.reversals, shape=step.shape,
     )
-
-
-def _check_optional_numbers(
-    raw: pd.DataFrame, typed: pd.DataFrame, checks: _Checks, columns: tuple[str, ...]
-) -> None:
-    for col in columns:
-        if col not in raw:
-            continue
-        typed[col] = parse_numbers(raw[col])
-        checks.set_aside("non_numeric_value", typed[col].isna() & _as_text(raw[col]).notna())
-
-
-def _whole_columns(typed: pd.DataFrame) -> tuple[str, ...]:
-    """The count columns (quantity) whose numbers are all whole: kept as integers.
-
-    Decided on the parsed values, so a row set aside for a non-numeric quantity
-    does not turn the kept column into floats; blanks make it nullable (Int64).
-    """
-    out = []
-    for col in _INT_COLUMNS:
-        if col in typed:
-            values = typed[col].dropna()
-            if bool((values == np.floor(values)).all()):
-                out.append(col)
-    return tuple(out)
 
 
 def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> ValidatedTable:
@@ -272,16 +268,16 @@ def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> V
     raw = df.reset_index(drop=True)
     typed = raw.copy()
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
-    checks = _Checks(raw.index)
+    checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
     for col in (s.SIGNUP_DATE, s.CHURN_DATE):
         if col in raw:
             typed[col] = parse_dates(raw[col], date_format)
             bad = typed[col].isna() & _as_text(raw[col]).notna()
             checks.set_aside("unparseable_date", bad)
-    _check_optional_numbers(raw, typed, checks, (s.ACQUISITION_COST, s.COST_TO_SERVE))
+    check_optional_numbers(raw, typed, checks, (s.ACQUISITION_COST, s.COST_TO_SERVE))
     checks.set_aside(
-        "duplicate_customer_id", _later_duplicates(typed[s.CUSTOMER_ID], checks.ok)
+        "duplicate_customer_id", later_duplicates(typed[s.CUSTOMER_ID], checks.ok)
     )
     return build_table(
         "customers", raw, typed, checks.reason, checks.note,
@@ -333,7 +329,7 @@ def validate_surveys(
     typed = raw.copy()
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
     typed[s.DATE] = parse_dates(raw[s.DATE], date_format)
-    checks = _Checks(raw.index)
+    checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
     checks.set_aside("unparseable_date", typed[s.DATE].isna())
     typed[s.NPS] = parse_numbers(raw[s.NPS])
@@ -347,7 +343,7 @@ def validate_surveys(
     checks.set_aside("score_out_of_range", ~scores_ok)
     if end is not None:
         checks.set_aside("date_after_observation_end", typed[s.DATE].dt.normalize() > end)
-    checks.keep("unknown_customer", _unknown(typed[s.CUSTOMER_ID], known_customers))
+    checks.keep("unknown_customer", unknown(typed[s.CUSTOMER_ID], known_customers))
     return build_table(
         "surveys", raw, typed, checks.reason, checks.note,
         reasons=REASONS["surveys"], observation_end=end, sort_by=s.DATE,
@@ -365,11 +361,14 @@ def validate_tables(
     drop_exact_duplicates: bool = False,
     keep_zero_amounts: bool = False,
     date_formats: dict[str, str | None] | None = None,
+    **transaction_options: object,
 ) -> DataQuality:
     """Validate the tables of one data set together and return the quality report.
 
     Customer ids of the customer table (when given) are the known customers for the
-    ``unknown_customer`` notes on transactions and surveys.
+    ``unknown_customer`` notes on transactions and surveys. ``transaction_options``
+    (refunds, cancel_prefix, cancelled_values, refunded_values, run_date) go to
+    :func:`validate_transactions`.
 
     Returns
     -------
@@ -385,7 +384,7 @@ def validate_tables(
     tables["transactions"] = validate_transactions(
         transactions, observation_end=observation_end, known_customers=known,
         drop_exact_duplicates=drop_exact_duplicates, keep_zero_amounts=keep_zero_amounts,
-        date_format=fmt.get("transactions"),
+        date_format=fmt.get("transactions"), **transaction_options,
     )
     if surveys is not None:
         tables["surveys"] = validate_surveys(

@@ -346,3 +346,114 @@ def test_describe_churn_evaluation_and_at_risk(demo_eval):
     [(key, values)] = describe_at_risk(risk, top=2, currency="$")
     assert key == "churnmodel.sentence_at_risk"
     assert values == {"n": "3", "top": "2", "stake": "$150", "share": "88.2%"}  # 150 / 170
+
+
+# --- ChurnClassifier: the estimator behind the functions --------------------------------
+
+def _features(rng, n=300):
+    recency = rng.exponential(60, n)
+    X = pd.DataFrame({"recency_days": recency, "n_orders": rng.poisson(3, n).astype(float),
+                      "region": rng.choice(["North", "South"], n)},
+                     index=pd.Index([f"C{i}" for i in range(n)], name="customer_id"))
+    X.loc[X.index[:10], "n_orders"] = np.nan  # missing values are allowed
+    y = pd.Series((rng.random(n) < 1 / (1 + np.exp(-(recency - 60) / 20))).astype(int),
+                  index=X.index, name="churned")
+    return X, y
+
+
+def test_churn_classifier_contract_and_predictions(rng):
+    from sklearn.exceptions import NotFittedError
+
+    from clvkit.models import ChurnClassifier
+
+    X, y = _features(rng)
+    model = ChurnClassifier(random_state=1, calibration_folds=4)
+    assert clone(model).get_params() == {"random_state": 1, "calibration_folds": 4}
+    with pytest.raises(NotFittedError):
+        model.predict_proba(X)
+    with threadpool_limits(1, user_api="openmp"):
+        assert model.fit(X, y) is model
+        proba = model.predict_proba(X)
+        pipe = make_churn_pipeline(random_state=1, calibration_folds=4).fit(X, y)
+        np.testing.assert_array_equal(proba, pipe.predict_proba(X))  # same pipeline
+    assert list(model.classes_) == [0, 1] and model.n_features_in_ == 3
+    assert list(model.feature_names_in_) == ["recency_days", "n_orders", "region"]
+    np.testing.assert_array_equal(model.predict(X), (proba[:, 1] > 0.5).astype(int))
+    # long-silent customers are riskier than recent ones
+    assert proba[X["recency_days"] > 120, 1].mean() > proba[X["recency_days"] < 20, 1].mean()
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict_proba(X[["n_orders", "recency_days", "region"]])
+
+
+def test_churn_classifier_save_and_load(rng, tmp_path, monkeypatch):
+    import json
+
+    import sklearn
+
+    from clvkit.models import ChurnClassifier
+
+    X, y = _features(rng)
+    with threadpool_limits(1, user_api="openmp"):
+        model = ChurnClassifier(random_state=0).fit(X, y)
+        path = tmp_path / "churn.joblib"
+        model.save(path)
+        header = json.loads(path.read_bytes().split(b"\n", 1)[0])
+        assert header["format"] == "clvkit-churn-classifier"
+        assert header["sklearn_version"] == sklearn.__version__
+        loaded = ChurnClassifier.load(path)
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.get_params() == model.get_params()
+    json_file = tmp_path / "model.json"
+    json_file.write_text('{"model": "BGNBDModel"}', encoding="utf-8")
+    with pytest.raises(ParameterError, match="is not a ChurnClassifier saved by clvkit"):
+        ChurnClassifier.load(json_file)
+    monkeypatch.setattr(sklearn, "__version__", "0.1.0")
+    with pytest.raises(ParameterError, match=r"saved with scikit-learn .*, this is 0\.1\.0: "
+                       r"a pickled model.*Refit"):
+        ChurnClassifier.load(path)
+
+
+def test_churn_classifier_load_rejects_another_object(tmp_path):
+    import json
+
+    import joblib
+    import sklearn
+
+    from clvkit.models import ChurnClassifier
+
+    path = tmp_path / "other.joblib"
+    header = {"format": "clvkit-churn-classifier", "sklearn_version": sklearn.__version__}
+    with open(path, "wb") as fh:
+        fh.write(json.dumps(header).encode() + b"\n")
+        joblib.dump({"not": "a model"}, fh)
+    with pytest.raises(ParameterError, match="holds a dict, not a ChurnClassifier"):
+        ChurnClassifier.load(path)
+
+
+def test_churn_classifier_bad_input_raises(rng):
+    from clvkit.models import ChurnClassifier
+
+    X, y = _features(rng, n=60)
+    with pytest.raises(ParameterError, match="calibration_folds must be a whole number >= 2"):
+        ChurnClassifier(calibration_folds=1).fit(X, y)
+    with pytest.raises(DataValidationError, match=r"needs churned and retained customers, but "
+                       r"y has 1 class \(0\) in 60 rows"):
+        ChurnClassifier().fit(X, np.zeros(60, dtype=int))
+    few = np.zeros(60, dtype=int)
+    few[:2] = 1
+    with pytest.raises(DataValidationError, match=r"class 1 has only 2 customers, fewer than "
+                       r"calibration_folds=3"):
+        ChurnClassifier().fit(X, few)
+    with pytest.raises(DataValidationError, match=r"X has 60 rows but y has 59 labels"):
+        ChurnClassifier().fit(X, y.iloc[:59])
+    with pytest.raises(DataValidationError, match=r"1 of 60 labels in y are missing or "
+                       r"infinite \(rows 3\)"):
+        ChurnClassifier().fit(X, np.where(np.arange(60) == 3, np.nan, y.to_numpy(float)))
+
+
+def test_evaluation_keeps_its_classifier(demo_eval):
+    from clvkit.models import ChurnClassifier
+
+    assert isinstance(demo_eval.classifier, ChurnClassifier)
+    assert demo_eval.pipeline is demo_eval.classifier.pipeline_
+    assert demo_eval.classifier.get_params()["random_state"] == 0

@@ -5,9 +5,10 @@ rows exported twice, orders without a customer, test orders dated after the expo
 cut-off, survey scores typed wrong. :func:`add_quality_issues` adds a small, known
 number of such rows to a clean :func:`~clvkit.datasets.make_demo` data set so that the
 data-quality report (and ``clvkit validate`` on the files of ``clvkit demo-data``) has
-something real to show. Validation sets every added row aside (refunds stay available
-as refunds), so the clean tables that come out of :func:`clvkit.load_data` are exactly
-the clean demo tables.
+something real to show. Validation sets every added row aside; the refunds are netted
+against the orders they refund (half or all of the order), so the clean tables that
+come out of :func:`clvkit.load_data` are the clean demo tables with those orders
+reduced or removed.
 """
 
 from __future__ import annotations
@@ -42,8 +43,7 @@ def _bad_transactions(rng: np.random.Generator, tx: pd.DataFrame,
     counts = {k: _count(len(tx), v) for k, v in _TRANSACTION_SHARES.items()}
     picks = {k: tx.iloc[np.sort(rng.choice(len(tx), size=n, replace=False))].copy()
              for k, n in counts.items()}
-    refund = picks["refund"]
-    refund[s.ORDER_ID] = refund[s.ORDER_ID] + "-R"
+    refund = picks["refund"]  # booked on the order it refunds (same order id)
     refund[s.AMOUNT] = -(refund[s.AMOUNT] * rng.choice([0.5, 1.0], size=len(refund))).round(2)
     refund[s.GROSS_MARGIN] = -refund[s.GROSS_MARGIN].abs()
     refund[s.TIMESTAMP] = (refund[s.TIMESTAMP] + pd.Timedelta(days=3)).clip(upper=end)
@@ -74,11 +74,13 @@ def _bad_surveys(rng: np.random.Generator, surveys: pd.DataFrame) -> pd.DataFram
 def add_quality_issues(dataset: Dataset, *, seed: int = 0) -> Dataset:
     """Return a copy of a clean demo data set with realistic bad rows added.
 
-    About 1% extra transaction rows: refunds (negative amounts, order id suffix ``-R``),
+    About 1% extra transaction rows: refunds (negative amounts booked three days later
+    on the order they refund, same order id),
     zero-amount orders (``-F``), rows exported twice (same order id), rows without a
     customer id (``-X``) and test orders dated after the observation end (``-T``); plus
     three survey answers with scores out of range (NPS 11, CES 9 and 0). Added rows are
-    appended after the clean rows, so validation keeps every original row.
+    appended after the clean rows, so validation keeps every original row (orders
+    refunded in full are removed as reversed).
 
     Parameters
     ----------

@@ -23,8 +23,13 @@ _EXPORTS: dict[str, str] = {
     "MBGNBDModel": "btyd",
     "GammaGammaModel": "spend",
     "gamma_gamma_independence": "spend",
-    "load_model": "btyd",
+    # persistence.py: load_model reads every JSON-saved model (BTYD, BG/BB, sBG)
+    "load_model": "persistence",
     "simulate_transactions": "simulate",
+    # bgbb.py: BG/BB for discrete-time data (donations, yearly events)
+    "fit_bgbb": "bgbb",
+    "BGBBModel": "bgbb",
+    "bgbb_summary": "bgbb",
     # validation.py: holdout checks of the BTYD models
     "calibration_summary": "validation",
     "holdout_predictions": "validation",
@@ -49,6 +54,7 @@ _EXPORTS: dict[str, str] = {
     "churn_feature_table": "churn_features",
     "churn_labels": "churn_features",
     "make_churn_pipeline": "churn",
+    "ChurnClassifier": "churn",
     "evaluate_churn_model": "churn",
     "ChurnEvaluation": "churn",
     "churn_metrics": "churn_scores",

@@ -36,6 +36,19 @@ class BTYDModel(BaseEstimator):
         self.penalizer_coef = penalizer_coef
         self.compress = compress
 
+    @classmethod
+    def from_params(cls, **params: float) -> Any:
+        """Build the model from known parameters (a paper, an earlier fit): it predicts
+        without ``fit``; ``standard_errors_`` are NaN. Raises ParameterError for missing,
+        unknown or non-positive parameters. See :mod:`clvkit.models._estimator`."""
+        from ._estimator import from_params
+
+        model = from_params(cls, lt.PARAM_NAMES[cls._kind], params)
+        if cls._kind == "gamma_gamma":  # the population mean spend, as fit() sets it
+            p, q, v = (model.params_[k] for k in ("p", "q", "v"))
+            model.mean_spend_ = p * v / (q - 1) if q > 1 else float("nan")
+        return model
+
     # --- learned state ------------------------------------------------------------
     @property
     def params(self) -> dict[str, float]:

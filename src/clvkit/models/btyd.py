@@ -43,6 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..exceptions import ParameterError
 from ..schema import FREQUENCY, RECENCY, T
 from . import _lifetimes as lt
+from . import _pmf
 from ._base import BTYDModel, check_repeaters
 from ._checks import check_positive, check_summary
 from .spend import GammaGammaModel, fit_gamma_gamma, gamma_gamma_independence
@@ -153,6 +154,27 @@ class _PurchaseModel(BTYDModel):
             out[pos] = lt.predict(self._kind, self.params_,
                                   "expected_number_of_purchases_up_to_time", t_arr[pos])
         return out
+
+    def probability_of_purchases(self, t: float | np.ndarray, n: int | np.ndarray) -> np.ndarray:
+        """Return P(X(t) = n): a new customer makes ``n`` repeat purchases in ``(0, t]``.
+
+        ``t`` (summary's time unit) and ``n`` broadcast; formulas and papers in
+        :mod:`clvkit.models._pmf` (BG/NBD: eq. 8 of [1]_).
+        """
+        check_is_fitted(self, "params_")
+        return _pmf.pmf(self._kind, self.params_, t, n)
+
+    def conditional_probability_of_purchases(
+        self, summary: pd.DataFrame, t: float, n: int
+    ) -> pd.Series:
+        """Return each customer's P(X(T, T+t) = n | frequency, recency, T), indexed like
+        ``summary`` (see :mod:`clvkit.models._pmf`)."""
+        check_is_fitted(self, "params_")
+        return _pmf.conditional_probability(self, summary, t, n)
+
+    def probability_no_purchase(self, summary: pd.DataFrame, t: float) -> pd.Series:
+        """Return each customer's probability of no purchase in the next ``t`` periods."""
+        return self.conditional_probability_of_purchases(summary, t, 0)
 
     def _conditional(
         self, t: float | np.ndarray, x: np.ndarray, tx: np.ndarray, age: np.ndarray

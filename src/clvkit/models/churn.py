@@ -22,6 +22,12 @@ import pandas as pd
 from .. import schema
 from ..exceptions import ParameterError
 from ..tables import Dataset
+from .churn_classifier import (
+    SINGLE_THREAD_ROWS,
+    ChurnClassifier,
+    _threads,
+    make_churn_pipeline,
+)
 from .churn_features import _boundary, churn_feature_table, make_churn_features, unpack
 from .churn_scores import (
     BASELINE,
@@ -32,78 +38,13 @@ from .churn_scores import (
 )
 
 __all__ = [
+    "SINGLE_THREAD_ROWS",
+    "ChurnClassifier",
     "ChurnEvaluation",
     "evaluate_churn_model",
     "make_churn_pipeline",
     "predict_churn",
 ]
-
-#: Below this many customers the classifier runs on one OpenMP thread: on small data,
-#: thread start-up and contention on a busy machine cost far more than they save
-#: (measured on 280 customers on a loaded 2-core machine: 9.7 s vs 1.3 s per fit).
-SINGLE_THREAD_ROWS = 20_000
-
-
-def _threads(n_rows: int):
-    """Limit OpenMP threads for small fits (see :data:`SINGLE_THREAD_ROWS`)."""
-    # threadpoolctl only limits libraries already loaded: load sklearn's OpenMP first
-    import sklearn.ensemble  # noqa: F401
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1 if n_rows < SINGLE_THREAD_ROWS else None,
-                             user_api="openmp")
-
-
-def make_churn_pipeline(*, random_state: int | None = None, calibration_folds: int = 3):
-    """Make the churn classifier: one-hot encoding + calibrated gradient boosting.
-
-    Parameters
-    ----------
-    random_state : int, optional
-        Seed for the gradient-boosting classifier (results are deterministic for a
-        given seed and data).
-    calibration_folds : int, default 3
-        Folds of :class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid method).
-
-    Returns
-    -------
-    sklearn.pipeline.Pipeline
-        Steps ``preprocess`` (numeric columns passed through, object/string/category
-        columns one-hot encoded, unknown categories ignored) and ``classifier``. Fit it
-        on ``X, y`` from :func:`~clvkit.models.make_churn_features`.
-
-    Notes
-    -----
-    The boosting settings (100 trees of at most 8 leaves, learning rate 0.05, at least 20
-    customers per leaf, L2 penalty 1) were chosen on the demo data (1,000 and 2,000
-    customers, out-of-time test): smaller trees generalised better than 15 leaves
-    (test ROC AUC 0.852 vs 0.845) and fit faster.
-
-    On a few thousand customers, fitting inside
-    ``threadpoolctl.threadpool_limits(1, user_api="openmp")`` is several times faster on
-    a busy machine; :func:`evaluate_churn_model` and :func:`predict_churn` do this.
-    """
-    from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.compose import ColumnTransformer, make_column_selector
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder
-
-    preprocess = ColumnTransformer(
-        [
-            ("numeric", "passthrough", make_column_selector(dtype_include="number")),
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-             make_column_selector(dtype_include=["object", "string", "category"])),
-        ],
-        verbose_feature_names_out=False,
-    )
-    boosting = HistGradientBoostingClassifier(
-        learning_rate=0.05, max_iter=100, max_leaf_nodes=8, min_samples_leaf=20,
-        l2_regularization=1.0, early_stopping=False, random_state=random_state,
-    )
-    classifier = CalibratedClassifierCV(boosting, method="sigmoid", cv=calibration_folds)
-    return Pipeline([("preprocess", preprocess), ("classifier", classifier)])
-
 
 def _bgnbd_churn_score(transactions: pd.DataFrame, index: pd.Index, cutoff) -> pd.Series:
     """1 - P(alive) from a BG/NBD model fitted on the history up to the cutoff day."""
@@ -146,9 +87,11 @@ class ChurnEvaluation:
         Test customers (index customer_id): churned, churn_probability, and the
         baseline score bgnbd_1_minus_p_alive.
     pipeline : sklearn.pipeline.Pipeline
-        The classifier fitted on the train split.
+        The fitted pipeline inside ``classifier`` (kept for existing code).
     train_cutoff, test_cutoff : pandas.Timestamp
         The two feature cutoffs.
+    classifier : ChurnClassifier
+        The classifier fitted on the train split.
     """
 
     metrics: pd.DataFrame
@@ -158,6 +101,7 @@ class ChurnEvaluation:
     pipeline: object
     train_cutoff: pd.Timestamp
     test_cutoff: pd.Timestamp
+    classifier: ChurnClassifier | None = None
 
     def metric(self, name: str, model: str = MODEL, split: str = "test") -> float:
         """Return one metric value, e.g. ``ev.metric("roc_auc")``."""
@@ -259,10 +203,11 @@ def evaluate_churn_model(
     X_test, y_test = make_churn_features(transactions, cutoff=test_cutoff, **kw)
     X_test = X_test[X_train.columns]
     with _threads(len(X_train) + len(X_test)):
-        pipeline = make_churn_pipeline(random_state=random_state).fit(X_train, y_train)
-        p_train = pipeline.predict_proba(X_train)[:, 1]
+        classifier = ChurnClassifier(random_state=random_state).fit(X_train, y_train)
+        pipeline = classifier.pipeline_
+        p_train = classifier.predict_proba(X_train)[:, 1]
         scores = pd.DataFrame({"churned": y_test,
-                               "churn_probability": pipeline.predict_proba(X_test)[:, 1]})
+                               "churn_probability": classifier.predict_proba(X_test)[:, 1]})
         importance = _permutation_importance(pipeline, X_test, y_test,
                                              random_state=random_state, n_repeats=n_repeats)
     metrics = [churn_metrics(y_train, p_train, split="train"),
@@ -280,7 +225,7 @@ def evaluate_churn_model(
         metrics=pd.concat(metrics, ignore_index=True),
         calibration=pd.concat(calibration, ignore_index=True),
         importance=importance, scores=scores, pipeline=pipeline,
-        train_cutoff=train_cutoff, test_cutoff=test_cutoff,
+        train_cutoff=train_cutoff, test_cutoff=test_cutoff, classifier=classifier,
     )
 
 
@@ -328,6 +273,6 @@ def predict_churn(
         observation_end=end)
     now = churn_feature_table(transactions, cutoff=end, customers=customers, surveys=surveys)
     with _threads(len(X) + len(now)):
-        pipeline = make_churn_pipeline(random_state=random_state).fit(X, y)
-        proba = pipeline.predict_proba(now[X.columns])[:, 1]
+        classifier = ChurnClassifier(random_state=random_state).fit(X, y)
+        proba = classifier.predict_proba(now[X.columns])[:, 1]
     return pd.Series(proba, index=now.index, name="churn_probability")

@@ -33,52 +33,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ConvergenceError, ParameterError
+from . import _estimator as est
 from ._sbg_data import cohort_active_counts, observed_table, subscriber_count, survival_data
+from ._sbg_math import _derl_series, _log_pmf, _log_survival, _neg_log_likelihood, _periods
 
 __all__ = ["SBGModel", "cohort_active_counts", "fit_sbg", "subscriber_count"]
-
-
-def _log_pmf(a: float, b: float, t: np.ndarray) -> np.ndarray:
-    """log P(T = t) = log B(a + 1, b + t - 1) - log B(a, b)   ([1], sBG pmf)."""
-    return special.betaln(a + 1, b + t - 1) - special.betaln(a, b)
-
-
-def _log_survival(a: float, b: float, t: np.ndarray) -> np.ndarray:
-    """log S(t) = log B(a, b + t) - log B(a, b)   ([1], sBG survivor function)."""
-    return special.betaln(a, b + t) - special.betaln(a, b)
-
-
-def _neg_log_likelihood(theta: np.ndarray, lost: np.ndarray, censored: np.ndarray):
-    """Minus the sBG log-likelihood ([1], eq. B3) and its gradient in log-parameters.
-
-    ``lost[t - 1]`` customers cancelled in period ``t``; ``censored[t]`` customers were
-    still active after the last period ``t`` observed for them.
-    """
-    a, b = np.exp(theta)
-    t_lost = np.arange(1, lost.size + 1)
-    t_cens = np.arange(censored.size)
-    ll = lost @ _log_pmf(a, b, t_lost) + censored @ _log_survival(a, b, t_cens)
-    psi = special.digamma
-    base_a, base_b = psi(a) - psi(a + b), psi(b) - psi(a + b)
-    da = lost @ (psi(a + 1) - psi(a + b + t_lost) - base_a)
-    db = lost @ (psi(b + t_lost - 1) - psi(a + b + t_lost) - base_b)
-    da += censored @ (psi(a + b) - psi(a + b + t_cens))
-    db += censored @ (psi(b + t_cens) - psi(a + b + t_cens) - base_b)
-    grad = -np.array([da * a, db * b])
-    return -ll, grad
-
-
-def _hessian(fun, x: np.ndarray, rel_step: float = 1e-4) -> np.ndarray:
-    """Central finite-difference Hessian of a scalar function of a 2-vector."""
-    h = rel_step * np.maximum(1.0, np.abs(x))
-    hess = np.empty((2, 2))
-    for i in range(2):
-        for j in range(2):
-            ei, ej = np.eye(2)[i] * h[i], np.eye(2)[j] * h[j]
-            hess[i, j] = (
-                fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej) + fun(x - ei - ej)
-            ) / (4 * h[i] * h[j])
-    return hess
 
 
 class SBGModel(BaseEstimator):
@@ -134,22 +93,49 @@ class SBGModel(BaseEstimator):
     def __init__(self, max_iter: int = 1000) -> None:
         self.max_iter = max_iter
 
+    @classmethod
+    def from_params(cls, **params: float) -> SBGModel:
+        """Build the model from known ``alpha=`` and ``beta=`` (e.g. a paper's): it predicts
+        without ``fit``; ``standard_errors_`` are NaN and there are no observed counts,
+        so :meth:`project` needs ``cohort_size``.
+
+        Raises
+        ------
+        ParameterError
+            A missing, unknown or non-positive parameter.
+        """
+        model = est.from_params(cls, ("alpha", "beta"), params)
+        model.observed_ = None
+        return model
+
+    def to_dict(self) -> dict:
+        """Describe the fitted model as JSON-ready data (settings, parameters, counts)."""
+        check_is_fitted(self)
+        return est.to_dict(self)
+
+    def save(self, path) -> None:
+        """Write the fitted model as JSON (no pickle); read it back with ``load_model``."""
+        est.save(self, path)
+
     @property
     def params(self) -> dict[str, float]:
         """Fitted parameters ``{"alpha", "beta"}`` (same as ``params_``)."""
         check_is_fitted(self)
         return dict(self.params_)
 
-    def fit(self, active: Sequence[int] | np.ndarray | pd.DataFrame) -> SBGModel:
+    def fit(self, active: Sequence[int] | np.ndarray | pd.DataFrame, y: None = None
+            ) -> SBGModel:
         """Estimate alpha and beta by maximum likelihood.
 
         Parameters
         ----------
         active : sequence of int or pandas.DataFrame
             Customers still active at the start and at the end of each period, cohort
-            size first (e.g. ``[1000, 631, 468, 380]``). A DataFrame holds one cohort per
+            size first (e.g. ``[1000, 631, 468, 382]``). A DataFrame holds one cohort per
             row, periods 0, 1, ... as columns, missing values after each cohort's last
             observed period (as returned by :func:`cohort_active_counts`).
+        y : None
+            Unused; present for scikit-learn compatibility.
 
         Returns
         -------
@@ -189,12 +175,7 @@ class SBGModel(BaseEstimator):
     @staticmethod
     def _standard_errors(alpha, beta, lost, censored) -> dict[str, float]:
         nll = lambda p: _neg_log_likelihood(np.log(p), lost, censored)[0]  # noqa: E731
-        hess = _hessian(nll, np.array([alpha, beta]))
-        try:
-            cov = np.linalg.inv(hess)
-            se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
-        except np.linalg.LinAlgError:
-            se = np.array([np.nan, np.nan])
+        se = est.numerical_se(nll, np.array([alpha, beta]))
         return {"alpha": float(se[0]), "beta": float(se[1])}
 
     def summary(self) -> pd.DataFrame:
@@ -202,12 +183,7 @@ class SBGModel(BaseEstimator):
         lower_95, upper_95). The 95 % interval is computed on the log scale,
         :math:`\\exp(\\log\\theta \\pm 1.96\\,se/\\theta)`, so it stays positive."""
         check_is_fitted(self)
-        est = pd.Series(self.params_, dtype=float)
-        se = pd.Series(self.standard_errors_, dtype=float)
-        spread = np.exp(1.959964 * se / est)
-        table = pd.DataFrame({"estimate": est, "std_error": se, "lower_95": est / spread,
-                              "upper_95": est * spread})
-        return table.rename_axis("parameter")
+        return est.parameter_table(self.params_, self.standard_errors_)
 
     # --- model quantities -----------------------------------------------------------
     def churn_probability(self, t: int | np.ndarray) -> np.ndarray:
@@ -238,7 +214,8 @@ class SBGModel(BaseEstimator):
             Last period to project (>= 1).
         cohort_size : float, optional
             Size of the cohort for ``expected_active``; default the fitted cohort size
-            (one cohort) or the number of customers in all fitted cohorts.
+            (one cohort) or the number of customers in all fitted cohorts. Required for
+            a model built with :meth:`from_params`.
 
         Returns
         -------
@@ -253,14 +230,24 @@ class SBGModel(BaseEstimator):
         ):
             msg = f"n_periods must be a whole number >= 1; got {n_periods!r}"
             raise ParameterError(msg)
+        observed = getattr(self, "observed_", None)
+        if cohort_size is None and observed is None:
+            msg = ("project() needs cohort_size for a model built with from_params() (there "
+                   "is no fitted cohort to take the size from); e.g. project(12, "
+                   "cohort_size=1000).")
+            raise ParameterError(msg)
         t = np.arange(n_periods + 1)
         size = self.n_customers_ if cohort_size is None else cohort_size
         out = pd.DataFrame({"survival": self.survival(t)}, index=pd.Index(t, name="period"))
         out["retention_rate"] = np.r_[np.nan, self.retention_rate(t[1:])]
         out["churn_probability"] = np.r_[np.nan, self.churn_probability(t[1:])]
         out["expected_active"] = size * out["survival"]
-        out["observed_survival"] = self.observed_["observed_survival"].reindex(t)
-        out["observed"] = out.index <= self.n_periods_
+        if observed is None:
+            out["observed_survival"] = np.nan
+            out["observed"] = False
+        else:
+            out["observed_survival"] = observed["observed_survival"].reindex(t)
+            out["observed"] = out.index <= self.n_periods_
         return out
 
     def expected_lifetime(self, horizon: int | None = None) -> float:
@@ -363,27 +350,6 @@ class SBGModel(BaseEstimator):
         return float(value)
 
 
-def _derl_series(a: float, b: float, n: int, z: float, chunk: int = 4096) -> float:
-    """Sum DERL's series sum_k S(n + k) / S(n - 1) z^k until the terms are negligible."""
-    total, log_term, k0 = 0.0, np.log((b + n - 1) / (a + b + n - 1)), 0
-    while True:
-        j = np.arange(k0, k0 + chunk)
-        logs = log_term + np.cumsum(np.log((b + n + j) / (a + b + n + j) * z))
-        terms = np.exp(np.r_[log_term, logs[:-1]])
-        total += terms.sum()
-        if terms[-1] < 1e-17 * total:  # ratio of terms < z < 1: geometric tail
-            return total
-        log_term, k0 = logs[-1], k0 + chunk
-
-
-def _periods(t, *, minimum: int, name: str = "t") -> np.ndarray:
-    arr = np.atleast_1d(np.asarray(t))
-    if arr.dtype.kind not in "iu" or (arr.size and arr.min() < minimum):
-        msg = f"{name} must be whole numbers of periods >= {minimum}; got {t!r}"
-        raise ParameterError(msg)
-    return arr.astype(float)
-
-
 def fit_sbg(active: Sequence[int] | np.ndarray | pd.DataFrame, **kwargs) -> SBGModel:
     """Fit the shifted-beta-geometric retention model in one call.
 
@@ -392,7 +358,7 @@ def fit_sbg(active: Sequence[int] | np.ndarray | pd.DataFrame, **kwargs) -> SBGM
     active : sequence of int or pandas.DataFrame
         Customers still active at the start and end of each period, cohort size first,
         e.g. Fader & Hardie's (2007) "regular" segment
-        ``[1000, 631, 468, 380, 326, 289, 262, 241]``; or one cohort per row (see
+        ``[1000, 631, 468, 382, 326, 289, 262, 241]``; or one cohort per row (see
         :func:`cohort_active_counts`).
     **kwargs
         Passed to :class:`SBGModel`.
@@ -409,9 +375,9 @@ def fit_sbg(active: Sequence[int] | np.ndarray | pd.DataFrame, **kwargs) -> SBGM
 
     Examples
     --------
-    >>> m = fit_sbg([1000, 631, 468, 380, 326, 289, 262, 241])
+    >>> m = fit_sbg([1000, 631, 468, 382, 326, 289, 262, 241])
     >>> {k: round(v, 3) for k, v in m.params.items()}
-    {'alpha': 0.704, 'beta': 1.181}
+    {'alpha': 0.704, 'beta': 1.182}
     """
     return SBGModel(**kwargs).fit(active)
 

@@ -19,6 +19,18 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._business import channel_sentences, response_sentence
+from ._history import (
+    DEFAULT_ALERTS,
+    KPI_COLUMNS,
+    alerts,
+    append_history,
+    history_path,
+    kpi_changes,
+    read_history,
+    run_history,
+    with_run,
+)
 from ._notebook import AUDIENCES, ReportContext, setup
 from ._privacy import drop_pii, pseudonymise, pseudonymise_frame, pseudonymise_ids
 from ._provenance import Provenance, data_hash, provenance, versions
@@ -34,6 +46,7 @@ from ._sections import describe_quality, quality_table, save_set_aside, set_asid
 from ._summary import (
     ExecutiveSummary,
     action_table,
+    at_risk_facts,
     at_risk_table,
     churn_evaluation,
     churn_result,
@@ -54,14 +67,20 @@ _LAZY = {
 
 __all__ = [
     "AUDIENCES",
+    "DEFAULT_ALERTS",
+    "KPI_COLUMNS",
     "ExecutiveSummary",
     "Provenance",
     "ReportContext",
     "RunResult",
     "Table",
     "action_table",
+    "alerts",
+    "append_history",
     "assumptions_table",
+    "at_risk_facts",
     "at_risk_table",
+    "channel_sentences",
     "churn_evaluation",
     "churn_result",
     "data_hash",
@@ -71,6 +90,8 @@ __all__ = [
     "describe_summary",
     "drop_pii",
     "executive_summary",
+    "history_path",
+    "kpi_changes",
     "kpi_definition",
     "labelled",
     "notebook_paths",
@@ -79,7 +100,10 @@ __all__ = [
     "pseudonymise_frame",
     "pseudonymise_ids",
     "quality_table",
+    "read_history",
     "render_html",
+    "response_sentence",
+    "run_history",
     "run_report",
     "save_set_aside",
     "scores",
@@ -89,6 +113,7 @@ __all__ = [
     "summary_cards",
     "value_risk_figure",
     "versions",
+    "with_run",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import time
 from pathlib import Path
@@ -11,11 +12,15 @@ from typing import Any
 import nbformat
 
 from .._readers import masked
+from ._notebook import SKIP_MIMETYPE
 from ._params import _ast_parameters
 from ._privacy import CUSTOMER_ID_PARAMETERS, HIDDEN, shown_parameters
 from ._provenance import PROVENANCE_MIMETYPE
 
-__all__ = ["execute_notebook", "read_provenance", "redact_secrets"]
+__all__ = ["clean_stale_sockets", "execute_notebook", "read_provenance", "read_skipped",
+           "redact_secrets"]
+
+_SOCKET = re.compile(r"^clvkit-(\d+)-[0-9a-f]{12}-ipc-\d+$")
 
 
 def _ipc_kernel_manager() -> type:
@@ -38,9 +43,11 @@ def _ipc_kernel_manager() -> type:
         def _unique_ipc_path(self) -> str:
             # jupyter_client's default is "kernel-ipc" in the working directory, which
             # kernels started at the same time from one folder would share.
+            # The worker's pid in the name lets a later run remove the sockets of
+            # kernels that were killed (see clean_stale_sockets).
             folder = Path(jupyter_runtime_dir())
             folder.mkdir(parents=True, exist_ok=True)
-            return str(folder / f"clvkit-{uuid.uuid4().hex[:12]}-ipc")
+            return str(folder / f"clvkit-{os.getpid()}-{uuid.uuid4().hex[:12]}-ipc")
 
         async def _async_interrupt_kernel(self) -> None:
             # jupyter_client sends SIGINT to every kernel it shuts down, just before the
@@ -52,6 +59,33 @@ def _ipc_kernel_manager() -> type:
             await super()._async_interrupt_kernel()
 
     return IPCKernelManager
+
+
+def clean_stale_sockets() -> int:
+    """Remove IPC socket files of clvkit kernels whose worker process is gone.
+
+    A kernel shut down normally removes its sockets; one killed with its run (SIGTERM,
+    SIGKILL, a timeout) leaves them in Jupyter's runtime folder. Returns how many
+    files were removed.
+    """
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    folder = Path(jupyter_runtime_dir())
+    removed = 0
+    for path in folder.glob("clvkit-*-ipc-*") if folder.is_dir() else []:
+        match = _SOCKET.match(path.name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+            continue  # still running
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def execute_notebook(
@@ -78,6 +112,14 @@ def read_provenance(executed: Path) -> dict[str, Any]:
             if record:
                 return dict(record)
     return {}
+
+
+def read_skipped(executed: Path) -> list[dict[str, Any]]:
+    """The records ``ctx.skip`` left in the executed notebook's outputs, in order."""
+    nb = nbformat.read(str(executed), as_version=4)
+    return [dict(output["data"][SKIP_MIMETYPE]) for cell in nb.cells
+            for output in cell.get("outputs", [])
+            if SKIP_MIMETYPE in output.get("data", {})]
 
 
 #: How the salt is shown in kept notebooks.

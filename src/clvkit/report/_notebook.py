@@ -27,13 +27,16 @@ from ..exceptions import ParameterError
 from ._privacy import drop_pii, pseudonymise_ids
 from ._table import DEFAULT_MAX_ROWS, Table, make_table
 
-__all__ = ["AUDIENCES", "ReportContext", "setup"]
+__all__ = ["AUDIENCES", "SKIP_MIMETYPE", "ReportContext", "setup"]
 
 AUDIENCES: tuple[str, ...] = ("client", "analyst")
 #: Parameter values a notebook namespace may hold that count as report parameters.
 _LITERAL_TYPES = (str, int, float, bool)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+#: Output mimetype of a skipped-section record (:meth:`ReportContext.skip`); the runner
+#: collects these into ``run.json["skipped_sections"]``.
+SKIP_MIMETYPE = "application/vnd.clvkit.skipped+json"
 
 
 def _literal_params(namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,6 +88,7 @@ class ReportContext:
     started_at: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def client(self) -> bool:
@@ -121,6 +125,35 @@ class ReportContext:
 
         escaped = {k: _escape_value(v) for k, v in values.items()}
         return Markdown(i18n.t(key, self.lang, **escaped))
+
+    def skip(self, section: str, reason: str, **values: object) -> None:
+        """Show that a section was not produced and why, and record it for ``run.json``.
+
+        Use it where the data cannot support an analysis (no survey table, too few
+        repeat buyers, a model that cannot be fitted) instead of letting the
+        notebook fail: the page shows one sentence, the rest of the report is
+        built, and ``clvkit report`` lists the section under ``skipped_sections``.
+
+        Parameters
+        ----------
+        section : str
+            Catalogue key of the section's title (a plain label is shown as is).
+        reason : str
+            Catalogue key of the explanation, e.g. ``"preflight_no_surveys"``; its
+            ``{placeholders}`` are filled from ``values`` (escaped as in :meth:`say`).
+        **values
+            Placeholder values.
+        """
+        from IPython.display import display
+
+        escaped = {k: _escape_value(v) for k, v in values.items()}
+        message = i18n.t("report_skipped", self.lang, section=_escape_value(self.t(section)),
+                         reason=i18n.t(reason, self.lang, **escaped))
+        record = {"section": section, "reason": reason,
+                  "values": {k: str(v) for k, v in values.items()}, "message": message}
+        self.skipped.append(record)
+        display({"text/markdown": message, "text/plain": message, SKIP_MIMETYPE: record},
+                raw=True)
 
     # --- customers and tables --------------------------------------------------------
     def ids(self, ids: pd.Series | pd.Index | Iterable[object]) -> pd.Series:
@@ -242,6 +275,21 @@ class ReportContext:
         return written
 
 
+def _project_salt() -> str:
+    """The project's own pseudonym key for a notebook run without a ``salt``: the
+    ``.clvkit-secret`` of the nearest folder up from the working folder that holds
+    one, a ``pyproject.toml`` or a ``clvkit.toml`` (created there once), else of the
+    working folder. ``clvkit report`` passes the same key to every notebook."""
+    from ._privacy import SECRET_FILE, project_secret
+
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if any((folder / name).exists() for name in (SECRET_FILE, "pyproject.toml",
+                                                     "clvkit.toml")):
+            return project_secret(folder)
+    return project_secret(here)
+
+
 def setup(
     params: Mapping[str, Any] | None = None,
     /,
@@ -272,8 +320,9 @@ def setup(
     currency : str, default from params or "¥"
     audience : {"client", "analyst"}, default from params or "client"
         "client" pseudonymises customer ids in tables; "analyst" shows raw ids.
-    salt : str, default from params or "clvkit-demo"
-        Key of the id pseudonyms; use a per-project secret for real data.
+    salt : str, default from params, else the project's secret
+        Key of the id pseudonyms. Empty: the project's ``.clvkit-secret`` (created
+        once beside ``pyproject.toml``/``clvkit.toml``, never a public constant).
     output_dir : str or Path, default from params or ""
         Folder for :meth:`ReportContext.save_table`; "" writes nothing.
         ``clvkit report`` passes it to every notebook.
@@ -296,7 +345,7 @@ def setup(
         lang=str(found.get("lang", "en")),
         currency=str(found.get("currency", "¥")),
         audience=str(found.get("audience", "client")),
-        salt=str(found.get("salt", "clvkit-demo")),
+        salt=str(found.get("salt") or _project_salt()),
         output_dir=Path(found["output_dir"]) if found.get("output_dir") else None,
     )
     if ctx.audience not in AUDIENCES:

@@ -16,7 +16,7 @@ from ..exceptions import ParameterError
 __all__ = ["RESERVED", "coerce", "notebook_parameters", "resolve_paths", "split_params"]
 
 #: Parameters the runner sets itself (a user value is refused).
-RESERVED: tuple[str, ...] = ("output_dir", "scores_dir")
+RESERVED: tuple[str, ...] = ("output_dir", "scores_dir", "history")
 _TRUE, _FALSE = {"true", "1", "yes", "y", "on"}, {"false", "0", "no", "n", "off"}
 _PATH_PARAMS = ("data", "config")
 
@@ -126,11 +126,12 @@ def split_params(
     known = sorted({name for d in declared.values() for name in d} - set(RESERVED))
     unknown = [k for k in params if k not in known]
     if unknown:
-        where = (f"notebook {next(iter(declared))!r} has" if len(declared) == 1
-                 else f"none of the {len(declared)} notebooks has")
+        where = (f"notebook {next(iter(declared))!r}" if len(declared) == 1
+                 else f"any of the {len(declared)} notebooks")
         close = difflib.get_close_matches(unknown[0], known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        msg = (f"{where} no parameter {', '.join(map(repr, unknown))}.{hint} "
+        names = ", ".join(map(repr, unknown))
+        msg = (f"unknown parameter {names}: not declared by {where}.{hint} "
                f"Known parameters: {', '.join(known)}.")
         raise ParameterError(msg)
     return {

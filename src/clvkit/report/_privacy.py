@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+import re
+import secrets
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,8 +23,8 @@ from .. import schema
 from .._readers import is_url, masked
 from ..exceptions import ParameterError
 
-__all__ = ["drop_pii", "pseudonymise", "pseudonymise_frame", "pseudonymise_ids",
-           "shown_parameters"]
+__all__ = ["SECRET_FILE", "drop_pii", "is_pii_column", "mask_contacts", "project_secret",
+           "pseudonymise", "pseudonymise_frame", "pseudonymise_ids", "shown_parameters"]
 
 #: Number of hex digits of the HMAC kept in a pseudonym ("C-" + 8 hex = 4.3e9 values).
 PSEUDONYM_DIGITS = 8
@@ -79,10 +83,98 @@ def pseudonymise_ids(ids: Iterable[object] | pd.Series | pd.Index, salt: str) ->
     return out.astype(object).where(series.notna(), None)
 
 
+#: Column names (normalised: lower case, words joined by "_") that hold a person's name.
+_NAME_COLUMNS = frozenset({"name", "full_name", "first_name", "last_name", "surname",
+                           "given_name", "family_name", "customer_name", "contact_name",
+                           "nickname", "nick_name", "username", "user_name"})
+#: Words that mark a column as contact or identity data wherever they appear in its name.
+_PII_WORDS = frozenset({"email", "mail", "emails", "phone", "phones", "mobile", "tel",
+                        "telephone", "cellphone", "fax", "address", "addr", "street",
+                        "postcode", "zipcode", "zip", "birthday", "birthdate", "dob", "ssn",
+                        "passport", "wechat", "whatsapp", "qq", "ip"})
+_PII_SUBSTRINGS = ("email", "phone", "mobile", "address", "姓名", "名字", "手机", "电话",
+                   "邮箱", "邮件", "地址", "身份证", "生日", "微信")
+
+
+def is_pii_column(name: object) -> bool:
+    """Whether a column name looks like personal data (name, e-mail, phone, address ...).
+
+    Catches the names users give such columns, not only clvkit's roles: ``Full
+    Name``, ``Mobile``, ``contact_email``, ``E-Mail``, ``手机号``.
+    """
+    text = re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "_", str(name).lower()).strip("_")
+    if text in _NAME_COLUMNS or (text.endswith("_name") and text.split("_")[0] in (
+            "full", "first", "last", "given", "family", "customer", "contact", "user")):
+        return True
+    return bool(set(text.split("_")) & _PII_WORDS) or any(s in text for s in _PII_SUBSTRINGS)
+
+
 def drop_pii(frame: pd.DataFrame, columns: Iterable[str] = schema.PII_COLUMNS) -> pd.DataFrame:
-    """Return a copy of ``frame`` without personal-data columns (name, email, phone)."""
-    present = [c for c in frame.columns if c in set(columns)]
+    """Return a copy of ``frame`` without personal-data columns.
+
+    Dropped: the ``columns`` given (clvkit's roles name, email, phone) and every
+    column whose name looks like personal data (:func:`is_pii_column`).
+    """
+    listed = set(columns)
+    present = [c for c in frame.columns if c in listed or is_pii_column(c)]
     return frame.drop(columns=present)
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w])\+?\d[\d\s().\-/]{5,}\d(?![\w])")
+
+
+def mask_contacts(text: object) -> object:
+    """Replace e-mail addresses and phone numbers in free text by ``[email]``/``[phone]``.
+
+    A phone number is a run of at least 7 digits, possibly with ``+``, spaces,
+    dashes, dots, slashes or brackets between them. Non-strings are returned as they are.
+    """
+    if not isinstance(text, str):
+        return text
+    text = _EMAIL.sub("[email]", text)
+
+    def phone(match: re.Match[str]) -> str:
+        digits = sum(ch.isdigit() for ch in match.group(0))
+        return "[phone]" if digits >= 7 else match.group(0)
+
+    return _PHONE.sub(phone, text)
+
+
+#: File holding the per-project pseudonym key (created by :func:`project_secret`).
+SECRET_FILE = ".clvkit-secret"
+_SECRET_NOTE = ("# clvkit pseudonym key for this project. Keep it private: with the raw customer\n"
+                "# ids it turns the pseudonyms of every client report back into ids. Do not\n"
+                "# commit or share it; keep a copy, or every pseudonym changes.\n")
+
+
+def project_secret(folder: str | os.PathLike[str]) -> str:
+    """Return the project's pseudonym key, creating ``folder/.clvkit-secret`` once.
+
+    The key is 64 random hex digits (:func:`secrets.token_hex`), written with a note
+    to keep it private, readable by the owner only (mode 0600). Later runs read it
+    back, so pseudonyms stay the same from run to run.
+
+    Raises
+    ------
+    ParameterError
+        If the file exists but holds no key.
+    """
+    path = Path(folder) / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        lines = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines()]
+        keys = [ln for ln in lines if ln and not ln.startswith("#")]
+        if not keys:
+            msg = (f"{path} holds no pseudonym key; delete it to have a new one made, or "
+                   "pass -p salt <secret>")
+            raise ParameterError(msg) from None
+        return keys[0]
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"{_SECRET_NOTE}{key}\n")
+    return key
 
 
 def pseudonymise_frame(frame: pd.DataFrame, salt: str) -> pd.DataFrame:

@@ -23,14 +23,39 @@ from typing import Any
 import nbformat
 
 from .. import i18n
+from .._readers import mask_text, url_secrets
 from ..exceptions import ParameterError, ReportError
 from ._html import SectionLink, notebook_title, render_html, translate_notebook
 from ._index import write_index_and_exports
-from ._kernel import execute_notebook, read_provenance, redact_secrets
+from ._kernel import (
+    clean_stale_sockets,
+    execute_notebook,
+    read_provenance,
+    read_skipped,
+    redact_secrets,
+)
 from ._notebook import AUDIENCES
+from ._outdir import (
+    RUN_MARKER,
+    SIGNATURE,
+    check_failed_folder,
+    check_out_dir,
+    check_protected,
+    clean_stale,
+    is_report,
+    output_lock,
+    protected_folders,
+    publish,
+    remove_own,
+    write_run_marker,
+)
+from ._outputs import sanitise_folder, scrub_secrets
 from ._params import notebook_parameters, resolve_paths, split_params
-from ._privacy import shown_parameters
+from ._preflight import Preflight, check_data
+from ._privacy import project_secret, shown_parameters
 from ._provenance import versions
+from ._run_steps import add_run_numbers, record_history, score_for_notebooks
+from ._signals import RunInterrupted, interruptible, stop_workers, worker_init
 
 __all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
 
@@ -48,6 +73,7 @@ class NotebookRun:
     seconds: float
     html: str
     provenance: dict[str, Any] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -74,6 +100,11 @@ class RunResult:
     seconds: float
     record: dict[str, Any]
     scoring_seconds: float = 0.0
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """KPIs that moved beyond their threshold since the previous run."""
+        return list(self.record.get("alerts", []))
 
     def timings(self) -> str:
         """Return one line for the scoring run, one per notebook, and the total."""
@@ -132,35 +163,34 @@ def _say(progress: Callable[[str], None] | None, message: str) -> None:
 
 
 def _failure(
-    name: str, err: BaseException, kept: Path, out_dir: Path, others: Sequence[str] = ()
+    name: str, err: BaseException, kept: Path, out_dir: Path, others: Sequence[str] = (),
+    *, had_previous: bool = True, secrets: Sequence[str] = (),
 ) -> ReportError:
     cell = getattr(err, "exec_count", None) or getattr(err, "cell_index", None)
     where = f" in cell [{cell}]" if cell is not None else ""
     what = (f"{err.ename}: {err.evalue}" if hasattr(err, "ename")
             else f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err) else ''}")
     also = f"\nAlso failed: {', '.join(others)} (executed copies beside it)." if others else ""
+    previous = (f"the previous report in {out_dir} is unchanged" if had_previous
+                else f"no report was written to {out_dir}")
     msg = (f"notebook {name} failed{where}: {what}\n"
-           f"The executed notebook with the error is kept in {kept}; "
-           f"the previous report in {out_dir} is unchanged.{also}")
-    return ReportError(msg)
+           f"The executed notebook with the error is kept in {kept}; {previous}.{also}")
+    return ReportError(_scrubbed(msg, secrets))
 
 
-def _publish(staging: Path, out_dir: Path) -> None:
-    """Swap the staging folder into place (two renames on the same file system)."""
-    old = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".old-{out_dir.name}-{os.getpid()}")
-        if old.exists():
-            shutil.rmtree(old)
-        out_dir.rename(old)
-    try:
-        staging.rename(out_dir)
-    except OSError:
-        if old is not None:
-            old.rename(out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _scrubbed(text: str, secrets: Sequence[str]) -> str:
+    text = mask_text(text)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _secret_folder(paths: Sequence[Path], run_params: Mapping[str, Any]) -> Path:
+    """Where the project's pseudonym key lives: beside the config, else the project."""
+    config = run_params.get("config")
+    if isinstance(config, str) and config and Path(config).is_file():
+        return Path(config).resolve().parent
+    return paths[0].resolve().parent.parent
 
 
 def _prepare(
@@ -174,50 +204,14 @@ def _prepare(
         raise ParameterError(msg)
     run_params = resolve_paths({**params, "lang": lang, "audience": audience})
     declared = {p.stem: notebook_parameters(p) for p in paths}
-    defaults: dict[str, Any] = {}
-    for found in declared.values():
-        for name, info in found.items():
-            defaults.setdefault(name, _literal(info.get("default")))
-    users = [stem for stem, found in declared.items() if SCORES_PARAM in found]
-    return run_params, split_params(run_params, declared), {**defaults, **run_params}, users
-
-
-def _literal(text: Any) -> Any:
-    """A parameter default as papermill reports it (source text) to its value."""
-    import ast
-
-    try:
-        return ast.literal_eval(text) if isinstance(text, str) else text
-    except (ValueError, SyntaxError):
-        return text
-
-
-#: The parameter through which notebooks receive the run's scores folder.
-SCORES_PARAM = "scores_dir"
-
-
-def _score_once(settings_params: Mapping[str, Any], folder: Path,
-                progress: Callable[[str], None] | None) -> float:
-    """Load the data and run :func:`clvkit.score` once into ``folder``; return seconds."""
-    from ..io import load_data
-    from ..scoring import ScoreSettings, score
-
-    started = time.perf_counter()
-    p = settings_params
-    ds = load_data(p.get("data", "demo"), config=p.get("config") or None,
-                   observation_end=p.get("observation_end") or None,
-                   demo_customers=int(p.get("demo_customers", 1000)),
-                   seed=int(p.get("seed", 42)))
-    score(ds, ScoreSettings.from_params(p)).save(folder)
-    seconds = time.perf_counter() - started
-    _say(progress, f"scoring done in {seconds:.1f} s (models fitted once for every page)")
-    return seconds
+    split_params(run_params, declared)  # unknown names and bad values fail here, early
+    return run_params, declared
 
 
 def _run_all(
     paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
     out_dir: Path, *, audience: str, kernel: str, timeout: int, jobs: int,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str], None] | None, secrets: Sequence[str] = (),
 ) -> list[NotebookRun]:
     """Execute the notebooks, ``jobs`` at a time, each in its own worker process.
 
@@ -233,7 +227,9 @@ def _run_all(
     context = multiprocessing.get_context("spawn")
     seconds: dict[str, float] = {}
     errors: dict[str, BaseException] = {}
-    with ProcessPoolExecutor(max_workers=max(1, min(jobs, n)), mp_context=context) as pool:
+    pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, n)), mp_context=context,
+                               initializer=worker_init, initargs=(os.getpid(),))
+    try:
         futures = {}
         for i, src in enumerate(paths, start=1):
             params = {**per_notebook[src.stem], "output_dir": str(staging)}
@@ -247,19 +243,27 @@ def _run_all(
             except Exception as err:  # any failure: keep what ran, report where
                 errors[name] = err
                 _say(progress, f"[{i}/{n}] {name} FAILED")
+    except BaseException:  # a signal, Ctrl-C: stop every notebook now
+        stop_workers(pool)
+        clean_stale_sockets()
+        raise
+    pool.shutdown(wait=True)
     if errors:
         names = [p.stem for p in paths if p.stem in errors]
         for path in executed_dir.glob("*.ipynb"):
             nb = redact_secrets(nbformat.read(str(path), as_version=4), audience=audience)
             nbformat.write(nb, str(path))
-        failed = out_dir.with_name(f"{out_dir.name}.failed")
+        scrub_secrets(staging, secrets)
+        failed = check_failed_folder(out_dir)
         if failed.exists():
-            shutil.rmtree(failed)
+            remove_own(failed)
         staging.rename(failed)
         raise _failure(names[0], errors[names[0]], failed / "notebooks" / f"{names[0]}.ipynb",
-                       out_dir, others=names[1:])
+                       out_dir, others=names[1:], had_previous=out_dir.exists(),
+                       secrets=secrets)
     return [NotebookRun(p.stem, p.stem, seconds[p.stem], f"{p.stem}.html",
-                        read_provenance(executed_dir / p.name)) for p in paths]
+                        read_provenance(executed_dir / p.name),
+                        read_skipped(executed_dir / p.name)) for p in paths]
 
 
 def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str,
@@ -291,6 +295,8 @@ def run_report(
     at_risk_threshold: float = 0.5,
     jobs: int = 2,
     progress: Callable[[str], None] | None = None,
+    free_text: bool = False,
+    alert_thresholds: Mapping[str, float] | None = None,
 ) -> RunResult:
     """Run the report notebooks and publish HTML pages, an index and exports in ``out_dir``.
 
@@ -305,6 +311,26 @@ def run_report(
     staging folder becomes ``<out_dir>.failed`` (holding the executed notebook
     with the error in ``notebooks/``), ``out_dir`` is left as it was, and
     :class:`~clvkit.exceptions.ReportError` says which notebook and cell failed.
+
+    Safety (see :mod:`clvkit.report._outdir`, :mod:`~clvkit.report._signals`,
+    :mod:`~clvkit.report._outputs`, :mod:`~clvkit.report._preflight`):
+
+    * ``out_dir`` is replaced only when missing, empty or a previous clvkit report
+      (``run.json`` with its signature and file list), never when it is or
+      contains the current folder, the notebooks, their project, the data or the
+      config; this is checked before any work. A lock beside it refuses a second
+      concurrent run; leftovers of killed runs are removed.
+    * SIGTERM/SIGINT kill the notebook workers and kernels, remove the staging
+      folder and raise :class:`~clvkit.report._signals.RunInterrupted`; workers die
+      with the run even on SIGKILL.
+    * Without a ``salt`` parameter the per-project key from ``.clvkit-secret``
+      (created once, beside the config or in the project folder) pseudonymises ids.
+      Client set-aside files keep only role columns; free text only when asked,
+      masked. Database passwords and the key are removed from every file.
+    * The data are loaded once first (:func:`~clvkit.report._preflight.preflight`):
+      a missing required column stops the run in seconds; thin data are
+      reported per section (``run.json["preflight"]``). Sections a notebook
+      skipped with ``ctx.skip`` are listed in ``run.json["skipped_sections"]``.
 
     Parameters
     ----------
@@ -335,6 +361,16 @@ def run_report(
         1 runs them one after the other.
     progress : callable, optional
         Called with one line of text per step (the CLI prints them).
+    free_text : bool, default False
+        Keep survey comments (e-mails and phone numbers masked) in a client
+        report's set-aside files; an analyst report always keeps them, masked.
+
+    alert_thresholds : mapping, optional
+        KPI -> change since the previous run that raises an alert (KPI units,
+        e.g. ``{"churn_rate": 0.05}``); default :data:`DEFAULT_ALERTS`. The run's KPIs
+        are appended to ``<out_parent>/<out_name>-history.csv`` (beside the report,
+        never inside it) once the report is published; alerts go to run.json and
+        ``RunResult.alerts``.
 
     Returns
     -------
@@ -346,59 +382,114 @@ def run_report(
         Unknown parameter names (the message lists the known ones), invalid values,
         or an invalid ``lang``/``audience``.
     ReportError
-        A notebook failed (which one, which cell, where the executed copy is), or
-        no notebooks were found.
+        A notebook failed (which one, which cell, where the executed copy is), no
+        notebooks were found, ``out_dir`` may not be replaced, another run holds
+        it, or the data cannot be used (preflight, in the report language).
+    RunInterrupted
+        The run was stopped by SIGTERM/SIGINT (``exit_code`` 128 + signal).
     """
     started = time.perf_counter()
     stamp = datetime.now(timezone.utc)
-    out_dir = Path(out_dir).resolve()
+    out_dir = Path(os.path.abspath(out_dir))
     paths = notebook_paths(notebooks, select=select)
     params = dict(params or {})
-    run_params, per_notebook, effective, users = _prepare(paths, params, lang, audience)
+    run_params, declared = _prepare(paths, params, lang, audience)
+    # nothing has been written yet: refuse an output folder clvkit may not replace
+    check_protected(out_dir, protected_folders(paths, run_params))
+    check_out_dir(out_dir)
+    check_failed_folder(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    scoring_seconds = 0.0
+    had_previous = out_dir.exists()
     try:
-        if users:
-            _say(progress, "scoring the customers once for every page")
-            scoring_seconds = _score_once(effective, staging / "scores", progress)
-            for stem in users:
-                per_notebook[stem][SCORES_PARAM] = str(staging / "scores")
-        _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
-        runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience, kernel=kernel,
-                        timeout=cell_timeout, jobs=jobs, progress=progress)
-        generated = stamp.strftime("%Y-%m-%d %H:%M UTC")
-        data_name = next((r.provenance.get("data_name") for r in runs
-                          if r.provenance.get("data_name")), str(run_params.get("data", "")))
-        _render_all(runs, staging, lang, audience, f"clvkit · {data_name} · {generated}")
-        record = {
-            "generated": stamp.isoformat(timespec="seconds"),
-            "parameters": shown_parameters(run_params, client=audience == "client"),
-            "lang": lang,
-            "audience": audience,
-            "versions": versions(),
-            "data": {"name": data_name,
-                     "sha256": next((r.provenance.get("data_sha256") for r in runs
-                                     if r.provenance.get("data_sha256")), "")},
-            "notebooks": [{"name": r.name, "title": r.title, "seconds": round(r.seconds, 2),
-                           "html": r.html, "data_sha256": r.provenance.get("data_sha256", "")}
-                          for r in runs],
-        }
-        write_index_and_exports(staging, out_dir, runs, record, generated=generated,
-                                at_risk_threshold=at_risk_threshold)
-        record["scoring_seconds"] = round(scoring_seconds, 2)
-        record["seconds"] = round(time.perf_counter() - started, 2)
-        (staging / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False,
-                                                     default=str), encoding="utf-8")
-        _publish(staging, out_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-    failed = out_dir.with_name(f"{out_dir.name}.failed")
-    if failed.exists():
-        shutil.rmtree(failed, ignore_errors=True)
+        with output_lock(out_dir), interruptible():
+            for path in clean_stale(out_dir):
+                _say(progress, f"removed {path.name}, left by a run that was stopped")
+            clean_stale_sockets()
+            check_out_dir(out_dir)  # again, now that no other run can change it
+            if "salt" not in run_params and any("salt" in d for d in declared.values()):
+                run_params["salt"] = project_secret(_secret_folder(paths, run_params))
+            per_notebook = split_params(run_params, declared)
+            secrets = [*url_secrets(str(run_params.get("data", ""))),
+                       *([str(run_params["salt"])] if run_params.get("salt") else [])]
+            checked = check_data(paths, per_notebook, declared, lang, progress)
+            staging = out_dir.with_name(f".staging-{out_dir.name}-{os.getpid()}")
+            if staging.exists():
+                remove_own(staging)
+            staging.mkdir()
+            write_run_marker(staging)
+            try:
+                runs, record = _build(
+                    paths, per_notebook, staging, out_dir, run_params, stamp=stamp, lang=lang,
+                    audience=audience, kernel=kernel, cell_timeout=cell_timeout, jobs=jobs,
+                    progress=progress, secrets=secrets, at_risk_threshold=at_risk_threshold,
+                    free_text=free_text, checked=checked, started=started, declared=declared,
+                    alert_thresholds=alert_thresholds)
+                publish(staging, out_dir)
+                record_history(out_dir, record, stamp, progress)
+            finally:
+                if staging.exists():
+                    shutil.rmtree(staging, ignore_errors=True)
+            failed = out_dir.with_name(f"{out_dir.name}.failed")
+            if failed.is_dir() and is_report(failed):
+                remove_own(failed)
+    except RunInterrupted as err:
+        previous = (f"the previous report in {out_dir} is unchanged" if had_previous
+                    else f"no report was written to {out_dir}")
+        raise RunInterrupted(f"{err}: notebooks stopped, nothing published; {previous}",
+                             err.signum) from None
     return RunResult(out_dir, out_dir / "index.html", runs, time.perf_counter() - started, record,
-                     scoring_seconds)
+                     record.get("scoring_seconds", 0.0))
+
+
+def _build(
+    paths: Sequence[Path], per_notebook: Mapping[str, dict[str, Any]], staging: Path,
+    out_dir: Path, run_params: Mapping[str, Any], *, stamp: datetime, lang: str,
+    audience: str, kernel: str, cell_timeout: int, jobs: int,
+    progress: Callable[[str], None] | None, secrets: Sequence[str], at_risk_threshold: float,
+    free_text: bool, checked: Preflight, started: float,
+    declared: Mapping[str, Mapping[str, Any]],
+    alert_thresholds: Mapping[str, float] | None = None,
+) -> tuple[list[NotebookRun], dict[str, Any]]:
+    """Score once, run, sanitise and render everything into ``staging``; return the runs
+    and run.json."""
+    scoring_seconds = score_for_notebooks(checked.dataset, declared, per_notebook, run_params,
+                                          staging, out_dir, progress)
+    _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
+    runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience, kernel=kernel,
+                    timeout=cell_timeout, jobs=jobs, progress=progress, secrets=secrets)
+    client = audience == "client"
+    for entry in sanitise_folder(staging, client=client, free_text=free_text):
+        _say(progress, f"left out of the report: {entry}")
+    generated = stamp.strftime("%Y-%m-%d %H:%M UTC")
+    data_name = next((r.provenance.get("data_name") for r in runs
+                      if r.provenance.get("data_name")), str(run_params.get("data", "")))
+    data_name = _scrubbed(data_name, secrets)
+    _render_all(runs, staging, lang, audience, f"clvkit · {data_name} · {generated}")
+    record = {
+        "signature": SIGNATURE,
+        "generated": stamp.isoformat(timespec="seconds"),
+        "parameters": shown_parameters(run_params, client=client),
+        "lang": lang,
+        "audience": audience,
+        "versions": versions(),
+        "data": {"name": data_name,
+                 "sha256": next((r.provenance.get("data_sha256") for r in runs
+                                 if r.provenance.get("data_sha256")), "")},
+        "notebooks": [{"name": r.name, "title": r.title, "seconds": round(r.seconds, 2),
+                       "html": r.html, "data_sha256": r.provenance.get("data_sha256", "")}
+                      for r in runs],
+        "preflight": checked.to_record(lang),
+        "skipped_sections": [{"notebook": r.name, **s} for r in runs for s in r.skipped],
+    }
+    write_index_and_exports(staging, out_dir, runs, record, generated=generated,
+                            at_risk_threshold=at_risk_threshold)
+    record["scoring_seconds"] = round(scoring_seconds, 2)
+    add_run_numbers(record, staging, out_dir, stamp, alert_thresholds, progress)
+    record["seconds"] = round(time.perf_counter() - started, 2)
+    (staging / RUN_MARKER).unlink()
+    written = sorted(str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file())
+    record["files"] = [*written, "run.json"]
+    (staging / "run.json").write_text(json.dumps(record, indent=2, ensure_ascii=False,
+                                                 default=str), encoding="utf-8")
+    scrub_secrets(staging, secrets)
+    return runs, record

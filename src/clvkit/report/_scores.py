@@ -85,6 +85,13 @@ def scores(ctx: ReportContext, ds: Any) -> Scores:
                 result.save(target)
             except OSError:  # a read-only home: scores still work, just not cached
                 pass
+    orders, customers = result.kpi("orders"), result.kpi("customers")
+    if (orders, customers) != (len(ds.transactions), ds.transactions["customer_id"].nunique()):
+        msg = (f"the scores in {folder!r} were computed on other data ({customers:,} customers, "
+               f"{orders:,} purchases; this notebook loaded "
+               f"{ds.transactions['customer_id'].nunique():,} and {len(ds.transactions):,}); "
+               "pass the same data parameters to every notebook (clvkit report does).")
+        raise ParameterError(msg)
     if not ctx.currency:
         ctx.currency = str(result.assumptions["currency"]["value"] or "")
     return result

@@ -31,7 +31,9 @@ def describe_quality(ctx: ReportContext, quality: Any, table: str = "transaction
 
     Sentences (in the report language): rows read, kept (with share) and set aside
     for ``table``; the most common reason for setting rows aside (or that nothing
-    was); the tables loaded; a note when the customer or survey table is absent.
+    was); for transactions, the shape read (order lines summed to orders, or one row
+    per order) and how many orders and how much revenue refunds and cancellations
+    reversed; the tables loaded; a note when the customer or survey table is absent.
 
     Parameters
     ----------
@@ -60,12 +62,37 @@ def describe_quality(ctx: ReportContext, quality: Any, table: str = "transaction
                              rows=int(top["rows"]), share=ctx.pct(float(top["share"]))).data)
     else:
         parts.append(ctx.say("dq_overview_clean", read=v.n_read).data)
+    parts.extend(_order_sentences(ctx, v))
     names = ", ".join(i18n.t(f"quality.table.{name}") for name in quality)
     parts.append(ctx.say("dq_tables_loaded", tables=names).data)
     for name, key in (("customers", "dq_no_customers"), ("surveys", "dq_no_surveys")):
         if name not in quality:
             parts.append(ctx.t(key))
     return Markdown(("" if ctx.lang == "zh" else " ").join(parts))
+
+
+def _order_sentences(ctx: ReportContext, v: Any) -> list[str]:
+    """Shape read and refunds reversed (transactions validated by this version)."""
+    out = []
+    shape = getattr(v, "shape", None) or {}
+    if shape:
+        key = "quality.dq_shape_lines" if shape["shape"] == "lines" else "quality.dq_shape_orders"
+        out.append(ctx.say(key, lines=shape["n_lines"], orders=shape["n_orders"]).data)
+    r = getattr(v, "reversals", None) or {}
+    if r.get("mode") == "net":
+        if r["n_orders_reversed_fully"] or r["n_orders_reversed_partly"]:
+            out.append(ctx.say("quality.dq_reversed", full=r["n_orders_reversed_fully"],
+                               partly=r["n_orders_reversed_partly"],
+                               revenue=ctx.money(r["revenue_reversed"])).data)
+        if r["n_netted_customer_level"]:
+            out.append(ctx.say("quality.dq_customer_level",
+                               customer=r["n_netted_customer_level"]).data)
+        if r["n_unmatched"]:
+            out.append(ctx.say("quality.dq_unmatched", unmatched=r["n_unmatched"],
+                               amount=ctx.money(r["amount_unmatched"])).data)
+    elif r.get("n_reversals"):
+        out.append(ctx.say("quality.dq_reversals_kept", n=r["n_reversals"]).data)
+    return out
 
 
 def quality_table(quality: Any) -> pd.DataFrame:

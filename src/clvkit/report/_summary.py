@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from ..scoring import Scores
     from ._notebook import ReportContext
 
-__all__ = ["Cards", "ExecutiveSummary", "action_table", "at_risk_table", "churn_evaluation",
-           "churn_result", "describe_actions", "describe_summary",
+__all__ = ["Cards", "ExecutiveSummary", "action_table", "at_risk_facts", "at_risk_table",
+           "churn_evaluation", "churn_result", "describe_actions", "describe_summary",
            "executive_summary", "summary_cards", "value_risk_figure"]
 
 #: Number of actions listed on the summary page.
@@ -122,6 +122,17 @@ def at_risk_table(sc: Scores, lang: str | None = None) -> pd.DataFrame:
     risky.insert(0, "rank", range(1, len(risky) + 1))
     risky["value_at_stake"] = risky["clv"] * risky["churn_risk"]
     return risky
+
+
+def at_risk_facts(ctx: ReportContext, sc: Scores, *, top: int) -> dict[str, str]:
+    """Values of the ``scoring.at_risk`` sentence: how many at risk, their expected value
+    and the value at stake, and how many are listed."""
+    risky = sc.at_risk
+    return {"n": ctx.num(len(risky)), "customers": ctx.num(len(sc.customers)),
+            "threshold": ctx.pct(sc.settings.at_risk_threshold, 0),
+            "value": ctx.money(float(risky["clv"].sum())),
+            "stake": ctx.money(float((risky["clv"] * risky["churn_risk"]).sum())),
+            "months": str(sc.settings.horizon_months), "top": ctx.num(min(top, len(risky)))}
 
 
 def churn_evaluation(sc: Scores) -> Any:

@@ -96,9 +96,9 @@ class Scores:
                                  kind="mergesort", na_position="last")
 
     def value_frame(self, ids: Any = None) -> pd.DataFrame | None:
-        """``clv``, ``p_alive``, ``expected_purchases``, ``expected_spend`` indexed by
-        customer_id, the shape of :func:`clvkit.models.customer_value`; None when no
-        model could be fitted.
+        """``clv``, ``p_alive``, ``expected_purchases``, ``expected_spend`` (the shape of
+        :func:`clvkit.models.customer_value`) and the run's ``churn_risk``, indexed by
+        customer_id; None when no model could be fitted.
 
         The scored table stores ids as text; pass the data's ids (e.g.
         ``ds.transactions["customer_id"]``) to get the frame indexed by the ids in
@@ -106,12 +106,16 @@ class Scores:
         """
         if self.customers["clv"].isna().all():
             return None
-        cols = ["clv", "p_alive", "expected_purchases", "expected_spend"]
+        cols = ["clv", "p_alive", "expected_purchases", "expected_spend", "churn_risk"]
         frame = self.customers.set_index("customer_id")[cols]
         if ids is not None:
             own = pd.Index(pd.unique(pd.Series(ids).dropna()))
             frame = frame.reindex(own.astype(str))
             frame.index = own.rename("customer_id")
+        margin = self.assumptions.get("margin_rate", {}).get("value")
+        frame.attrs = {"horizon_months": self.settings.horizon_months,
+                       "discount_rate_annual": self.settings.discount_rate_annual,
+                       "margin": 1.0 if margin is None else float(margin)}
         return frame
 
     def model(self, name: str) -> Any:

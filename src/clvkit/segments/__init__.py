@@ -11,7 +11,9 @@
 * :func:`value_seasonality`, :func:`seasonal_peaks` - when each group spends;
   :func:`cross_view` - segment x NPS group, tier x channel, tier x region.
 * :func:`customer_card` - the one-customer 360 view; :func:`scored_customers` and
-  :func:`write_scored` - the CRM import table as CSV (UTF-8 with BOM) and Parquet.
+  :func:`write_scored` - the CRM import table as CSV (UTF-8 with BOM) and Parquet;
+  :func:`write_crm_import` - the same scores as a Salesforce, Dynamics 365 or
+  SuiteCRM import file.
 
 Every function accepts model outputs (``customer_value`` from
 :func:`clvkit.models.customer_value`, ``churn_risk`` from a churn model) as optional
@@ -30,6 +32,7 @@ from .actions import (
     recommendation,
 )
 from .card import CustomerCard, customer_card
+from .crm import write_crm_import
 from .export import REQUIRED_SCORED_COLUMNS, SCORED_COLUMNS, scored_customers, write_scored
 from .profit import customer_profitability, margin_share
 from .rfm import (
@@ -82,5 +85,6 @@ __all__ = [
     "tier_codes",
     "value_seasonality",
     "value_tiers",
+    "write_crm_import",
     "write_scored",
 ]
