@@ -75,13 +75,39 @@ def test_rfm_daily_by_hand(hand):
 
 
 def test_rfm_weekly_by_hand(hand):
-    got = ck.rfm_summary(hand, END)  # freq="W" is the default
+    got = ck.rfm_summary(hand, END, freq="W")
     # A: weeks 1 (35), 3 (30), 6 (60); B: week 2; C: both in week 5 -> one purchase
     assert got.to_dict("index") == {
         "A": {"frequency": 2, "recency": 5.0, "T": 5.0, "monetary_value": 45.0},
         "B": {"frequency": 0, "recency": 0.0, "T": 4.0, "monetary_value": 0.0},
         "C": {"frequency": 0, "recency": 0.0, "T": 1.0, "monetary_value": 0.0},
     }
+
+
+def test_rfm_default_is_daily_resolution_in_weeks_of_seven_days(hand):
+    got = ck.rfm_summary(hand, END)
+    daily = ck.rfm_summary(hand, END, freq="D")
+    # A's four purchase days (Jan 1, 3, 20; Feb 5) and C's two (Jan 31, Feb 1) all count
+    assert got["frequency"].tolist() == daily["frequency"].tolist() == [3, 0, 1]
+    np.testing.assert_allclose(got[["recency", "T"]], daily[["recency", "T"]] / 7)
+    np.testing.assert_allclose(got["monetary_value"], daily["monetary_value"])
+    assert got.attrs["freq"] == "W7" and got.attrs["freq_multiplier"] == 1
+    assert got.attrs["time_unit"] == "W" and got.attrs["unit_days"] == 7.0
+    assert got.attrs["resolution"] == "D"
+    assert got.attrs["periods_per_month"] == pytest.approx(30.4375 / 7)
+
+
+@pytest.mark.parametrize(("freq", "mult", "unit", "days", "resolution"), [
+    ("D", 1, "D", 1.0, "D"), ("W", 1, "W", 7.0, "W"), ("M", 1, "M", 30.4375, "M"),
+    ("D", 7, "W", 7.0, "D"), ("D", 2, None, 2.0, "D"), ("M", 3, None, 91.3125, "M")])
+def test_rfm_records_its_time_unit(hand, freq, mult, unit, days, resolution):
+    attrs = ck.rfm_summary(hand, END, freq=freq, freq_multiplier=mult).attrs
+    assert attrs["time_unit"] == unit and attrs["resolution"] == resolution
+    assert attrs["unit_days"] == pytest.approx(days)
+    assert attrs["periods_per_month"] == pytest.approx(30.4375 / days)
+    split = ck.calibration_holdout_split(hand, "2024-01-21", END, freq=freq,
+                                         freq_multiplier=mult)
+    assert split.attrs["time_unit"] == unit and split.attrs["freq_multiplier"] == mult
 
 
 def test_rfm_monthly_by_hand(hand):
@@ -104,7 +130,7 @@ def test_rfm_freq_multiplier_and_default_end(hand):
 
 def test_rfm_without_monetary_and_custom_columns(hand):
     renamed = hand.rename(columns={"customer_id": "客户", "timestamp": "when"})
-    got = ck.rfm_summary(renamed, END, customer_col="客户", datetime_col="when",
+    got = ck.rfm_summary(renamed, END, "W", customer_col="客户", datetime_col="when",
                          monetary_col=None)
     assert list(got.columns) == ["frequency", "recency", "T"]
     assert got.index.name == "customer_id"
@@ -164,7 +190,7 @@ def test_rfm_equals_lifetimes_on_full_cdnow(cdnow, freq, mult):
 def test_rfm_equals_lifetimes_on_demo_with_time_of_day():
     tx = make_demo(400, seed=5).transactions
     theirs = _lifetimes_rfm(tx, observation_period_end="2025-06-30", freq="W")
-    _assert_same_values(ck.rfm_summary(tx, "2025-06-30"), theirs)
+    _assert_same_values(ck.rfm_summary(tx, "2025-06-30", freq="W"), theirs)
 
 
 def test_rfm_reproduces_the_btyd_cdnow_sample_summary():
@@ -178,6 +204,10 @@ def test_rfm_reproduces_the_btyd_cdnow_sample_summary():
     # 1,959 rows after 1997-09-30 (counted in the raw file with awk)
     with pytest.warns(UserWarning, match="excluded 1,959 of 6,919"):
         ours = ck.rfm_summary(sample, "1997-09-30", freq="D", freq_multiplier=7)
+    with pytest.warns(UserWarning, match="excluded 1,959 of 6,919"):
+        default = ck.rfm_summary(sample, "1997-09-30")  # "W7": the same convention
+    pd.testing.assert_frame_equal(default, ours, check_like=False, check_exact=False,
+                                  rtol=1e-15)
     assert len(ours) == 2_357
     np.testing.assert_array_equal(ours["frequency"], ref["frequency"])
     np.testing.assert_allclose(ours["recency"].round(2), ref["recency"])
@@ -252,7 +282,7 @@ def test_rfm_all_rows_after_observation_end(hand):
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"freq": "d"}, r"freq must be one of 'D', 'W', 'M'; got 'd'\."),
+    ({"freq": "d"}, r"freq must be one of 'W7', 'D', 'W', 'M'; got 'd'\."),
     ({"freq_multiplier": 0}, r"freq_multiplier must be a positive number; got 0\."),
     ({"observation_end": "end of june"}, r"observation_end must be a date such as "
                                          r"'2025-06-30'; got 'end of june'\."),
@@ -263,7 +293,8 @@ def test_rfm_bad_parameters(hand, kwargs, message):
 
 
 def test_rfm_rejects_non_dataframe():
-    with pytest.raises(ck.DataValidationError, match="needs a pandas DataFrame"):
+    with pytest.raises(ck.DataValidationError,
+                       match="must be a pandas DataFrame, a Spark DataFrame or the path"):
         ck.rfm_summary([1, 2, 3])
 
 
@@ -289,7 +320,7 @@ def test_calibration_holdout_by_hand_daily(hand):
 
 
 def test_calibration_holdout_by_hand_weekly(hand):
-    got = ck.calibration_holdout_split(hand, "2024-01-21", END)
+    got = ck.calibration_holdout_split(hand, "2024-01-21", END, freq="W")
     assert got.loc["A", ["frequency_cal", "recency_cal", "T_cal", "monetary_value_cal"]
                    ].tolist() == [1, 2.0, 2.0, 30.0]
     assert got.loc["A", "frequency_holdout"] == 1
@@ -313,7 +344,7 @@ def test_calibration_holdout_equals_lifetimes_on_demo_with_whole_end_days():
     tx = make_demo(400, seed=5).transactions
     theirs = _lifetimes_cal(tx, "2024-12-31 23:59:59.999999999",
                             "2025-06-30 23:59:59.999999999", freq="W")
-    ours = ck.calibration_holdout_split(tx, "2024-12-31", "2025-06-30")
+    ours = ck.calibration_holdout_split(tx, "2024-12-31", "2025-06-30", freq="W")
     _assert_same_values(ours, theirs)
     assert ours.attrs["n_excluded_new"] == tx["customer_id"].nunique() - len(ours) > 0
 
@@ -374,3 +405,16 @@ def test_cohort_table_errors(hand):
     with pytest.raises(ck.DataValidationError, match="cohort_table\\(\\) needs a column "
                                                      "'timestamp'"):
         ck.cohort_table(hand.drop(columns="timestamp"))
+
+
+def test_default_summary_reproduces_the_published_cdnow_parameters():
+    """Fader, Hardie & Lee (2005): BG/NBD r=0.243, alpha=4.414, a=0.793, b=2.426; Fader &
+    Hardie (2013) Gamma-Gamma p=6.25, q=3.74, v=15.44 - from rfm_summary's defaults."""
+    with pytest.warns(UserWarning, match="excluded 1,959 of 6,919"):
+        summary = ck.rfm_summary(load_cdnow(sample=True), "1997-09-30")
+    bgnbd = ck.models.fit_bgnbd(summary).params
+    assert {k: round(float(v), 3) for k, v in dict(bgnbd).items()} == {
+        "r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    gg = ck.models.fit_gamma_gamma(summary).params
+    assert {k: round(float(v), 2) for k, v in dict(gg).items()} == {
+        "p": 6.25, "q": 3.74, "v": 15.44}

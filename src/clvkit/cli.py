@@ -14,6 +14,7 @@ Examples
     clvkit validate data/sample/transactions_messy.csv --set-aside-dir out/
     clvkit validate data/sample/orders_zh.csv --config data/sample/clvkit.toml --lang zh
     clvkit demo-data --out data/demo --customers 500 --format both
+    clvkit score --data orders.parquet --engine duckdb --out scores/
 """
 
 from __future__ import annotations
@@ -161,11 +162,18 @@ def _add_report(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_report_with_preset(p.get_default("func")))
 
 
+def _add_score(subparsers: argparse._SubParsersAction) -> None:
+    from .engines._cli import add_score_parser
+
+    add_score_parser(subparsers)
+
+
 #: Registration functions, one per subcommand, in --help order.
 _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_validate,
     _add_demo_data,
     _add_report,
+    _add_score,
 ]
 
 

@@ -4,7 +4,27 @@
 ``lifetimes.utils.summary_data_from_transaction_data`` and
 ``lifetimes.utils.calibration_and_holdout_data`` compute (tested on CDNOW), with
 vectorised numpy/pandas code that scales to millions of rows, clvkit's error messages,
-and calendar months (``freq="M"``), which lifetimes cannot do.
+and calendar months (``freq="M"``), which lifetimes cannot do. This module is the pandas
+engine; ``engine="duckdb"`` / ``"spark"`` run the same definitions as SQL
+(:mod:`clvkit.engines`) on files larger than memory or on a cluster.
+
+Time units
+----------
+The default ``freq="W7"`` is the BTYD convention of the literature: purchases are
+resolved to the **day** and recency and T are counted in weeks of seven days
+(days / 7), as in the CDNOW numbers of Fader, Hardie & Lee (2005) (r = 0.243,
+alpha = 4.414, a = 0.793, b = 2.426 for BG/NBD, which ``rfm_summary`` of the CDNOW
+sample with the default reproduces). ``freq="W"`` counts calendar weeks (Monday to
+Sunday) as ``lifetimes`` does with ``freq="W"``; it merges purchases made in the same
+week into one, so heavy buyers lose repeat purchases, and recency and T move in whole
+weeks with the weekday of the observation end.
+
+Every summary records its unit in ``attrs``: ``freq`` and ``freq_multiplier`` (as
+given), ``time_unit`` ("D", "W" or "M": the unit of recency and T, or ``None`` for an
+unusual multiplier), ``unit_days`` (days per unit: 1, 7 or 30.4375, times the
+multiplier), ``resolution`` (the period that counts as one purchase: "D", "W" or "M")
+and ``periods_per_month`` (30.4375 / ``unit_days``). Prediction code reads
+``time_unit`` / ``unit_days`` rather than ``freq``.
 """
 
 from __future__ import annotations
@@ -22,8 +42,9 @@ from clvkit.exceptions import DataValidationError, ParameterError
 
 __all__ = ["calibration_holdout_split", "cohort_table", "rfm_summary"]
 
-Freq = Literal["D", "W", "M"]
-_FREQS = ("D", "W", "M")
+Freq = Literal["W7", "D", "W", "M"]
+_FREQS = ("W7", "D", "W", "M")
+_RESOLUTION = {"W7": "D", "D": "D", "W": "W", "M": "M"}
 _COHORT_FREQS = ("W", "M", "Q", "Y")
 
 
@@ -121,8 +142,34 @@ def _until(tx: pd.DataFrame, observation_end: Any, func: str) -> tuple[pd.DataFr
     return _drop_after(tx, end, "observation_end", func), end
 
 
+def time_unit_attrs(freq: str, freq_multiplier: float) -> dict[str, Any]:
+    """The ``attrs`` keys describing the time unit of a summary (see the module doc)."""
+    unit_days = float(freq_multiplier) * (s.DAYS_PER_WEEK if freq == "W7"
+                                          else s.FREQ_DAYS[freq])
+    unit = next((u for u, days in s.FREQ_DAYS.items() if np.isclose(days, unit_days)), None)
+    if freq == "M" and freq_multiplier != 1:
+        unit = None
+    return {"time_unit": unit, "unit_days": unit_days, "resolution": _RESOLUTION[freq],
+            "periods_per_month": s.DAYS_PER_MONTH / unit_days}
+
+
+def _divisor(freq: str, freq_multiplier: float) -> float:
+    """Periods per unit of recency and T: 7 days a week for "W7" (times the multiplier)."""
+    return float(freq_multiplier) * (7.0 if freq == "W7" else 1.0)
+
+
+def period_of(ts: pd.Timestamp, freq: str) -> int:
+    """Integer index of the period of one timestamp (as the engines number periods)."""
+    return int(_period(ts, freq))
+
+
 def _period(ts: np.ndarray | pd.Timestamp, freq: str) -> np.ndarray:
-    """Integer index of the period containing each timestamp (weeks start on Monday)."""
+    """Integer index of the period containing each timestamp (weeks start on Monday).
+
+    Days are counted from 1970-01-01 ("D" and "W7"), weeks as (day + 3) // 7, months
+    as calendar months since January 1970; :mod:`clvkit.engines._sql` numbers them
+    the same way.
+    """
     v = ts.to_datetime64() if isinstance(ts, pd.Timestamp) else np.asarray(ts)
     v = np.asarray(v, dtype="datetime64[ns]")
     if freq == "M":
@@ -153,13 +200,14 @@ def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
                freq_multiplier: float) -> pd.DataFrame:
     """frequency, recency, T (+ monetary_value) from prepared rows, all on or before the end."""
     _, customers, cust, per, inverse = _customer_periods(tx, freq)
+    div = _divisor(freq, freq_multiplier)
     count = np.bincount(cust, minlength=len(customers))
     first = np.concatenate([[0], np.cumsum(count)[:-1]])  # position of each first period
     out = pd.DataFrame(
         {
             s.FREQUENCY: count - 1,
-            s.RECENCY: (per[first + count - 1] - per[first]) / freq_multiplier,
-            s.T: (end_period - per[first]) / freq_multiplier,
+            s.RECENCY: (per[first + count - 1] - per[first]) / div,
+            s.T: (end_period - per[first]) / div,
         },
         index=pd.Index(customers, name=s.CUSTOMER_ID),
     )
@@ -171,70 +219,96 @@ def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
     return out
 
 
+def _on_engine(transactions: Any, engine: str, cols: tuple, run: Any,
+               pandas_run: Any) -> pd.DataFrame:
+    """Run ``run(engine_obj)`` on DuckDB/Spark, or ``pandas_run(frame)`` in pandas."""
+    from clvkit import engines as eng
+
+    columns = eng.Columns(*cols)
+    name = eng.choose_engine(transactions, engine)
+    if name == "pandas":
+        return pandas_run(eng.read_frame(transactions, columns))
+    with eng.open_engine(transactions, columns, name) as sql_engine:
+        return run(sql_engine)
+
+
 def rfm_summary(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | Any,
     observation_end: Any = None,
-    freq: Freq = "W",
+    freq: Freq = "W7",
     *,
     customer_col: str = s.CUSTOMER_ID,
     datetime_col: str = s.TIMESTAMP,
     monetary_col: str | None = s.AMOUNT,
     freq_multiplier: float = 1,
+    engine: str = "auto",
 ) -> pd.DataFrame:
     r"""Summarise a transaction log per customer: frequency, recency, T and monetary value.
 
-    Time is cut into periods of length ``freq``; all purchases of a customer in one
-    period count as one purchase whose value is their sum. With :math:`t_1` the
-    customer's first period, :math:`t_x` the last and :math:`t_{end}` the period of the
-    observation end:
+    Time is cut into periods (days for the default ``freq="W7"``); all purchases of a
+    customer in one period count as one purchase whose value is their sum. With
+    :math:`t_1` the customer's first period, :math:`t_x` the last, :math:`t_{end}` the
+    period of the observation end and :math:`u` periods per time unit (7 days per week
+    for "W7", else 1; times ``freq_multiplier``):
 
     .. math::
 
         \text{frequency} = (\#\text{periods with a purchase}) - 1, \quad
-        \text{recency} = t_x - t_1, \quad T = t_{end} - t_1,
+        \text{recency} = (t_x - t_1) / u, \quad T = (t_{end} - t_1) / u,
 
     and ``monetary_value`` is the mean spend of the repeat periods (0 when
-    frequency is 0). These are the inputs of the BG/NBD, Pareto/NBD and Gamma-Gamma models,
-    and equal ``lifetimes.utils.summary_data_from_transaction_data(...,
-    monetary_value_col=...)`` value for value (tested on CDNOW with ``freq`` "D" and "W").
+    frequency is 0). These are the inputs of the BG/NBD, Pareto/NBD and Gamma-Gamma
+    models (Fader, Hardie & Lee 2005), and equal
+    ``lifetimes.utils.summary_data_from_transaction_data(..., monetary_value_col=...)``
+    value for value (tested on CDNOW: "W7" is lifetimes' ``freq="D",
+    freq_multiplier=7``; "D", "W" are lifetimes' same ``freq``).
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        One row per purchase with a customer id, a datetime64 timestamp and (unless
-        ``monetary_col=None``) a numeric amount. Not modified.
+    transactions : pandas.DataFrame, path or Spark DataFrame
+        One row per purchase with a customer id, a timestamp and (unless
+        ``monetary_col=None``) a numeric amount. A path names a Parquet or CSV file (or
+        a folder of Parquet files), read by the engine. Not modified.
     observation_end : str, datetime or pandas.Timestamp, optional
         Last day of the observation window, inclusive (time of day is ignored). Default:
         the last transaction's day. Rows after that day are excluded with a
         ``UserWarning`` giving their count; lifetimes instead keeps rows that fall in the
         same period as ``observation_end`` (e.g. later the same week), the only difference.
-    freq : {"W", "D", "M"}, default "W"
-        Period length, which is also the unit of recency and T: "D" days, "W" weeks
-        (Monday to Sunday), "M" calendar months (not supported by lifetimes).
+    freq : {"W7", "D", "W", "M"}, default "W7"
+        Periods and unit of recency and T: "W7" daily purchases, weeks of 7 days (the
+        BTYD convention: the published CDNOW numbers use it, and same-week repeat
+        purchases count); "D" days; "W" calendar weeks, Monday to Sunday (lifetimes'
+        ``freq="W"``); "M" calendar months (not supported by lifetimes).
     customer_col, datetime_col : str, default "customer_id", "timestamp"
         Names of the customer id and timestamp columns.
     monetary_col : str or None, default "amount"
         Name of the spend column (currency units); ``None`` leaves out ``monetary_value``.
     freq_multiplier : float, default 1
-        Divide recency and T by this: ``freq="D", freq_multiplier=7`` gives exact weeks.
+        Divide recency and T by this as well (``freq="D", freq_multiplier=7`` equals "W7").
+    engine : {"auto", "pandas", "duckdb", "spark"}, default "auto"
+        Where the aggregation runs (see :mod:`clvkit.engines`); every engine returns the
+        same frame. "auto": pandas for frames and small files, DuckDB for files of at
+        least ``clvkit.engines.AUTO_DUCKDB_BYTES``, Spark for Spark DataFrames.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by ``customer_id`` (sorted), one row per customer with at least one
         transaction on or before ``observation_end``; columns ``frequency`` (int64),
-        ``recency``, ``T`` (float64, periods) and ``monetary_value`` (float64, currency).
-        ``attrs`` holds ``observation_end``, ``freq`` and ``freq_multiplier``.
+        ``recency``, ``T`` (float64, time units) and ``monetary_value`` (float64,
+        currency). ``attrs`` holds ``observation_end``, ``freq``, ``freq_multiplier``
+        and the time unit: ``time_unit``, ``unit_days``, ``resolution``,
+        ``periods_per_month`` (see the module documentation).
 
     Raises
     ------
     DataValidationError
         If a column is missing (the message lists the columns present), the table is
-        empty, the timestamp is not datetime64, the amount is not numeric, a value is
-        missing, or every transaction is after ``observation_end``.
+        empty, the timestamp is not a datetime, the amount is not numeric, a value is
+        missing, every transaction is after ``observation_end``, or a path does not exist.
     ParameterError
-        If ``freq`` is not "D", "W" or "M", ``freq_multiplier`` is not positive or
-        ``observation_end`` is not a date.
+        If ``freq`` is not "W7", "D", "W" or "M", ``freq_multiplier`` is not positive,
+        ``observation_end`` is not a date or ``engine`` is unknown.
 
     Examples
     --------
@@ -243,6 +317,11 @@ def rfm_summary(
     ...                    "timestamp": pd.to_datetime(["2024-01-01", "2024-01-03",
     ...                                                 "2024-01-15", "2024-01-08"]),
     ...                    "amount": [10.0, 5.0, 20.0, 7.0]})
+    >>> rfm_summary(tx, observation_end="2024-01-21").round(3)  # doctest: +NORMALIZE_WHITESPACE
+                 frequency  recency      T  monetary_value
+    customer_id
+    a                    2      2.0  2.857            12.5
+    b                    0      0.0  1.857             0.0
     >>> rfm_summary(tx, observation_end="2024-01-21", freq="W")  # doctest: +NORMALIZE_WHITESPACE
                  frequency  recency    T  monetary_value
     customer_id
@@ -250,11 +329,22 @@ def rfm_summary(
     b                    0      0.0  1.0             0.0
     """
     _check_periods(freq, freq_multiplier)
-    tx = _prepare(transactions, customer_col, datetime_col, monetary_col, "rfm_summary")
-    tx, end = _until(tx, observation_end, "rfm_summary")
-    out = _summarise(tx, int(_period(end, freq)), freq, freq_multiplier)
-    out.attrs.update(observation_end=end, freq=freq, freq_multiplier=freq_multiplier)
-    return out
+
+    def pandas_run(frame: pd.DataFrame) -> pd.DataFrame:
+        tx = _prepare(frame, customer_col, datetime_col, monetary_col, "rfm_summary")
+        tx, end = _until(tx, observation_end, "rfm_summary")
+        out = _summarise(tx, int(_period(end, freq)), freq, freq_multiplier)
+        out.attrs.update(observation_end=end, freq=freq, freq_multiplier=freq_multiplier,
+                         **time_unit_attrs(freq, freq_multiplier))
+        return out
+
+    def sql_run(sql_engine: Any) -> pd.DataFrame:
+        from clvkit.engines._relational import rfm
+
+        return rfm(sql_engine, observation_end, freq, freq_multiplier)
+
+    return _on_engine(transactions, engine, (customer_col, datetime_col, monetary_col),
+                      sql_run, pandas_run)
 
 
 # --- calibration / holdout ------------------------------------------------------------------
@@ -273,15 +363,16 @@ def _holdout(tx: pd.DataFrame, freq: str) -> pd.DataFrame:
 
 
 def calibration_holdout_split(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | Any,
     calibration_end: Any,
     observation_end: Any = None,
-    freq: Freq = "W",
+    freq: Freq = "W7",
     *,
     customer_col: str = s.CUSTOMER_ID,
     datetime_col: str = s.TIMESTAMP,
     monetary_col: str | None = s.AMOUNT,
     freq_multiplier: float = 1,
+    engine: str = "auto",
 ) -> pd.DataFrame:
     """Summarise a calibration period per customer and count their holdout purchases.
 
@@ -302,16 +393,16 @@ def calibration_holdout_split(
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
+    transactions : pandas.DataFrame, path or Spark DataFrame
         One row per purchase (see :func:`rfm_summary`). Not modified.
     calibration_end : str, datetime or pandas.Timestamp
         Last day of the calibration period, inclusive.
     observation_end : str, datetime or pandas.Timestamp, optional
         Last day of the holdout period, inclusive; default the last transaction's day.
         Later rows are excluded with a ``UserWarning``.
-    freq : {"W", "D", "M"}, default "W"
-        Period length and unit of recency, T and duration (see :func:`rfm_summary`).
-    customer_col, datetime_col, monetary_col, freq_multiplier
+    freq : {"W7", "D", "W", "M"}, default "W7"
+        Periods and unit of recency, T and duration (see :func:`rfm_summary`).
+    customer_col, datetime_col, monetary_col, freq_multiplier, engine
         As in :func:`rfm_summary`.
 
     Returns
@@ -323,7 +414,8 @@ def calibration_holdout_split(
         ``monetary_value_holdout`` (0 when none) and ``duration_holdout`` (periods from
         ``calibration_end`` to ``observation_end``, the same for everyone). The monetary
         columns are left out when ``monetary_col=None``. ``attrs``: ``calibration_end``,
-        ``observation_end``, ``freq``, ``n_excluded_new``.
+        ``observation_end``, ``freq``, ``n_excluded_new``, ``freq_multiplier`` and the
+        time-unit keys of :func:`rfm_summary`.
 
     Raises
     ------
@@ -335,6 +427,24 @@ def calibration_holdout_split(
         :func:`rfm_summary`.
     """
     _check_periods(freq, freq_multiplier)
+
+    def sql_run(sql_engine: Any) -> pd.DataFrame:
+        from clvkit.engines._relational import holdout
+
+        return holdout(sql_engine, calibration_end, observation_end, freq, freq_multiplier)
+
+    def pandas_run(frame: pd.DataFrame) -> pd.DataFrame:
+        return _split(frame, calibration_end, observation_end, freq, customer_col,
+                      datetime_col, monetary_col, freq_multiplier)
+
+    return _on_engine(transactions, engine, (customer_col, datetime_col, monetary_col),
+                      sql_run, pandas_run)
+
+
+def _split(transactions: pd.DataFrame, calibration_end: Any, observation_end: Any, freq: str,
+           customer_col: str, datetime_col: str, monetary_col: str | None,
+           freq_multiplier: float) -> pd.DataFrame:
+    """calibration_holdout_split in pandas."""
     func = "calibration_holdout_split"
     tx = _prepare(transactions, customer_col, datetime_col, monetary_col, func)
     cal_end = as_date(calibration_end, "calibration_end").normalize()
@@ -356,9 +466,10 @@ def calibration_holdout_split(
     out = cal.add_suffix("_cal").join(hold, how="left").fillna(0)
     out["frequency_holdout"] = out["frequency_holdout"].astype("int64")
     end_gap = int(_period(obs_end, freq)) - int(_period(cal_end, freq))
-    out["duration_holdout"] = end_gap / freq_multiplier
+    out["duration_holdout"] = end_gap / _divisor(freq, freq_multiplier)
     out.attrs.update(calibration_end=cal_end, observation_end=obs_end, freq=freq,
-                     n_excluded_new=int((~hold.index.isin(cal.index)).sum()))
+                     n_excluded_new=int((~hold.index.isin(cal.index)).sum()),
+                     freq_multiplier=freq_multiplier, **time_unit_attrs(freq, freq_multiplier))
     return out
 
 
@@ -366,22 +477,25 @@ def calibration_holdout_split(
 
 
 def cohort_table(
-    transactions: pd.DataFrame,
+    transactions: pd.DataFrame | Any,
     freq: Literal["W", "M", "Q", "Y"] = "M",
     *,
     customer_col: str = s.CUSTOMER_ID,
     datetime_col: str = s.TIMESTAMP,
+    engine: str = "auto",
 ) -> pd.DataFrame:
     """Assign every customer to the acquisition cohort of their first purchase.
 
     Parameters
     ----------
-    transactions : pandas.DataFrame
-        One row per purchase with a customer id and a datetime64 timestamp. Not modified.
+    transactions : pandas.DataFrame, path or Spark DataFrame
+        One row per purchase with a customer id and a timestamp. Not modified.
     freq : {"M", "Q", "W", "Y"}, default "M"
         Cohort length: calendar month, quarter, week (Monday to Sunday) or year.
     customer_col, datetime_col : str, default "customer_id", "timestamp"
         Names of the customer id and timestamp columns.
+    engine : {"auto", "pandas", "duckdb", "spark"}, default "auto"
+        Where the aggregation runs (see :func:`rfm_summary`).
 
     Returns
     -------
@@ -411,6 +525,19 @@ def cohort_table(
     ['2024-01', '2024-02']
     """
     _check_freq(freq, _COHORT_FREQS)
+
+    def sql_run(sql_engine: Any) -> pd.DataFrame:
+        from clvkit.engines._relational import cohorts
+
+        return cohorts(sql_engine, freq)
+
+    return _on_engine(transactions, engine, (customer_col, datetime_col, None), sql_run,
+                      lambda frame: _cohorts(frame, freq, customer_col, datetime_col))
+
+
+def _cohorts(transactions: pd.DataFrame, freq: str, customer_col: str,
+             datetime_col: str) -> pd.DataFrame:
+    """cohort_table in pandas."""
     tx = _prepare(transactions, customer_col, datetime_col, None, "cohort_table")
     grouped = tx.groupby(s.CUSTOMER_ID, sort=True)[s.TIMESTAMP]
     out = pd.DataFrame({"first_purchase": grouped.min(), "last_purchase": grouped.max(),
