@@ -16,7 +16,7 @@ help: ## list the targets
 
 $(STAMP): pyproject.toml
 ifneq ($(UV),)
-	test -x $(BIN)/python || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	test -x $(BIN)/python || $(UV) venv --seed --quiet --python $(PYTHON) $(VENV)
 	$(UV) pip install --quiet --python $(BIN)/python -e '.[dev]'
 else
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
