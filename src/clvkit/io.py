@@ -12,6 +12,7 @@ a folder or a database), validates it (:mod:`clvkit.validation`) and returns a
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,8 +29,10 @@ from .presets import split_status, with_status_set_aside
 from .tables import Dataset
 from .validation import validate_tables
 
-__all__ = ["BUNDLED", "load_data", "load_table", "read_config"]
+__all__ = ["BUNDLED", "existing_path", "load_data", "load_table", "project_root", "read_config"]
 
+#: Files that mark a project's root folder (searched upwards from the working folder).
+PROJECT_MARKERS = ("pyproject.toml", "clvkit.toml")
 _FILE_SUFFIXES = (".parquet", ".csv", ".tsv", ".txt", ".xlsx")  # folder lookup order
 _ID_ROLES = (s.CUSTOMER_ID, s.ORDER_ID)
 _DATE_ROLES = (s.TIMESTAMP, s.DATE, s.SIGNUP_DATE, s.CHURN_DATE)
@@ -208,6 +211,44 @@ def load_table(
     return _convert(_map_columns(df, table, columns, where), table, date_format)
 
 
+def project_root(start: str | Path | None = None) -> Path | None:
+    """Return the nearest folder at or above ``start`` holding pyproject.toml or clvkit.toml.
+
+    ``start`` defaults to the working folder; None when no folder up to the file
+    system's root has either file.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if any((folder / marker).is_file() for marker in PROJECT_MARKERS):
+            return folder
+    return None
+
+
+def existing_path(value: Any, start: str | Path | None = None) -> Path | None:
+    """Return the existing file or folder a relative or absolute path names, else None.
+
+    A relative path is looked up in ``start`` (default: the working folder) first,
+    then in :func:`project_root` of ``start``. JupyterLab runs a notebook with the
+    notebook's folder (``notebooks/``) as working folder, so ``data/raw/orders.csv``
+    typed in a notebook means the project's ``data/raw/orders.csv``. Bundled names
+    ("demo"), database URLs and non-path values give None.
+    """
+    if not isinstance(value, str | os.PathLike) or not str(value) or str(value) in BUNDLED:
+        return None
+    if is_url(str(value)):
+        return None
+    path = Path(value).expanduser()
+    base = Path(start or Path.cwd())
+    if path.is_absolute():
+        return path.resolve() if path.exists() else None
+    if (base / path).exists():
+        return (base / path).resolve()
+    root = project_root(base)
+    if root is not None and (root / path).exists():
+        return (root / path).resolve()
+    return None
+
+
 def _find_in_folder(folder: Path, role: str) -> Path | None:
     for suffix in _FILE_SUFFIXES:
         candidate = folder / f"{role}{suffix}"
@@ -360,6 +401,10 @@ def load_data(
     DataValidationError
         If no transaction row is usable.
     """
+    # relative paths: from the working folder, else from the project root (JupyterLab)
+    source = str(existing_path(source) or source) if isinstance(source, str | Path) else source
+    if isinstance(config, str | Path):
+        config = existing_path(config) or config
     cfg = read_config(config if config is not None else {})
     raw = _gather(source, cfg, demo_customers, seed, encoding)
     end = observation_end or cfg["validation"]["observation_end"] or raw.observation_end

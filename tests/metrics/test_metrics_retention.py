@@ -161,3 +161,76 @@ def test_survival_curves_without_a_measurable_lifetime_says_so():
                        "amount": [10.0, 20.0, 15.0]})
     with pytest.raises(DataValidationError, match="found no customer whose lifetime"):
         survival_curves(tx, inactivity_days=365)
+
+
+# Freireich et al. (1963), 6-MP arm: weeks in remission, False = censored (still in remission).
+_6MP_WEEKS = [6, 6, 6, 6, 7, 9, 10, 10, 11, 13, 16, 17, 19, 20, 22, 23, 25, 32, 32, 34, 35]
+_6MP_EVENT = [1, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0]
+
+
+def _weeks_as_contracts(weeks, events) -> Dataset:
+    """Contracts whose lifetimes are the given weeks: losses churn, the rest are censored
+    at the observation end (signed up ``weeks`` before it)."""
+    end = pd.Timestamp("2024-12-31")
+    signup = [end - pd.Timedelta(days=400 if e else 7 * w)
+              for w, e in zip(weeks, events, strict=True)]
+    churn = [s + pd.Timedelta(days=7 * w) if e else pd.NaT
+             for s, w, e in zip(signup, weeks, events, strict=True)]
+    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(weeks))],
+                              "signup_date": signup, "churn_date": churn})
+    return Dataset(transactions=pd.DataFrame(), customers=customers, observation_end=end)
+
+
+def test_survival_reproduces_published_kaplan_meier_and_log_log_band():
+    """The 6-MP leukaemia arm (Freireich et al. 1963; Kleinbaum & Klein, Survival
+    Analysis, ch. 2): Kaplan-Meier estimates and 95% log(-log) bands as tabulated by
+    Stata's ``sts list`` (the exponential Greenwood band)."""
+    res = survival_curves(_weeks_as_contracts(_6MP_WEEKS, _6MP_EVENT),
+                          definition="contractual")
+    weeks = (res["time_months"] * DAYS_PER_MONTH / 7).round(6)
+    table = res.assign(weeks=weeks).set_index("weeks")
+    published = {  # weeks: survival, lower, upper, at risk
+        6: (0.8571, 0.6197, 0.9516, 21), 7: (0.8067, 0.5631, 0.9228, 17),
+        10: (0.7529, 0.5032, 0.8894, 15), 13: (0.6902, 0.4316, 0.8491, 12),
+        16: (0.6275, 0.3675, 0.8049, 11), 22: (0.5378, 0.2678, 0.7468, 7),
+        23: (0.4482, 0.1881, 0.6801, 6),
+    }
+    for week, (s, low, high, at_risk) in published.items():
+        row = table.loc[float(week)]
+        assert row[["survival", "ci_low", "ci_high"]].to_numpy(float) == pytest.approx(
+            [s, low, high], abs=5e-5)
+        assert row["at_risk"] == at_risk
+    # one row at time 0 and one per distinct time (events and censorings), as lifelines
+    assert list(weeks) == [0.0, *sorted(set(_6MP_WEEKS))]
+    assert table.loc[0.0, ["survival", "ci_low", "ci_high", "at_risk"]].tolist() == [1, 1, 1, 21]
+    assert res["median_months"].iloc[0] == pytest.approx(23 * 7 / DAYS_PER_MONTH)
+    assert res.attrs == {"confidence": 0.95, "definition": "contractual"}
+
+
+def test_survival_band_formula_and_edges():
+    """The band is S**exp(+-z sigma) with Greenwood's variance on the log(-log) scale;
+    [1, 1] while nobody is lost and [0, 0] once everybody is (no warning either way)."""
+    res = survival_curves(_weeks_as_contracts(_6MP_WEEKS, _6MP_EVENT),
+                          definition="contractual", confidence=0.9)
+    weeks = np.array(_6MP_WEEKS, float)
+    lost = np.array(_6MP_EVENT, bool)
+    times = np.unique(weeks[lost])
+    n = np.array([(weeks >= t).sum() for t in times])
+    d = np.array([(weeks[lost] == t).sum() for t in times])
+    s = np.cumprod(1 - d / n)
+    sigma = np.sqrt(np.cumsum(d / (n * (n - d)))) / np.abs(np.log(s))
+    z = 1.6448536269514722  # 90%
+    rows = res.set_index((res["time_months"] * DAYS_PER_MONTH / 7).round(6)).loc[times]
+    assert rows["survival"].to_numpy() == pytest.approx(s)
+    assert rows["ci_low"].to_numpy() == pytest.approx(s ** np.exp(z * sigma))
+    assert rows["ci_high"].to_numpy() == pytest.approx(s ** np.exp(-z * sigma))
+
+    everyone = survival_curves(_weeks_as_contracts([1, 2, 3], [1, 1, 1]),
+                               definition="contractual")
+    assert everyone[["survival", "ci_low", "ci_high"]].iloc[-1].tolist() == [0, 0, 0]
+    assert everyone["median_months"].iloc[0] == pytest.approx(14 / DAYS_PER_MONTH)
+    nobody = survival_curves(_weeks_as_contracts([1, 2, 3], [0, 0, 0]),
+                             definition="contractual")
+    assert (nobody[["survival", "ci_low", "ci_high"]].to_numpy() == 1).all()
+    assert nobody["median_months"].iloc[0] == np.inf
+    assert nobody["at_risk"].tolist() == [3, 3, 2, 1]

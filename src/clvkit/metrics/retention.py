@@ -282,8 +282,21 @@ def survival_curves(
       that day are left out. One-time buyers who were lost have lifetime 0, so the
       curve starts below 1.
 
-    The estimator and its pointwise confidence band (Greenwood variance, exponential
-    transform) come from :class:`lifelines.KaplanMeierFitter`.
+    The estimator and its pointwise band come from :func:`scipy.stats.ecdf` (see
+    :func:`_kaplan_meier`): with :math:`d_j` losses among the :math:`n_j` customers
+    still at risk at time :math:`t_j`,
+
+    .. math::
+
+        \\hat S(t) = \\prod_{t_j \\le t} \\left(1 - \\frac{d_j}{n_j}\\right), \\qquad
+        \\hat S(t)^{\\exp(\\pm z\\,\\hat\\sigma(t))}, \\quad
+        \\hat\\sigma^2(t) = \\frac{1}{\\log^2 \\hat S(t)}
+        \\sum_{t_j \\le t} \\frac{d_j}{n_j (n_j - d_j)}
+
+    (Greenwood's variance on the log(-log) scale, the "exponential Greenwood" band of
+    Kalbfleisch and Prentice 2002, section 1.4; the same numbers as lifelines'
+    ``KaplanMeierFitter``). The band is [1, 1] before the first loss and [0, 0] once
+    the curve reaches 0.
 
     Parameters
     ----------
@@ -320,9 +333,9 @@ def survival_curves(
     ----------
     Kaplan, E. L. and Meier, P. (1958). Nonparametric estimation from incomplete
     observations. JASA 53(282), 457-481.
+    Kalbfleisch, J. D. and Prentice, R. L. (2002). The Statistical Analysis of Failure
+    Time Data, 2nd ed. Wiley, section 1.4.
     """
-    from lifelines import KaplanMeierFitter
-
     what = "survival_curves()"
     check_choice("definition", definition, ("inactivity", "contractual"))
     check_confidence(confidence)
@@ -331,21 +344,47 @@ def survival_curves(
     frames = []
     for name, ids in seg.groupby(seg).groups.items():
         part = dur.loc[ids]
-        kmf = KaplanMeierFitter().fit(part["days"] / DAYS_PER_MONTH, part["event"],
-                                      alpha=1 - confidence)
-        ci = kmf.confidence_interval_survival_function_
-        frames.append(pd.DataFrame({
-            "segment": name, "time_months": kmf.survival_function_.index.to_numpy(),
-            "survival": kmf.survival_function_.iloc[:, 0].to_numpy(),
-            "ci_low": ci.iloc[:, 0].to_numpy(), "ci_high": ci.iloc[:, 1].to_numpy(),
-            "at_risk": kmf.event_table["at_risk"].to_numpy(), "customers": len(part),
-            "median_months": float(kmf.median_survival_time_),
-        }))
+        curve = _kaplan_meier(part["days"].to_numpy() / DAYS_PER_MONTH,
+                              part["event"].to_numpy(dtype=bool), confidence)
+        below = curve["survival"].to_numpy() <= 0.5
+        median = float(curve["time_months"].to_numpy()[below][0]) if below.any() else np.inf
+        frames.append(curve.assign(segment=name, customers=len(part), median_months=median))
     if not frames:
         msg = (f"{what} found no customer whose lifetime can be measured ({len(dur):,} "
                "customers with a first purchase before the observation end); use a longer "
                "history or more customers.")
         raise DataValidationError(msg)
-    curves = pd.concat(frames, ignore_index=True)
+    columns = ["segment", "time_months", "survival", "ci_low", "ci_high", "at_risk",
+               "customers", "median_months"]
+    curves = pd.concat(frames, ignore_index=True)[columns]
     curves.attrs.update(confidence=confidence, definition=definition)
     return curves
+
+
+def _kaplan_meier(durations: np.ndarray, events: np.ndarray, confidence: float) -> pd.DataFrame:
+    """Kaplan-Meier curve at time 0 and every distinct duration, with its band.
+
+    ``durations`` (any unit, >= 0) and ``events`` (True = lost, False = censored) of one
+    group. Returns columns time_months, survival, ci_low, ci_high (exponential
+    Greenwood band from :func:`scipy.stats.ecdf`; [1, 1] where the curve is 1 and
+    [0, 0] where it is 0, points at which the formula is undefined) and at_risk
+    (customers whose duration is at least that time).
+    """
+    from scipy import stats
+
+    result = stats.ecdf(stats.CensoredData.right_censored(durations, ~events)).sf
+    times, survival = result.quantiles, result.probabilities
+    with warnings.catch_warnings():  # NaN where S is 0 or 1: filled below
+        warnings.filterwarnings("ignore", "The confidence interval is undefined",
+                                RuntimeWarning)
+        band = result.confidence_interval(confidence, method="log-log")
+    low, high = band.low.probabilities, band.high.probabilities
+    flat = (survival >= 1.0) | (survival <= 0.0)
+    low, high = np.where(flat, survival, low), np.where(flat, survival, high)
+    if times.size == 0 or times[0] > 0:  # the curve starts at 1 at time 0
+        times, survival = np.r_[0.0, times], np.r_[1.0, survival]
+        low, high = np.r_[1.0, low], np.r_[1.0, high]
+    ordered = np.sort(durations)
+    at_risk = ordered.size - np.searchsorted(ordered, times, side="left")
+    return pd.DataFrame({"time_months": times, "survival": survival, "ci_low": low,
+                         "ci_high": high, "at_risk": at_risk})

@@ -93,8 +93,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> None:
                         "analyst: code and raw ids shown")
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="notebook parameter, e.g. -p demo_customers 500 (repeatable)")
-    p.add_argument("--notebooks", metavar="DIR", default="notebooks",
-                   help="folder of the report notebooks (default ./notebooks)")
+    p.add_argument("--notebooks", metavar="DIR", default=None,
+                   help="folder of the report notebooks (default: the ones that come with "
+                        "clvkit; a checkout's notebooks/ folder for an editable install)")
     p.add_argument("--timeout", type=int, default=600, metavar="S",
                    help="seconds a single notebook cell may run (default 600)")
     p.add_argument("--jobs", type=int, default=2, metavar="N",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import nbformat
 
 from ..exceptions import ParameterError
+from ..io import existing_path
 
 __all__ = ["RESERVED", "coerce", "notebook_parameters", "resolve_paths", "split_params"]
 
@@ -144,16 +144,14 @@ def resolve_paths(params: Mapping[str, Any], base: Path | None = None) -> dict[s
     """Return a copy where ``data``/``config`` naming existing files become absolute.
 
     Notebooks run with their own folder as working directory, so a path relative
-    to where the command was typed must be made absolute first. Bundled names
-    (``demo``, ``cdnow``) and database URLs are left as they are.
+    to where the command was typed must be made absolute first. A relative path
+    missing from ``base`` (default: the working folder) is looked up in the project
+    root above it (:func:`clvkit.io.existing_path`). Bundled names (``demo``,
+    ``cdnow``), database URLs and paths that exist nowhere are left as they are.
     """
     out = dict(params)
-    base = base or Path.cwd()
     for key in _PATH_PARAMS:
-        value = out.get(key)
-        if isinstance(value, str) and value and "://" not in value:
-            path = Path(os.path.expanduser(value))
-            path = path if path.is_absolute() else base / path
-            if path.exists():
-                out[key] = str(path.resolve())
+        found = existing_path(out.get(key), base)
+        if found is not None:
+            out[key] = str(found)
     return out

@@ -57,7 +57,9 @@ from ._provenance import versions
 from ._run_steps import add_run_numbers, record_history, score_for_notebooks
 from ._signals import RunInterrupted, interruptible, stop_workers, worker_init
 
-__all__ = ["NotebookRun", "RunResult", "notebook_paths", "run_report"]
+__all__ = [
+    "NotebookRun", "RunResult", "default_notebook_folder", "notebook_paths", "run_report",
+]
 
 _NOTEBOOK_NAME = re.compile(r"^\d\d_[\w-]+\.ipynb$")
 #: Seconds one cell may run before the run is stopped.
@@ -115,6 +117,38 @@ class RunResult:
         return "\n".join(lines)
 
 
+def default_notebook_folder() -> Path:
+    """Return the report notebooks that ``clvkit report`` runs when none are named.
+
+    The rule never looks at the working folder, so an unrelated ``notebooks/`` folder
+    where the command is typed is never picked up by accident:
+
+    1. the notebooks installed with the package (``clvkit/notebooks``, put there by
+       ``pip install .`` from the project's top-level ``notebooks/`` folder);
+    2. else, for an editable install or a source checkout (``src/clvkit``), the
+       ``notebooks/`` folder of that checkout (found from the package location, next
+       to its ``pyproject.toml``), so edits to the notebooks count at once.
+
+    ``--notebooks DIR`` (``notebooks=``) overrides both.
+
+    Raises
+    ------
+    ReportError
+        If neither folder exists (a broken install).
+    """
+    package = Path(__file__).resolve().parents[1]  # .../clvkit
+    installed = package / "notebooks"
+    if installed.is_dir():
+        return installed
+    checkout = package.parents[1]  # <checkout>/src/clvkit -> <checkout>
+    if (checkout / "pyproject.toml").is_file() and (checkout / "notebooks").is_dir():
+        return checkout / "notebooks"
+    msg = (f"clvkit's report notebooks are missing: looked in {installed} and "
+           f"{checkout / 'notebooks'}. Reinstall clvkit (pip install .) or pass "
+           "--notebooks DIR")
+    raise ReportError(msg)
+
+
 def notebook_paths(
     notebooks: str | Path | Sequence[str | Path] | None = None, *, select: Sequence[str] = ()
 ) -> list[Path]:
@@ -123,8 +157,9 @@ def notebook_paths(
     Parameters
     ----------
     notebooks : folder, list of files, or None
-        A folder holding ``NN_topic.ipynb`` files (default ``./notebooks``), or an
-        explicit list of notebook files.
+        A folder holding ``NN_topic.ipynb`` files, or an explicit list of notebook
+        files. Default (None): the notebooks that come with clvkit, see
+        :func:`default_notebook_folder`.
     select : sequence of str, default ()
         Keep only notebooks whose name starts with one of these (``"01"``,
         ``"04_clv"``); empty keeps all.
@@ -136,10 +171,11 @@ def notebook_paths(
         selection matches nothing.
     """
     if notebooks is None or isinstance(notebooks, str | os.PathLike):
-        folder = Path(notebooks or "notebooks")
+        folder = default_notebook_folder() if notebooks is None else Path(notebooks)
         if not folder.is_dir():
             msg = (f"notebook folder {str(folder)!r} does not exist (looked from {Path.cwd()}); "
-                   "run from the project folder or pass --notebooks DIR")
+                   "pass --notebooks DIR with a folder of NN_topic.ipynb notebooks, or leave "
+                   "it out to run the notebooks that come with clvkit")
             raise ReportError(msg)
         paths = sorted(p for p in folder.iterdir() if _NOTEBOOK_NAME.match(p.name))
         if not paths:
@@ -352,7 +388,8 @@ def run_report(
         An empty ``currency`` takes the data's (the bundled CDNOW data sets are in
         US dollars, the demo in yuan, a configuration may name one).
     notebooks : folder or list of files, optional
-        Default ``./notebooks`` (see :func:`notebook_paths`).
+        Default: the notebooks that come with clvkit (see
+        :func:`default_notebook_folder`).
     select : sequence of str, default ()
         Run only notebooks whose name starts with one of these.
     lang : {"en", "zh"}, default "en"
