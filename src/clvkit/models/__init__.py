@@ -25,6 +25,7 @@ _EXPORTS: dict[str, str] = {
     "gamma_gamma_independence": "spend",
     "load_model": "btyd",
     "simulate_transactions": "simulate",
+    "simulate_realistic_log": "simulate",
     # validation.py: holdout checks of the BTYD models
     "calibration_summary": "validation",
     "holdout_predictions": "validation",
