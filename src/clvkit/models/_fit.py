@@ -154,11 +154,11 @@ def _warm_start(kind: str, data: Any, f: Callable, bound: float) -> np.ndarray |
     for a quasi-Newton run from scratch). Returns None when this does not reach a
     small gradient; the caller then runs the quasi-Newton optimiser.
     """
-    if kind == "gamma_gamma" or data.w.size <= _SUBSAMPLE:
+    if data.w.size <= _SUBSAMPLE:
         return None
     pick = np.sort(np.random.default_rng(0).choice(data.w.size, _SUBSAMPLE, replace=False))
     g = _objective(kind, data.subset(pick), 0.0)
-    phi, ok, _ = _minimise(g, kind, 4, bound)
+    phi, ok, _ = _minimise(g, kind, 3 if kind == "gamma_gamma" else 4, bound)
     interior = (phi > -bound + 1.0) & (phi < bound - 1.0)
     if not ok or not interior.all():
         return None

@@ -113,6 +113,10 @@ class SpendData:
         lm = np.log(self.m)
         self.s0, self.s1 = _dot(self.w, lm), _dot(self.wxv, lm)
 
+    def subset(self, rows: np.ndarray) -> SpendData:
+        """The pairs at positions ``rows``."""
+        return SpendData(self.x[rows], self.m[rows], self.w[rows])
+
 
 def bgnbd(theta: np.ndarray, d: PurchaseData) -> tuple[float, np.ndarray]:
     r"""BG/NBD log-likelihood (eq. 6 of [1]_) and its gradient.
