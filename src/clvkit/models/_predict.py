@@ -72,8 +72,36 @@ def _bg_bracket(kind: str, theta: Sequence[float], x: np.ndarray, T: np.ndarray,
     r, al, a, b = theta
     c = a + b + x - (1 if kind == "bgnbd" else 0)
     z = t / (al + T + t)
-    hyp = hyp2f1(c - x - r, a - 1, c, z)
-    return c / (a - 1) * -np.expm1((a - 1) * _log_ratio(al + T, al + T + t) + np.log(hyp))
+    log_1z = _log_ratio(al + T, al + T + t)
+    log_term = (a - 1) * log_1z + np.log(hyp2f1(c - x - r, a - 1, c, z))
+    bad = ~np.isfinite(log_term)
+    if bad.any():  # r in the thousands: the untransformed form is the accurate one here
+        xb = x[bad]
+        big_b = b + xb + (0.0 if kind == "bgnbd" else 1.0)
+        log_term[bad] = (r + xb) * log_1z[bad] + np.log(hyp2f1(r + xb, big_b, c[bad], z[bad]))
+    bad = ~np.isfinite(log_term)
+    if bad.any():  # scipy gives up on both forms (huge |parameter|): sum the series
+        log_term[bad] = (a - 1) * log_1z[bad] + np.log(
+            _series_2f1(c[bad] - x[bad] - r, a - 1, c[bad], z[bad]))
+    return c / (a - 1) * -np.expm1(log_term)
+
+
+def _series_2f1(p: np.ndarray, q: float, c: np.ndarray, z: np.ndarray,
+                max_terms: int = 5000) -> np.ndarray:
+    r"""Sum :math:`\sum_n \frac{(p)_n (q)_n}{(c)_n n!} z^n` term by term (fallback only).
+
+    Used where scipy's ``hyp2f1`` returns NaN, e.g. a parameter of -38,000 with a tiny
+    ``z`` (a BG/NBD fit whose ``r`` ran off to a homogeneous Poisson rate). Entries
+    whose series has not settled after ``max_terms`` terms are NaN (and flagged).
+    """
+    total = np.ones_like(z)
+    term = np.ones_like(z)
+    for n in range(max_terms):
+        term = term * (p + n) * (q + n) / ((c + n) * (n + 1)) * z
+        total = total + term
+        if np.all(np.abs(term) <= 1e-16 * np.abs(total)):
+            return total
+    return np.where(np.abs(term) <= 1e-12 * np.abs(total), total, np.nan)
 
 
 def _g(k: float, u: np.ndarray) -> np.ndarray:
