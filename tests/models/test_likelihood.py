@@ -14,6 +14,7 @@ import clvkit as ck
 from clvkit.exceptions import ConvergenceError, ParameterError
 from clvkit.models import (
     BGNBDModel,
+    _predict,
     customer_value,
     fit_bgnbd,
     fit_gamma_gamma,
@@ -24,7 +25,6 @@ from clvkit.models import (
 )
 from clvkit.models import _lifetimes as lt
 from clvkit.models import _likelihood as lik
-from clvkit.models import _predict
 from clvkit.models._diagnostics import DIAGNOSTIC_CODES
 
 if sys.version_info >= (3, 11):
@@ -218,7 +218,7 @@ def test_edge_optimum_is_a_valid_fit_with_a_diagnostic(no_dropout, fit) -> None:
     diag = model.diagnostics_
     assert diag["converged"] is True
     assert {"a", "b", "s", "beta"} & set(diag["at_edge"])
-    assert [w["code"] for w in diag["warnings"]][0] == "edge_no_dropout"
+    assert diag["warnings"][0]["code"] == "edge_no_dropout"
     assert diag["n_customers"] == len(no_dropout)
     assert diag["n_repeaters"] == int((no_dropout["frequency"] > 0).sum())
     alive = model.p_alive(no_dropout)

@@ -99,9 +99,9 @@ class BTYDModel(BaseEstimator):
             ll = lt.log_likelihood(self._kind, params, arrays, weights)
         else:
             data = _data(self._kind, arrays, weights)
-            scale = 1.0 / float(arrays[2].max()) if self._kind != "gamma_gamma" else 1.0
-            if not np.isfinite(scale):  # every T is 0: nothing to scale
-                scale = 1.0
+            # lifetimes' time scale (largest T = 1), so penalties mean the same thing
+            max_t = float(arrays[2].max()) if self._kind != "gamma_gamma" else 1.0
+            scale = 1.0 / max_t if max_t > 0 else 1.0
             scaled = data.scaled(scale) if scale != 1.0 else data
             res = _fit.fit(self._kind, scaled, penalizer_coef=self.penalizer_coef,
                            time_scale=scale)

@@ -239,6 +239,13 @@ class BGNBDModel(_PurchaseModel):
         Asymptotic standard errors of the same parameters.
     log_likelihood_ : float
         Maximised log-likelihood (CDNOW sample, weeks: -9,582.4).
+    diagnostics_ : dict
+        ``converged``, ``at_edge`` (parameter names), ``log_likelihood``,
+        ``n_customers``, ``n_repeaters``, ``penalizer_coef`` and ``warnings``
+        (``{"code", "values"}`` entries; see :mod:`clvkit.models._diagnostics`).
+    time_unit_ : dict or None
+        The unit recorded in the summary's ``attrs`` (``freq``, ``freq_multiplier``,
+        ``days``); predictions refuse a summary in another unit.
 
     References
     ----------
