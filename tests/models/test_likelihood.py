@@ -311,3 +311,32 @@ def test_realistic_log_has_the_advertised_shape() -> None:
     with pytest.raises(ParameterError, match=r"Need years > 0 and shares in \[0, 1\]; got "
                                              r"years=3.0, heavy_share=2"):
         simulate_realistic_log(10, heavy_share=2)
+
+
+def test_unfittable_data_is_reported_not_converged_after_an_automatic_penalty() -> None:
+    # Negative ages make the likelihood undefined everywhere: every start fails, the
+    # refit with the automatic penalty fails too, and the result says so.
+    from clvkit.models import _fit
+
+    data = lik.PurchaseData(np.array([1.0, 0.0]), np.array([-2.0, 0.0]),
+                            np.array([-3.0, -3.0]), np.array([5.0, 5.0]))
+    res = _fit.fit("bgnbd", data, penalizer_coef=0.0)
+    assert res.converged is False
+    assert res.penalizer_coef == _fit.AUTO_PENALIZER
+    assert res.info["auto_penalizer"]["penalizer_coef"] == _fit.AUTO_PENALIZER
+    assert res.restarts >= 4
+
+
+def test_non_finite_predictions_are_flagged(cdnow) -> None:
+    # BG/NBD's closed form is 0/0 at exactly a = 1: the value is NaN and flagged.
+    model = fit_bgnbd(cdnow)
+    model.params_ = {**model.params_, "a": 1.0}
+    predicted = model.predict_purchases(cdnow, 10.0)
+    n_bad = int(predicted.isna().sum())
+    assert n_bad > 0
+    assert predicted.attrs["warnings"] == [{"code": "nan_predictions", "values": {
+        "what": "BG/NBD", "n": n_bad, "n_customers": len(cdnow)}}]
+    gg = fit_gamma_gamma(cdnow)
+    value = customer_value(cdnow, bgnbd=model, gamma_gamma=gg)
+    codes = [(w["code"], w["values"]["what"]) for w in value.attrs["warnings"]]
+    assert ("nan_predictions", "clv") in codes

@@ -202,9 +202,9 @@ def fit(kind: str, data: Any, *, penalizer_coef: float, time_scale: float = 1.0,
         phi, converged, restarts = _minimise(f, kind, n, bound)
     edge = (phi <= -bound + _EDGE_TOL) | (phi >= bound - _EDGE_TOL)
     phi, hess = _polish(f, phi, ~edge, h)
-    grad = _projected(f(phi)[1], phi, bound)
-    gnorm = float(np.max(np.abs(grad)))
-    converged = converged or gnorm < _GTOL
+    value, grad = f(phi)
+    gnorm = float(np.max(np.abs(_projected(grad, phi, bound))))
+    converged = bool(np.isfinite(value)) and (converged or gnorm < _GTOL)
     if not converged and auto_penalize and penalizer == 0.0:
         retry = fit(kind, data, penalizer_coef=AUTO_PENALIZER, time_scale=time_scale,
                     auto_penalize=False)
