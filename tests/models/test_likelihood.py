@@ -340,3 +340,14 @@ def test_non_finite_predictions_are_flagged(cdnow) -> None:
     value = customer_value(cdnow, bgnbd=model, gamma_gamma=gg)
     codes = [(w["code"], w["values"]["what"]) for w in value.attrs["warnings"]]
     assert ("nan_predictions", "clv") in codes
+
+
+def test_gamma_gamma_in_a_currency_with_large_units_is_the_same_fit(cdnow) -> None:
+    # A currency with a million units per dollar: p and q unchanged, v scaled, and no
+    # "extreme parameter" warning for a v in the millions (it is a scale, not a shape).
+    base = fit_gamma_gamma(cdnow)
+    scaled = fit_gamma_gamma(cdnow.assign(monetary_value=cdnow["monetary_value"] * 1e6))
+    assert scaled.params["p"] == pytest.approx(base.params["p"], rel=1e-6)
+    assert scaled.params["q"] == pytest.approx(base.params["q"], rel=1e-6)
+    assert scaled.params["v"] == pytest.approx(base.params["v"] * 1e6, rel=1e-6)
+    assert scaled.diagnostics_["warnings"] == []

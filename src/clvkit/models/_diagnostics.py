@@ -15,7 +15,8 @@ each sentence are the keys of ``values``. Codes:
     drops out" (BG/NBD/MBG/NBD: ``a`` -> 0 or ``b`` -> infinity; Pareto/NBD: ``s`` -> 0
     or ``beta`` -> infinity). A valid fit: the period shows no measurable dropout.
 ``extreme_params``
-    Another parameter at the edge of its range or beyond 1e-6..1e6.
+    Another parameter at the edge of its range, or a shape parameter (r, a, b, s, p,
+    q) beyond 1e-6..1e6.
 ``not_converged``
     The optimiser stopped with a gradient still above tolerance.
 ``auto_penalizer``
@@ -46,6 +47,8 @@ DIAGNOSTIC_CODES = (
     "nan_predictions",
 )
 
+_SCALES = ("alpha", "beta", "v")
+
 # model kind -> {parameter: direction meaning "nobody drops out"}
 _NO_DROPOUT = {
     "bgnbd": {"a": "low", "b": "high"},
@@ -70,8 +73,10 @@ def edge_warnings(kind: str, label: str, params: dict[str, float], at_edge: Sequ
         name = shown[0]
         out.append(warning("edge_no_dropout", model=label, parameter=name,
                            value=float(params[name])))
-    extreme = [k for k, v in params.items()
-               if k not in shown and (k in at_edge or not 1e-6 < v < 1e6)]
+    # alpha, beta (time) and v (currency) scale with the data's units: only the edge
+    # test applies to them; the shape parameters are extreme outside 1e-6..1e6.
+    extreme = [k for k, v in params.items() if k not in shown and (
+        k in at_edge or (k not in _SCALES and not 1e-6 < v < 1e6))]
     if extreme:
         out.append(warning("extreme_params", model=label, parameters=", ".join(extreme)))
     return out
