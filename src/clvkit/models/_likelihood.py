@@ -79,6 +79,20 @@ class PurchaseData:
         out.tx, out.T = self.tx * k, self.T * k
         return out
 
+    def pairs(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """(first row, inverse) of the distinct (x, t_x) and (x, T) pairs (cached).
+
+        Indices, not values, so the cache stays valid for :meth:`scaled` copies.
+        """
+        if "_pairs" not in self.__dict__:
+            from ._compress import compress
+
+            a, b = compress(self.x, self.tx), compress(self.x, self.T)
+            self.__dict__["_pairs"] = tuple(
+                (np.flatnonzero(np.r_[True, np.diff(np.maximum.accumulate(c.inverse)) > 0]),
+                 c.inverse) for c in (a, b))
+        return self.__dict__["_pairs"]
+
     def subset(self, rows: np.ndarray) -> PurchaseData:
         """The tuples at positions ``rows``."""
         return PurchaseData(self.x[rows], self.tx[rows], self.T[rows], self.w[rows])
@@ -222,7 +236,7 @@ def log_2f1_a_b_a1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def pareto_log_a0(theta: np.ndarray, x: np.ndarray, tx: np.ndarray,
-                  T: np.ndarray) -> np.ndarray:
+                  T: np.ndarray, pairs: tuple | None = None) -> np.ndarray:
     r"""Return :math:`\ln A_0` of the Pareto/NBD likelihood (eq. 20-21 of [3]_).
 
     With :math:`\alpha \ge \beta`,
@@ -247,17 +261,22 @@ def pareto_log_a0(theta: np.ndarray, x: np.ndarray, tx: np.ndarray,
         b1, big = r + x, be
     diff = abs(al - be)
 
-    def log_f(y: np.ndarray) -> np.ndarray:
-        return log_2f1_a_b_a1(a1, b1, diff / (big + y)) - a1 * np.log(big + y)
+    def log_f(rows: np.ndarray | slice, y: np.ndarray) -> np.ndarray:
+        a, b = a1[rows], b1[rows]
+        return log_2f1_a_b_a1(a, b, diff / (big + y)) - a * np.log(big + y)
 
-    l1, l2 = log_f(tx), log_f(T)
+    if pairs is None:
+        l1, l2 = log_f(slice(None), tx), log_f(slice(None), T)
+    else:  # evaluate once per distinct (x, t_x) and (x, T) pair, then map back
+        (f1, i1), (f2, i2) = pairs
+        l1, l2 = log_f(f1, tx[f1])[i1], log_f(f2, T[f2])[i2]
     gap = np.minimum(l2 - l1, 0.0)
     with np.errstate(divide="ignore"):
         return l1 + np.log(-np.expm1(gap))
 
 
 def pareto_terms(theta: np.ndarray, x: np.ndarray, tx: np.ndarray,
-                 T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 T: np.ndarray, pairs: tuple | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Return the two log-terms of the Pareto/NBD likelihood bracket (eq. 19 of [3]_).
 
     ``alive`` is :math:`-(r+x)\ln(\alpha+T) - s\ln(\beta+T)` (bought x times and still
@@ -267,13 +286,13 @@ def pareto_terms(theta: np.ndarray, x: np.ndarray, tx: np.ndarray,
     """
     r, al, s, be = (float(v) for v in theta)
     alive = -(r + x) * np.log(al + T) - s * np.log(be + T)
-    died = np.log(s) - np.log(r + s + x) + pareto_log_a0(theta, x, tx, T)
+    died = np.log(s) - np.log(r + s + x) + pareto_log_a0(theta, x, tx, T, pairs)
     return alive, died
 
 
 def _pareto_ll(theta: np.ndarray, d: PurchaseData) -> float:
     r, al, s, be = (float(v) for v in theta)
-    alive, died = pareto_terms(theta, d.x, d.tx, d.T)
+    alive, died = pareto_terms(theta, d.x, d.tx, d.T, d.pairs())
     x_only = gammaln(r + d.ux) - gammaln(r) + r * np.log(al) + s * np.log(be)
     return _dot(d.wx, x_only) + _dot(d.w, np.logaddexp(alive, died))
 
