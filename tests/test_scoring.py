@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
+from clvkit.report._scores import note_key
 from clvkit.scoring import Scores, ScoreSettings
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
@@ -148,7 +149,8 @@ def test_notes_for_an_edge_of_the_data():
     sc = ck.score(ck.Dataset(transactions=tx, name="one year"), churn_classifier=False)
     assert len(sc.customers) == 150
     for note in sc.notes:
-        assert ck.i18n.t(f"scoring.note.{note.code}") != f"scoring.note.{note.code}"
+        key = note_key(note.code)
+        assert ck.i18n.t(key) != key, note.code
     # either a CLV for everyone, or a stated reason why not
     assert sc.customers["clv"].notna().all() or any(
         n.code in ("purchase_model_failed", "spend_model_failed", "spend_q_below_one",
@@ -245,4 +247,4 @@ def test_thin_data_give_a_full_report_that_explains_itself(tmp_path, kind):
     codes = {w["code"] for w in record["warnings"]}
     assert codes, "the run's warnings say which numbers are missing and why"
     for code in codes:
-        assert ck.i18n.t(f"scoring.note.{code}") != f"scoring.note.{code}"
+        assert ck.i18n.t(note_key(code)) != note_key(code), code

@@ -30,6 +30,7 @@ _EXPORTS: dict[str, str] = {
     "fit_bgbb": "bgbb",
     "BGBBModel": "bgbb",
     "bgbb_summary": "bgbb",
+    "simulate_realistic_log": "simulate",
     # validation.py: holdout checks of the BTYD models
     "calibration_summary": "validation",
     "holdout_predictions": "validation",

@@ -107,7 +107,7 @@ def fit(
     with _contained():
         try:
             fitter.fit(*arrays, **options)
-        except lt_convergence as exc:
+        except (lt_convergence, np.linalg.LinAlgError) as exc:  # singular Hessian too
             msg = (
                 f"{label} fit did not converge. Try penalizer_coef=0.001 (currently "
                 f"{penalizer_coef}) to shrink extreme parameters. {hint}"

@@ -9,9 +9,11 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
-from ..schema import DAYS_PER_MONTH, FREQ_DAYS, FREQUENCY, MONETARY_VALUE, RECENCY, T
+from ..schema import FREQUENCY, MONETARY_VALUE, RECENCY, T
+from . import _units
 from ._checks import check_positive, check_summary
 from ._compress import compress
+from ._diagnostics import warning
 from .btyd import BGNBDModel, _PurchaseModel
 from .spend import GammaGammaModel
 
@@ -35,22 +37,14 @@ def monthly_discount_rate(
     return (1.0 + annual) ** (1.0 / 12.0) - 1.0
 
 
-def _check_settings(
-    horizon_months: int, margin: float, freq: str, periods_per_month: float | None
-) -> float:
-    """Validate CLV settings; return the number of summary periods per month."""
+def _check_settings(horizon_months: int, margin: float) -> None:
+    """Validate the horizon and the margin."""
     if isinstance(horizon_months, bool) or not isinstance(horizon_months, (int, np.integer)) or (
         horizon_months < 1
     ):
         msg = f"horizon_months must be a whole number of months >= 1; got {horizon_months!r}."
         raise ParameterError(msg)
     check_positive("margin", margin)
-    if freq not in FREQ_DAYS:
-        msg = f"freq must be one of {', '.join(map(repr, FREQ_DAYS))}; got {freq!r}."
-        raise ParameterError(msg)
-    if periods_per_month is None:
-        return DAYS_PER_MONTH / FREQ_DAYS[freq]
-    return check_positive("periods_per_month", periods_per_month)
 
 
 def _models(
@@ -90,7 +84,7 @@ def customer_value(
     discount_rate_annual: float = 0.10,
     discount_rate_monthly: float | None = None,
     margin: float = 1.0,
-    freq: str = "W",
+    freq: str | None = None,
     periods_per_month: float | None = None,
 ) -> pd.DataFrame:
     r"""Predict each customer's activity, purchases, spend and discounted lifetime value.
@@ -112,10 +106,12 @@ def customer_value(
 
     .. warning::
        The horizon is in **months whatever the summary's time unit**, as in
-       lifetimes. ``freq`` must be the unit the summary was built with (``"W"`` for
-       ``rfm_summary``'s default); it converts months into periods with the
-       calendar average (4.348 weeks or 30.44 days per month). lifetimes uses 4.345
-       and 30; pass ``periods_per_month`` to reproduce its numbers exactly.
+       lifetimes. The unit is read from ``summary.attrs`` (``freq`` and
+       ``freq_multiplier``, recorded by :func:`clvkit.rfm_summary`) and months are
+       converted into periods with the calendar average (4.348 weeks or 30.44 days
+       per month). An explicit ``freq`` or ``periods_per_month`` that contradicts
+       the recorded unit raises ParameterError. lifetimes uses 4.345 and 30; pass
+       ``periods_per_month`` to reproduce its numbers exactly.
 
     Parameters
     ----------
@@ -134,10 +130,12 @@ def customer_value(
         Monthly discount rate; when given it is used instead of the annual one.
     margin : float, default 1.0
         Share of spend that is profit (1.0 = value in revenue).
-    freq : {"D", "W", "M"}, default "W"
-        Time unit of ``summary`` (days, weeks, months).
+    freq : {"D", "W", "M"}, optional
+        Time unit of ``summary``. Default: the unit in ``summary.attrs`` (else the
+        purchase model's, else weeks). Given, it must agree with the recorded unit.
     periods_per_month : float, optional
-        Override the number of summary periods per month.
+        Number of summary periods per month; default from the unit. Given, it must
+        be within 5% of the unit's own (a convention such as 4.345, not a unit).
 
     Returns
     -------
@@ -145,35 +143,45 @@ def customer_value(
         Indexed like ``summary`` with columns ``p_alive`` (probability the customer
         is still active), ``expected_purchases`` (over the horizon),
         ``expected_spend`` (average order value, currency) and ``clv`` (discounted,
-        currency). ``attrs`` records the settings, both models' parameters and the
-        Gamma-Gamma independence check (``attrs["gamma_gamma_independence"]``).
+        currency). ``attrs`` records the settings (``freq``, ``time_unit``,
+        ``periods_per_month``), both models' parameters and diagnostics, the
+        Gamma-Gamma independence check (``attrs["gamma_gamma_independence"]``) and
+        ``attrs["warnings"]`` (a ``nan_predictions`` code when a value was not
+        finite; such values are left NaN, never silently replaced).
 
     Raises
     ------
     ParameterError
-        Invalid horizon, rate, margin, freq or model argument, or a Gamma-Gamma
-        model with q <= 1 (undefined mean spend).
+        Invalid horizon, rate, margin, freq or model argument; ``freq`` or
+        ``periods_per_month`` contradicting the unit in ``summary.attrs``; a purchase
+        model fitted in another time unit; or a Gamma-Gamma model with q <= 1
+        (undefined mean spend).
     DataValidationError
         Invalid summary (see the model ``fit`` methods).
     """
-    ppm = _check_settings(horizon_months, margin, freq, periods_per_month)
+    _check_settings(horizon_months, margin)
     d_m = monthly_discount_rate(discount_rate_annual, discount_rate_monthly)
     v = check_summary(summary, (FREQUENCY, RECENCY, T, MONETARY_VALUE), label="customer_value")
     purchase_model, spend_model = _models(summary, bgnbd, gamma_gamma)
+    unit = _units.summary_unit(summary)
+    _units.check_same_unit(getattr(purchase_model, "time_unit_", None), unit,
+                           "customer_value")
+    ppm, unit = _units.periods_per_month(
+        unit or getattr(purchase_model, "time_unit_", None), freq, periods_per_month,
+        "customer_value")
 
     packed = compress(v[FREQUENCY], v[RECENCY], v[T])
     x, tx, age = packed.columns
-    cumulative = np.column_stack(
-        [purchase_model._conditional(k * ppm, x, tx, age) for k in range(horizon_months + 1)]
-    )
+    cumulative = purchase_model._conditional_many(
+        [k * ppm for k in range(horizon_months + 1)], x, tx, age)
     discount = (1.0 + d_m) ** -np.arange(1, horizon_months + 1)
-    discounted = np.diff(cumulative, axis=1) @ discount
-    p_alive = purchase_model.p_alive(pd.DataFrame({FREQUENCY: x, RECENCY: tx, T: age}))
+    discounted = np.einsum("ij,j->i", np.diff(cumulative, axis=1), discount)  # no BLAS threads
+    p_alive = purchase_model._p_alive(x, tx, age)
     spend = spend_model.expected_spend(summary).to_numpy()
 
     out = pd.DataFrame(
         {
-            "p_alive": packed.expand(p_alive.to_numpy()),
+            "p_alive": packed.expand(p_alive),
             "expected_purchases": packed.expand(cumulative[:, -1]),
             "expected_spend": spend,
             "clv": margin * spend * packed.expand(discounted),
@@ -185,11 +193,25 @@ def customer_value(
         discount_rate_monthly=d_m,
         discount_rate_annual=(1.0 + d_m) ** 12 - 1.0,
         margin=float(margin),
-        freq=freq,
+        freq=unit["freq"],
+        time_unit=dict(unit),
         periods_per_month=ppm,
         purchase_model=type(purchase_model).__name__,
         purchase_params=purchase_model.params,
         gamma_gamma_params=spend_model.params,
         gamma_gamma_independence=dict(spend_model.independence_),
+        purchase_diagnostics=getattr(purchase_model, "diagnostics_", None),
+        gamma_gamma_diagnostics=getattr(spend_model, "diagnostics_", None),
+        warnings=_nan_warnings(out),
     )
     return out
+
+
+def _nan_warnings(out: pd.DataFrame) -> list[dict[str, Any]]:
+    """A ``nan_predictions`` code per column that has non-finite values."""
+    notes = []
+    for col in out.columns:
+        bad = int((~np.isfinite(out[col].to_numpy(dtype=float))).sum())
+        if bad:
+            notes.append(warning("nan_predictions", what=col, n=bad, n_customers=len(out)))
+    return notes

@@ -23,12 +23,18 @@ __all__ = [
 ]
 
 
-def parameter_facts(model: Any, *, freq: str = "W") -> dict[str, str]:
+def parameter_facts(model: Any, *, freq: str | None = None) -> dict[str, str]:
     r"""Facts for ``btyd.sentence.params`` from a fitted BG/NBD (or MBG/NBD) model.
 
     The mean purchase rate while active is :math:`r/\alpha` per period and the mean
-    dropout probability after a purchase :math:`a/(a+b)`.
+    dropout probability after a purchase :math:`a/(a+b)`. The period is the unit the
+    model was fitted in (``model.time_unit_``), else ``freq``, else weeks.
     """
+    unit = getattr(model, "time_unit_", None)
+    freq = freq or (unit["freq"] if unit and unit.get("freq_multiplier", 1) == 1 else None)
+    if freq is None and unit and unit.get("days") == 7:
+        freq = "W"  # the BTYD convention: days / 7
+    freq = freq or "W"
     p = model.params
     return {
         "n": format_int(model.n_customers_),

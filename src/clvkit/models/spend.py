@@ -10,8 +10,10 @@ import pandas as pd
 
 from ..schema import FREQUENCY, MONETARY_VALUE
 from . import _lifetimes as lt
+from . import _predict
 from ._base import BTYDModel, check_repeaters
 from ._checks import check_summary
+from ._diagnostics import warning
 
 __all__ = ["GammaGammaModel", "fit_gamma_gamma", "gamma_gamma_independence"]
 
@@ -48,6 +50,8 @@ class GammaGammaModel(BTYDModel):
         L2 penalty on the parameters.
     compress : bool, default True
         Fit and predict on unique (frequency, monetary_value) pairs.
+    backend : {"clvkit", "lifetimes"}, default "clvkit"
+        clvkit's vectorised likelihood with analytic gradient, or lifetimes'.
 
     Attributes
     ----------
@@ -58,6 +62,8 @@ class GammaGammaModel(BTYDModel):
         abs(correlation) < 0.3).
     mean_spend_ : float
         Population mean spend per transaction :math:`p\gamma/(q-1)` (NaN if q <= 1).
+    diagnostics_ : dict
+        Convergence, edge and warning codes (:mod:`clvkit.models._diagnostics`).
     """
 
     _kind = "gamma_gamma"
@@ -113,6 +119,10 @@ class GammaGammaModel(BTYDModel):
         self.independence_ = gamma_gamma_independence(summary)
         self.n_customers_ = int(v[FREQUENCY].size)
         self.n_repeaters_ = n_rep
+        self._finish_diagnostics(self.n_customers_, n_rep)
+        if q <= 1:
+            self.diagnostics_["warnings"].append(
+                warning("undefined_mean_spend", model=self._label, q=float(q)))
         return self
 
     def expected_spend(self, summary: pd.DataFrame) -> pd.Series:
@@ -129,8 +139,13 @@ class GammaGammaModel(BTYDModel):
         pandas.Series
             Currency units per transaction, indexed like ``summary``.
         """
-        return self._per_row(summary, self._columns, lambda x, m: lt.predict(
-            self._kind, self.params_, "conditional_expected_average_profit", x, m))
+        return self._per_row(summary, self._columns, self._expected_spend)
+
+    def _expected_spend(self, x: np.ndarray, m: np.ndarray) -> np.ndarray:
+        if getattr(self, "backend", "clvkit") == "lifetimes":
+            return lt.predict(self._kind, self.params_, "conditional_expected_average_profit",
+                              x, m)
+        return _predict.expected_spend(tuple(self.params_[k] for k in ("p", "q", "v")), x, m)
 
 
 def _warn_zero_spend(index: pd.Index, free: np.ndarray) -> None:

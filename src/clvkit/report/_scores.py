@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from ..scoring import Scores
     from ._notebook import ReportContext
 
-__all__ = ["assumptions_table", "cache_dir", "describe_choice", "labelled", "scores",
-           "show_notes"]
+__all__ = ["assumptions_table", "cache_dir", "describe_choice", "labelled", "note_key",
+           "scores", "show_notes"]
 
 
 def cache_dir() -> Path:
@@ -172,6 +172,14 @@ def _note_values(ctx: ReportContext, values: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def note_key(code: str) -> str:
+    """The catalogue key of a scoring note: a fitted model's own diagnostics
+    (``model.<code>``) are worded in ``locales/models.toml``, the rest in scoring.toml."""
+    if code.startswith("model."):
+        return f"btyd.diagnostic.{code.removeprefix('model.')}"
+    return f"scoring.note.{code}"
+
+
 def show_notes(ctx: ReportContext, sc: Scores, section: str | None = None):
     """The run's warnings for one page (``section`` "04"...; None: all of them), as a
     Markdown list under a heading, or empty Markdown when there is nothing to say."""
@@ -182,8 +190,7 @@ def show_notes(ctx: ReportContext, sc: Scores, section: str | None = None):
         return Markdown("")
     items = []
     for note in notes:
-        key = f"scoring.note.{note.code}"
-        text = ctx.t(key, **_note_values(ctx, note.values))
+        text = ctx.t(note_key(note.code), **_note_values(ctx, note.values))
         items.append(f"- {text}")
     return Markdown(f"**{ctx.t('scoring.warnings.title')}**\n\n" + "\n".join(items))
 

@@ -39,7 +39,7 @@ def _model_notes(model: Any, notes: Notes, section: str, label: str) -> None:
     """Carry a fitted model's own diagnostics (codes) into the run's notes."""
     diagnostics = getattr(model, "diagnostics_", None) or {}
     for item in diagnostics.get("warnings", []):
-        notes.add(f"model.{item['code']}", section, model=label, **item.get("values", {}))
+        notes.add(f"model.{item['code']}", section, **{"model": label, **item.get("values", {})})
 
 
 def _fit(cls: Any, data: pd.DataFrame, penalizer: float) -> tuple[Any, list[str]]:
@@ -156,8 +156,9 @@ def fit_purchase(summary: pd.DataFrame, key: str, s: ScoreSettings, notes: Notes
                   error=str(err).splitlines()[0])
         return None
     _model_notes(model, notes, "04", LABELS[key])
-    for message in messages:
-        notes.add("model_message", "04", model=LABELS[key], message=message)
+    if not getattr(model, "diagnostics_", None):  # a model without coded diagnostics
+        for message in messages:
+            notes.add("model_message", "04", model=LABELS[key], message=message)
     return model
 
 
@@ -174,8 +175,9 @@ def fit_spend(summary: pd.DataFrame, s: ScoreSettings, notes: Notes) -> Any:
         notes.add("spend_model_failed", "04", error=str(err).splitlines()[0])
         return None
     _model_notes(model, notes, "04", "Gamma-Gamma")
-    for message in messages:
-        notes.add("model_message", "04", model="Gamma-Gamma", message=message)
+    if not getattr(model, "diagnostics_", None):
+        for message in messages:
+            notes.add("model_message", "04", model="Gamma-Gamma", message=message)
     return model
 
 
