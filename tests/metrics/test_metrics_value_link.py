@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -91,6 +93,21 @@ def test_link_by_nps_hand_computed(data):
     assert text.startswith("Promoters spend") and "more per year than detractors" in text
     assert "150.0 points lower" in text
     assert "推荐者每年的消费比贬损者高" in res.sentence(lang="zh")
+
+
+def test_link_sentence_says_no_clear_difference_when_the_interval_spans_zero(data):
+    res = satisfaction_value_link(data, by="nps", inactivity_days=100, n_boot=200,
+                                  random_state=3)
+    table = res.table.copy()
+    focus = table["group"] == res.focus
+    table.loc[focus, "diff_low"] = -abs(table.loc[focus, "diff"]) - 1.0
+    table.loc[focus, "diff_high"] = abs(table.loc[focus, "diff"]) + 1.0
+    unclear = dataclasses.replace(res, table=table).sentence(currency="$")
+    assert "no clear difference in spend per year" in unclear
+    assert "no clear difference in their churn rate" in unclear
+    assert "points lower" not in unclear and "more per year" not in unclear
+    zh = dataclasses.replace(res, table=table).sentence(lang="zh")
+    assert "没有明显差异" in zh
 
 
 def test_link_bootstrap_is_seeded(data):

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from ..scoring import Scores
     from ._notebook import ReportContext
 
-__all__ = ["assumptions_table", "cache_dir", "describe_choice", "labelled", "note_key",
-           "scores", "show_notes"]
+__all__ = ["assumptions_table", "cache_dir", "describe_choice", "kpi_definition",
+           "kpi_definitions", "labelled", "note_key", "scores", "show_notes"]
 
 
 def cache_dir() -> Path:
@@ -226,3 +226,22 @@ def kpi_definition(ctx: ReportContext, sc: Scores, name: str) -> str:
     if "threshold" in values:
         values["threshold"] = ctx.pct(values["threshold"], 0)
     return i18n.t(f"scoring.kpi.{name}", ctx.lang, **values)
+
+
+#: The headline KPIs whose definition the summary states, with their card label key.
+DEFINED_KPIS = {"churn_rate": "exec_card_churn", "clv_total": "exec_card_clv",
+                "at_risk_customers": "exec_card_at_risk"}
+
+
+def kpi_definitions(ctx: ReportContext, sc: Scores):
+    """The definitions of the headline numbers, as a Markdown list (label: definition)."""
+    from IPython.display import Markdown
+
+    items = []
+    colon = "：" if ctx.lang == "zh" else ": "
+    for name, label in DEFINED_KPIS.items():
+        if sc.kpis.get(name, {}).get("value") is None:
+            continue
+        title = ctx.t(label, months=sc.settings.horizon_months)
+        items.append(f"- **{title}**{colon}{kpi_definition(ctx, sc, name)}")
+    return Markdown(f"**{ctx.t('scoring.definitions.title')}**\n\n" + "\n".join(items))
