@@ -114,4 +114,6 @@ def test_report_from_an_empty_folder(installed, tmp_path):
     assert all((work / "DIR" / n["html"]).is_file() for n in run["notebooks"])
     # nothing written beside the installed notebooks, nothing but the report in the folder
     assert sorted(p.name for p in package_notebooks.iterdir()) == before
-    assert sorted(p.name for p in work.iterdir()) == ["DIR"]
+    # beside the report: its KPI history and the two (hidden) lock files, nothing else
+    assert sorted(p.name for p in work.iterdir()) == [
+        ".DIR-history.csv.lock", ".DIR.lock", "DIR", "DIR-history.csv"]

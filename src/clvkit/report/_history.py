@@ -56,13 +56,14 @@ def history_path(out: str | Path) -> Path:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``<path>.lock`` (POSIX ``fcntl``; a no-op elsewhere)."""
+    """Hold an exclusive lock on ``.<name>.lock`` beside ``path`` (POSIX ``fcntl``; a
+    no-op elsewhere). The lock file stays (removing it would race another run)."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: runs are not concurrent there
         yield
         return
-    lock = path.with_name(path.name + ".lock")
+    lock = path.with_name(f".{path.name}.lock")
     with lock.open("a") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:

@@ -252,9 +252,15 @@ def protected_folders(
 ) -> list[tuple[str, Path]]:
     """Folders ``--out`` may never be or contain: the current folder, the notebooks and the
     project holding them, the data and the config (``(what, path)`` pairs)."""
+    from ..io import project_root
+
     found = [("current folder", Path.cwd())]
     for folder in {p.resolve().parent for p in paths}:
         found += [("notebooks folder", folder), ("project folder", folder.parent)]
+    root = project_root()  # the project the command runs in, whichever notebooks it runs
+    if root is not None:
+        found += [("project folder", root), ("notebooks folder", root / "notebooks"),
+                  ("data folder", root / "data")]
     for key, what in (("data", "data"), ("config", "config file")):
         value = run_params.get(key)
         if isinstance(value, str) and value and "://" not in value and Path(value).exists():

@@ -176,7 +176,7 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
     axes, matrix_margin = s.action_axes, basis[1] if basis[0] == "margin" else None
     if matrix_margin is None and axes == "value_profit":
         # profit needs a margin: rank by value and activity instead, or say profit = revenue
-        if value is not None:
+        if value is not None and value["p_alive"].notna().all():
             axes = "value_alive"
             notes.add("actions_by_activity", "06")
         else:
