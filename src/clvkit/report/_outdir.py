@@ -259,8 +259,10 @@ def protected_folders(
         found += [("notebooks folder", folder), ("project folder", folder.parent)]
     root = project_root()  # the project the command runs in, whichever notebooks it runs
     if root is not None:
-        found += [("project folder", root), ("notebooks folder", root / "notebooks"),
-                  ("data folder", root / "data")]
+        found += [("project folder", root), ("data folder", root / "data")]
+    for base in {Path.cwd(), *([root] if root is not None else [])}:
+        if any((base / "notebooks").glob("*.ipynb")):  # a notebooks folder of the user's
+            found.append(("notebooks folder", base / "notebooks"))
     for key, what in (("data", "data"), ("config", "config file")):
         value = run_params.get(key)
         if isinstance(value, str) and value and "://" not in value and Path(value).exists():
