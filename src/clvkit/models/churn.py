@@ -208,8 +208,10 @@ def evaluate_churn_model(
         p_train = classifier.predict_proba(X_train)[:, 1]
         scores = pd.DataFrame({"churned": y_test,
                                "churn_probability": classifier.predict_proba(X_test)[:, 1]})
-        importance = _permutation_importance(pipeline, X_test, y_test,
-                                             random_state=random_state, n_repeats=n_repeats)
+        with _threads(0):  # thousands of small predictions: one thread (churn_classifier)
+            importance = _permutation_importance(pipeline, X_test, y_test,
+                                                 random_state=random_state,
+                                                 n_repeats=n_repeats)
     metrics = [churn_metrics(y_train, p_train, split="train"),
                churn_metrics(y_test, scores["churn_probability"], split="test")]
     calibration = [churn_calibration_table(y_test, scores["churn_probability"]).assign(

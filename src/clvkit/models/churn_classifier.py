@@ -40,6 +40,12 @@ SINGLE_THREAD_ROWS = 20_000
 _FORMAT = "clvkit-churn-classifier"
 
 
+# Predictions run on one OpenMP thread (``_threads(0)``). Scoring is cheap per call but
+# permutation importance makes thousands of calls, and OpenMP's spinning worker threads
+# then fight any other process for the cores: on a loaded 2-core machine the 100,000
+# customer evaluation took 104 s with two threads and 28-36 s with one.
+
+
 def _threads(n_rows: int):
     """Limit OpenMP threads for small fits (see :data:`SINGLE_THREAD_ROWS`)."""
     # threadpoolctl only limits libraries already loaded: load sklearn's OpenMP first
@@ -197,7 +203,7 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         """Return class probabilities, one row per customer (column 1: churn)."""
         check_is_fitted(self)
         frame = self._frame(X, reset=False)
-        with _threads(frame.shape[0]):
+        with _threads(0):  # one thread for predictions (see above _threads)
             return self.pipeline_.predict_proba(frame)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -40,6 +40,7 @@ from ._scores import (
     kpi_definition,
     kpi_definitions,
     labelled,
+    load_data,
     scores,
     show_notes,
 )
@@ -102,6 +103,7 @@ __all__ = [
     "kpi_definition",
     "kpi_definitions",
     "labelled",
+    "load_data",
     "notebook_paths",
     "provenance",
     "pseudonymise",

@@ -4,6 +4,7 @@ and the KPI history and alerts after them."""
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -21,8 +22,12 @@ from ._history import (
     with_run,
 )
 
-__all__ = ["HISTORY_PARAM", "SCORES_PARAM", "add_run_numbers", "alerts_for", "record_history",
-           "score_for_notebooks", "score_once"]
+__all__ = ["HISTORY_PARAM", "RUN_DATA", "SCORES_PARAM", "add_run_numbers", "alerts_for",
+           "drop_run_data", "record_history", "score_for_notebooks", "score_once"]
+
+#: The validated tables, loaded once per run and handed to every notebook (pickle,
+#: written and read by the same run; removed before anything is published).
+RUN_DATA = "run-data.pickle"
 
 
 def _say(progress: Callable[[str], None] | None, message: str) -> None:
@@ -101,6 +106,8 @@ def score_for_notebooks(
     if users and dataset is not None:
         _say(progress, "scoring the customers once for every page")
         seconds = score_once(dataset, declared, run_params, staging / "scores", progress)
+        with open(staging / "scores" / RUN_DATA, "wb") as fh:  # loaded once, for every page
+            pickle.dump(dataset, fh, protocol=pickle.HIGHEST_PROTOCOL)
         for stem in users:
             per_notebook[stem][SCORES_PARAM] = str(staging / "scores")
     for stem, found in declared.items():
@@ -123,3 +130,12 @@ def add_run_numbers(record: dict[str, Any], staging: Path, out_dir: Path, stamp:
     for item in record["alerts"]:
         _say(progress, f"ALERT: {item['kpi']} moved by {item['change']:+.4g} since the "
                        f"previous run (threshold {item['threshold']:g})")
+
+
+def drop_run_data(staging: Path, out_dir: Path) -> None:
+    """Remove the run's pickled tables from the staging folder (and from a failed run's
+    folder): they hold the raw data, personal columns included."""
+    for folder in (staging, out_dir.with_name(f"{out_dir.name}.failed")):
+        path = folder / "scores" / RUN_DATA
+        if path.exists():
+            path.unlink()

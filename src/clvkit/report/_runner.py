@@ -54,7 +54,7 @@ from ._params import notebook_parameters, resolve_paths, split_params
 from ._preflight import Preflight, check_data
 from ._privacy import project_secret, shown_parameters
 from ._provenance import versions
-from ._run_steps import add_run_numbers, record_history, score_for_notebooks
+from ._run_steps import add_run_numbers, drop_run_data, record_history, score_for_notebooks
 from ._signals import RunInterrupted, interruptible, stop_workers, worker_init
 
 __all__ = [
@@ -503,8 +503,12 @@ def _build(
     scoring_seconds = score_for_notebooks(checked.dataset, declared, per_notebook, run_params,
                                           staging, out_dir, progress)
     _say(progress, f"running {len(paths)} notebook(s), {jobs} at a time")
-    runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience, kernel=kernel,
-                    timeout=cell_timeout, jobs=jobs, progress=progress, secrets=secrets)
+    try:
+        runs = _run_all(paths, per_notebook, staging, out_dir, audience=audience,
+                        kernel=kernel, timeout=cell_timeout, jobs=jobs, progress=progress,
+                        secrets=secrets)
+    finally:  # the loaded tables hold personal data: never part of a report folder
+        drop_run_data(staging, out_dir)
     client = audience == "client"
     for entry in sanitise_folder(staging, client=client, free_text=free_text):
         _say(progress, f"left out of the report: {entry}")
