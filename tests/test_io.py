@@ -33,7 +33,7 @@ def _expected() -> pd.DataFrame:
     return pd.DataFrame({
         "customer_id": ["001", "002", "001"],
         "timestamp": pd.to_datetime(["2024-01-05 10:00", "2024-01-06", "2024-02-01"],
-                                    format="ISO8601"),
+                                    format="ISO8601").astype("datetime64[ns]"),
         "amount": [12.5, 30.0, 7.25],
     })
 

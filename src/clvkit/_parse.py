@@ -14,7 +14,7 @@ import pandas as pd
 
 from .exceptions import ParameterError
 
-__all__ = ["as_date", "as_ids", "as_text", "parse_dates", "parse_numbers"]
+__all__ = ["as_date", "as_ids", "as_text", "parse_dates", "parse_numbers", "text_dtype"]
 
 
 def as_date(value: object, name: str = "observation_end", *,
@@ -128,6 +128,17 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     return pd.Series(out, index=values.index)
 
 
+def text_dtype() -> np.dtype | pd.api.extensions.ExtensionDtype:
+    """The dtype pandas itself gives a column of strings.
+
+    ``str`` (``StringDtype(na_value=nan)``) on pandas 3 or with
+    ``pd.options.future.infer_string``, ``object`` on pandas 2: clvkit's ids and labels
+    use it so they match what ``pd.read_csv``, ``pd.DataFrame`` and parquet give.
+    """
+    return pd.Series(["a"]).dtype
+
+
 def as_ids(values: pd.Series) -> pd.Series:
-    """Return ids as stripped strings (object dtype), NaN when missing or empty."""
-    return as_text(values).astype(object).where(lambda x: x.notna(), np.nan)
+    """Return ids as stripped strings (:func:`text_dtype`), NaN when missing or empty."""
+    ids = as_text(values).astype(object).where(lambda x: x.notna(), np.nan)
+    return ids.astype(text_dtype())

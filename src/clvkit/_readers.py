@@ -176,9 +176,9 @@ def _read_excel(path: Path, sheet: str | int | None, kwargs: dict[str, Any]) -> 
             raise SourceError(msg)
         # dtype=object keeps text cells such as "001" as text (types are set later)
         # only empty cells are missing: an id "NA", "None" or "null" stays an id
-        return book.parse(sheet if sheet is not None else 0,
-                          **{"dtype": object, "keep_default_na": False, "na_values": [""],
-                             **kwargs})
+        return pd.read_excel(book, sheet if sheet is not None else 0,
+                             **{"dtype": object, "keep_default_na": False, "na_values": [""],
+                                **kwargs})
 
 
 def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame:
@@ -200,8 +200,10 @@ def _read_sqlalchemy(url: str, sql: str, kwargs: dict[str, Any]) -> pd.DataFrame
                 return pd.read_sql_query(sa.text(sql), con, **kwargs)
             _check_table(sql, _sa_tables(con), masked(url))
             return pd.read_sql_table(sql, con, **kwargs)
-    except sa.exc.SQLAlchemyError as err:
-        reason = _scrubbed(getattr(err, "orig", None) or err, url)
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:
+        # pandas 3 wraps the driver's error in its DatabaseError (the cause)
+        cause = err.__cause__ if isinstance(err, pd.errors.DatabaseError) else err
+        reason = _scrubbed(getattr(cause, "orig", None) or cause or err, url)
         msg = f"database query failed on {masked(url)}: {reason}"
         raise SourceError(msg) from None
     finally:
@@ -300,8 +302,10 @@ def db_tables(location: str | Path) -> list[str]:
     engine = sa.create_engine(url)
     try:
         return _sa_tables(engine)
-    except sa.exc.SQLAlchemyError as err:
-        reason = _scrubbed(getattr(err, "orig", None) or err, url)
+    except (sa.exc.SQLAlchemyError, pd.errors.DatabaseError) as err:
+        # pandas 3 wraps the driver's error in its DatabaseError (the cause)
+        cause = err.__cause__ if isinstance(err, pd.errors.DatabaseError) else err
+        reason = _scrubbed(getattr(cause, "orig", None) or cause or err, url)
         msg = f"cannot list the tables of {masked(url)}: {reason}"
         raise SourceError(msg) from None
     finally:

@@ -19,9 +19,9 @@ from clvkit.models.bgbb import log_likelihood
 @pytest.fixture(scope="module")
 def donations() -> pd.DataFrame:
     """The 1995 donor cohort: 11,104 donors, 6 yearly opportunities (compressed tuples)."""
-    from lifetimes.datasets import load_donations
+    from clvkit.datasets._cdnow import read_lifetimes_csv
 
-    return load_donations().rename(columns={"periods": "n_periods"})
+    return read_lifetimes_csv("donations.csv").rename(columns={"periods": "n_periods"})
 
 
 @pytest.fixture(scope="module")

@@ -42,9 +42,9 @@ def _cdnow() -> pd.DataFrame:
 
 
 def _donations() -> pd.DataFrame:
-    from lifetimes.datasets import load_donations
+    from clvkit.datasets._cdnow import read_lifetimes_csv
 
-    d = load_donations().rename(columns={"periods": "n_periods"})
+    d = read_lifetimes_csv("donations.csv").rename(columns={"periods": "n_periods"})
     return d.loc[d.index.repeat(d["weights"])].drop(columns="weights").reset_index(drop=True)
 
 

@@ -107,9 +107,9 @@ def test_sbg_from_params_predicts_the_same() -> None:
 
 
 def test_bgbb_from_published_params_reproduces_the_paper() -> None:
-    from lifetimes.datasets import load_donations
+    from clvkit.datasets._cdnow import read_lifetimes_csv
 
-    d = load_donations().rename(columns={"periods": "n_periods"})
+    d = read_lifetimes_csv("donations.csv").rename(columns={"periods": "n_periods"})
     model = BGBBModel.from_params(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
     ll = model.log_likelihood_ if hasattr(model, "log_likelihood_") else None
     assert ll is None  # nothing was fitted

@@ -11,7 +11,7 @@ from clvkit import schema as s
 from clvkit.exceptions import SourceError
 from clvkit.tables import Dataset
 
-__all__ = ["CDNOW_OBSERVATION_END", "load_cdnow", "load_cdnow_dataset"]
+__all__ = ["CDNOW_OBSERVATION_END", "load_cdnow", "load_cdnow_dataset", "read_lifetimes_csv"]
 
 CDNOW_OBSERVATION_END = pd.Timestamp("1998-06-30")
 _MASTER = "CDNOW_master.txt"
@@ -31,6 +31,27 @@ def _lifetimes_file(filename: str) -> Path:
                f"(looked in {path.parent}). Reinstall lifetimes.")
         raise SourceError(msg)
     return path
+
+
+def read_lifetimes_csv(filename: str, **kwargs: object) -> pd.DataFrame:
+    """Read one of the CSV files lifetimes ships in ``lifetimes/datasets/``.
+
+    The same files as ``lifetimes.datasets.load_*``, without importing that module,
+    which needs ``pkg_resources`` (no longer part of current setuptools).
+
+    Parameters
+    ----------
+    filename : str
+        E.g. "donations.csv" or "cdnow_customers_summary_with_transactions.csv".
+    **kwargs
+        Passed to :func:`pandas.read_csv`.
+
+    Raises
+    ------
+    SourceError
+        If lifetimes is not installed or the file is missing.
+    """
+    return pd.read_csv(_lifetimes_file(filename), **kwargs)
 
 
 def load_cdnow(sample: bool = False) -> pd.DataFrame:

@@ -52,7 +52,8 @@ def _bad_transactions(rng: np.random.Generator, tx: pd.DataFrame,
     zero[[s.AMOUNT, s.GROSS_MARGIN]] = 0.0
     missing = picks["missing_customer_id"]
     missing[s.ORDER_ID] = missing[s.ORDER_ID] + "-X"
-    missing[s.CUSTOMER_ID] = None
+    # missing, in the ids' own dtype (None in object, NaN in pandas 3's str)
+    missing[s.CUSTOMER_ID] = pd.Series(None, index=missing.index, dtype=tx[s.CUSTOMER_ID].dtype)
     late = picks["after_observation_end"]
     late[s.ORDER_ID] = late[s.ORDER_ID] + "-T"
     offset_days = rng.integers(1, 30, size=len(late))

@@ -30,8 +30,10 @@ __all__ = ["REQUIRED_SCORED_COLUMNS", "SCORED_COLUMNS", "scored_customers", "wri
 
 # Column -> dtype of the scored table, in order. The first seven are the contract a
 # CRM import relies on; the rest are documented extras.
+# "str" is pandas' text dtype: object on pandas 2, StringDtype("str") on pandas 3, the
+# same as pd.read_csv / pd.read_parquet give, so a written table reads back equal.
 SCORED_COLUMNS: dict[str, str] = {
-    "customer_id": "object",  # str; pseudonymised when id_transform is given
+    "customer_id": "str",  # str; pseudonymised when id_transform is given
     "segment": "category",  # RFM segment code (rule table order)
     "tier": "category",  # value tier code, best first
     "clv": "float64",  # model CLV (currency); NaN when no model was fitted
@@ -44,10 +46,10 @@ SCORED_COLUMNS: dict[str, str] = {
     "tier_label": "category",
     "action_label": "category",
     "value": "float64",  # what ranked customers (see value_basis)
-    "value_basis": "object",  # clv | historical_margin | historical_revenue
-    "churn_risk_basis": "object",  # churn_model | 1 - p_alive | unavailable
+    "value_basis": "str",  # clv | historical_margin | historical_revenue
+    "churn_risk_basis": "str",  # churn_model | 1 - p_alive | unavailable
     "expected_purchases": "float64",  # model expected purchases over its horizon
-    "value_level": "object",  # high | medium | low
+    "value_level": "str",  # high | medium | low
     "profit": "float64",  # margin - cost to serve over the window (currency)
     "revenue": "float64",
     "margin": "float64",
@@ -58,8 +60,8 @@ SCORED_COLUMNS: dict[str, str] = {
     "r_score": "int64",
     "f_score": "int64",
     "m_score": "int64",
-    "acquisition_channel": "object",
-    "region": "object",
+    "acquisition_channel": "str",
+    "region": "str",
     "nps_group": "category",
     "latest_nps": "float64",
     "latest_ces": "float64",

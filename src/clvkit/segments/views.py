@@ -39,7 +39,7 @@ _PERIODS = {"month": list(range(1, 13)), "weekday": list(range(7))}
 def _exposure_days(start: pd.Timestamp, end: pd.Timestamp, by: str) -> pd.Series:
     """Days of the window [start, end] falling in each month-of-year or weekday."""
     days = pd.date_range(start.normalize(), end.normalize(), freq="D")
-    key = days.month if by == "month" else days.weekday
+    key = days.month if by == "month" else days.day_of_week
     return pd.Series(1, index=key).groupby(level=0).sum().reindex(_PERIODS[by], fill_value=0)
 
 
@@ -116,7 +116,7 @@ def value_seasonality(
         if groups is None
         else tx[CUSTOMER_ID].map(groups)
     )
-    period = tx[TIMESTAMP].dt.month if by == "month" else tx[TIMESTAMP].dt.weekday
+    period = tx[TIMESTAMP].dt.month if by == "month" else tx[TIMESTAMP].dt.day_of_week
     table = tx[value].groupby([group.rename("group"), period.rename(by)], observed=False).sum()
     wide = table.unstack(by).reindex(columns=_PERIODS[by]).fillna(0.0)
     if isinstance(groups, pd.Series) and isinstance(groups.dtype, pd.CategoricalDtype):
@@ -230,7 +230,8 @@ def customer_attributes(
         table = customers.drop_duplicates(CUSTOMER_ID).set_index(CUSTOMER_ID).reindex(index)
     for name, column in (("acquisition_channel", CHANNEL), ("region", REGION)):
         present = table is not None and column in table.columns
-        values = table[column].astype("object") if present else pd.Series(np.nan, index=index)
+        values = (table[column].astype("object") if present
+                  else pd.Series(np.nan, index=index, dtype="object"))
         out[name] = values.fillna("unknown").astype(str)
     out["nps_group"] = nps_groups(surveys, index)
     latest = _latest_survey(surveys, index)
