@@ -28,6 +28,10 @@ __all__ = ["assumptions_table", "cache_dir", "describe_choice", "kpi_definition"
            "kpi_definitions", "labelled", "load_data", "note_key", "scores", "show_notes"]
 
 
+#: Bumped whenever what a scoring run stores changes, so old cache entries are ignored.
+CACHE_FORMAT = 2
+
+
 def cache_dir() -> Path:
     """Folder of cached scores for notebooks run outside ``clvkit report``:
     ``$CLVKIT_CACHE`` or ``$XDG_CACHE_HOME/clvkit/scores`` (``~/.cache/...``)."""
@@ -43,7 +47,7 @@ def _cache_key(ds: Any, settings: Any) -> str:
 
     blob = json.dumps({"data": data_hash(ds), "settings": settings.to_dict(),
                        "observation_end": str(ds.observation_end),
-                       "version": __version__}, sort_keys=True)
+                       "version": __version__, "format": CACHE_FORMAT}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -96,7 +100,9 @@ def scores(ctx: ReportContext, ds: Any) -> Scores:
         target = cache_dir() / _cache_key(ds, settings)
         try:
             result = Scores.load(target)
-        except (ParameterError, OSError, ValueError):
+        except Exception:  # a missing or stale entry (an older format): compute it afresh
+            result = None
+        if result is None:
             result = score(ds, settings)
             try:
                 result.save(target)
