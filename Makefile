@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 UV ?= $(shell command -v uv 2>/dev/null || { test -x $(BIN)/uv && echo $(BIN)/uv; })
 
-.PHONY: help install report test lint strip hooks bench clean
+.PHONY: help install report test test-fast lint strip hooks bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -33,6 +33,9 @@ report: $(STAMP) ## build the full report on the bundled demo data into reports/
 
 test: $(STAMP) ## run the whole test suite (unit, notebooks via nbval, report + browser)
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## the fast lane: unit tests without notebooks, reports, browser or Spark
+	$(BIN)/python -m pytest tests -m "not slow and not notebook and not browser"
 
 lint: $(STAMP) ## ruff on the package, tests and notebooks
 	$(BIN)/ruff check src tests notebooks benchmarks

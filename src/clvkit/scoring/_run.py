@@ -64,7 +64,8 @@ def _assumptions(ds: Dataset, s: ScoreSettings, end: pd.Timestamp, basis: tuple[
         "margin_rate": {"value": basis[1] if basis[0] == "margin" else None,
                         "source": basis[2]},
         "observation_end": {"value": end.date().isoformat(),
-                            "source": "set" if ds.observation_end is not None else "data"},
+                            "source": "window" if ds.observation_end is not None
+                            else "last_purchase"},
     }
     for name in ("horizon_months", "discount_rate_annual", "inactivity_days", "period_months",
                  "at_risk_threshold", "penalizer_coef"):
