@@ -227,6 +227,6 @@ def churn_risk(
         return ChurnRisk(baseline, "p_alive", ev)
     now = churn_feature_table(ds.transactions, cutoff=end, customers=ds.customers,
                               surveys=ds.surveys)
-    columns = list(ev.pipeline.feature_names_in_)
-    proba = ev.pipeline.predict_proba(now[columns])[:, 1]
+    model = ev.classifier if ev.classifier is not None else ev.pipeline
+    proba = model.predict_proba(now[list(ev.pipeline.feature_names_in_)])[:, 1]
     return ChurnRisk(pd.Series(proba, index=now.index, name="churn_risk"), "classifier", ev)
