@@ -236,7 +236,8 @@ def describe_choice(ctx: ReportContext, sc: Scores) -> str:
         auc = test[test["metric"] == "roc_auc"].set_index("model")["value"]
         risk_values["auc"] = ctx.num(float(auc.iloc[0]), 3)
         risk_values["baseline"] = ctx.num(float(auc.iloc[-1]), 3) if len(auc) > 1 else "–"
-    return f"{first} {ctx.t(f'scoring.risk.{source}', **risk_values)}"
+    sep = "" if ctx.lang == "zh" else " "  # Chinese sentences are not separated by spaces
+    return f"{first}{sep}{ctx.t(f'scoring.risk.{source}', **risk_values)}"
 
 
 def kpi_definition(ctx: ReportContext, sc: Scores, name: str) -> str:
