@@ -104,7 +104,8 @@ def _topic(name: str) -> str:
     return name.split("_", 1)[1] if "_" in name and name[:2].isdigit() else name
 
 
-def _default(declared: Mapping[str, Mapping[str, Any]], key: str) -> Any:
+def declared_default(declared: Mapping[str, Mapping[str, Any]], key: str) -> Any:
+    """The value of the first default the notebooks declare for ``key`` (None if none)."""
     for params in declared.values():
         if key in params and params[key].get("default") is not None:
             try:
@@ -123,7 +124,7 @@ def load_arguments(
     values: dict[str, Any] = {}
     for key in _LOAD:
         given = next((p[key] for p in per_notebook.values() if key in p), None)
-        values[key] = given if given is not None else _default(declared, key)
+        values[key] = given if given is not None else declared_default(declared, key)
     return {
         "source": values["data"] or "demo",
         "config": values["config"] or None,

@@ -21,6 +21,8 @@ from ._history import (
     read_history,
     with_run,
 )
+from ._preflight import _tell as _say
+from ._preflight import declared_default
 
 __all__ = ["HISTORY_PARAM", "RUN_DATA", "SCORES_PARAM", "add_run_numbers", "alerts_for",
            "drop_run_data", "record_history", "score_for_notebooks", "score_once"]
@@ -28,21 +30,6 @@ __all__ = ["HISTORY_PARAM", "RUN_DATA", "SCORES_PARAM", "add_run_numbers", "aler
 #: The validated tables, loaded once per run and handed to every notebook (pickle,
 #: written and read by the same run; removed before anything is published).
 RUN_DATA = "run-data.pickle"
-
-
-def _say(progress: Callable[[str], None] | None, message: str) -> None:
-    if progress is not None:
-        progress(message)
-
-
-def _literal(text: Any) -> Any:
-    """A parameter default as papermill reports it (source text) to its value."""
-    import ast
-
-    try:
-        return ast.literal_eval(text) if isinstance(text, str) else text
-    except (ValueError, SyntaxError):
-        return text
 
 
 #: The parameter through which notebooks receive the run's scores folder.
@@ -83,11 +70,9 @@ def score_once(ds: Any, declared: Mapping[str, Mapping[str, Any]],
     from ..scoring import ScoreSettings, score
 
     started = time.perf_counter()
-    defaults: dict[str, Any] = {}
-    for found in declared.values():
-        for name, info in found.items():
-            defaults.setdefault(name, _literal(info.get("default")))
-    score(ds, ScoreSettings.from_params({**defaults, **run_params})).save(folder)
+    defaults = {name: declared_default(declared, name) for name in ScoreSettings.names()}
+    settings = {k: v for k, v in defaults.items() if v is not None}
+    score(ds, ScoreSettings.from_params({**settings, **run_params})).save(folder)
     seconds = time.perf_counter() - started
     _say(progress, f"scoring done in {seconds:.1f} s (models fitted once for every page)")
     return seconds
