@@ -13,6 +13,8 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     # btyd.py: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma (through lifetimes), CLV
     "fit_bgnbd": "btyd",
+    # covariates.py: BG/NBD with time-invariant covariates (channel, region, ...)
+    "BGNBDCovariateModel": "covariates",
     "fit_paretonbd": "btyd",
     "fit_mbgnbd": "btyd",
     "fit_gamma_gamma": "spend",

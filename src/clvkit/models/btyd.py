@@ -372,9 +372,33 @@ def load_model(path: str | os.PathLike[str]) -> BTYDModel:
     return model
 
 
-def fit_bgnbd(summary: pd.DataFrame, **kwargs: Any) -> BGNBDModel:
-    """Fit a :class:`BGNBDModel` to a per-customer summary (keywords go to the model)."""
-    return BGNBDModel(**kwargs).fit(summary)
+def fit_bgnbd(
+    summary: pd.DataFrame,
+    *,
+    purchase_covariates: list[str] | None = None,
+    dropout_covariates: list[str] | None = None,
+    covariates: pd.DataFrame | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Fit a :class:`BGNBDModel` to a per-customer summary (keywords go to the model).
+
+    With ``purchase_covariates`` and/or ``dropout_covariates`` (column names of
+    ``summary``, or of ``covariates``, a customer-indexed attributes table) it fits and
+    returns a :class:`clvkit.models.BGNBDCovariateModel` instead (Fader & Hardie 2007);
+    without them the plain model, exactly as before.
+    """
+    if purchase_covariates is None and dropout_covariates is None and covariates is None:
+        return BGNBDModel(**kwargs).fit(summary)
+    from .covariates import BGNBDCovariateModel
+
+    if kwargs.pop("backend", "clvkit") != "clvkit":
+        msg = ("Covariates need backend='clvkit' (lifetimes has no covariate models); "
+               "leave backend out.")
+        raise ParameterError(msg)
+    kwargs.pop("compress", None)  # always compressed: the same estimates, faster
+    model = BGNBDCovariateModel(purchase_covariates=purchase_covariates,
+                                dropout_covariates=dropout_covariates, **kwargs)
+    return model.fit(summary, covariates=covariates)
 
 
 def fit_paretonbd(summary: pd.DataFrame, **kwargs: Any) -> ParetoNBDModel:

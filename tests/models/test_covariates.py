@@ -1,0 +1,293 @@
+"""BG/NBD with time-invariant covariates (Fader & Hardie 2007, note 019): recovery of a
+known channel effect, the likelihood-ratio test, the unchanged no-covariate path,
+the gradient, persistence and errors in the user's terms."""
+
+from __future__ import annotations
+
+import warnings
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from clvkit.exceptions import DataValidationError, ParameterError
+from clvkit.models import BGNBDCovariateModel, BGNBDModel, _predict, fit_bgnbd, load_model
+from clvkit.models import _likelihood as lik
+from clvkit.models._covfit import CovData, bgnbd_cov
+
+TRUTH = {"r": 0.6, "alpha": 4.0, "a": 0.8, "b": 3.0, "gamma1": np.log(2.0), "gamma2": 0.5,
+         "gamma3": 0.0}
+
+
+def simulate(n: int, *, seed: int, effect: bool = True) -> pd.DataFrame:
+    """BG/NBD summaries (weeks) of two acquisition channels.
+
+    "social" customers (40%) buy at twice the rate of "search" customers
+    (alpha / 2, i.e. gamma1 = ln 2) and have a = 0.8 e^0.5 (gamma2 = 0.5, gamma3 = 0):
+    higher odds of dropping out after a purchase. ``effect=False``: one process for all.
+    Ages T are whole weeks 26..78; purchases are drawn round by round for the customers
+    still active (Fader, Hardie & Lee 2005, assumptions i-v, per customer).
+    """
+    rng = np.random.default_rng(seed)
+    social = rng.random(n) < 0.4
+    on = social & effect
+    alpha = TRUTH["alpha"] * np.exp(-TRUTH["gamma1"] * on)
+    a = TRUTH["a"] * np.exp(TRUTH["gamma2"] * on)
+    b = TRUTH["b"] * np.exp(TRUTH["gamma3"] * on)
+    age = rng.integers(26, 79, n).astype(float)
+    lam, p = rng.gamma(TRUTH["r"], 1.0 / alpha), rng.beta(a, b)
+    x, tx, t, alive = np.zeros(n), np.zeros(n), np.zeros(n), np.ones(n, dtype=bool)
+    while alive.any():
+        i = np.flatnonzero(alive)
+        t[i] += rng.exponential(1.0 / lam[i])
+        over = t[i] > age[i]
+        alive[i[over]] = False
+        j = i[~over]
+        x[j] += 1
+        tx[j] = t[j]
+        alive[j[rng.random(j.size) < p[j]]] = False
+    return pd.DataFrame(
+        {"frequency": x, "recency": tx, "T": age,
+         "channel": np.where(social, "social", "search"),
+         "score": rng.normal(50.0, 10.0, n)},
+        index=pd.Index([f"C{k:05d}" for k in range(n)], name="customer_id"))
+
+
+@pytest.fixture(scope="module")
+def channels() -> pd.DataFrame:
+    return simulate(30_000, seed=11)
+
+
+@pytest.fixture(scope="module")
+def model(channels: pd.DataFrame) -> BGNBDCovariateModel:
+    return fit_bgnbd(channels, purchase_covariates=["channel"], dropout_covariates=["channel"])
+
+
+@pytest.fixture(scope="module")
+def cdnow() -> pd.DataFrame:
+    folder = resources.files("lifetimes") / "datasets"
+    with resources.as_file(folder / "cdnow_customers_summary_with_transactions.csv") as p:
+        raw = pd.read_csv(p, index_col=0)
+    out = raw.rename(columns={"x": "frequency", "t_x": "recency"})[["frequency", "recency", "T"]]
+    out.index.name = "customer_id"
+    return out
+
+
+# --- recovery and the likelihood-ratio test -------------------------------------------
+def test_recovers_a_known_channel_effect(model: BGNBDCovariateModel) -> None:
+    assert isinstance(model, BGNBDCovariateModel)
+    coef = model.coefficients_.set_index("process")
+    assert list(coef["term"]) == ["channel=social"] * 3
+    assert set(coef["reference"]) == {"search"}  # the most frequent level (60%)
+    for process, key in (("purchase", "gamma1"), ("dropout_a", "gamma2"),
+                         ("dropout_b", "gamma3")):
+        est, se = coef.loc[process, ["estimate", "std_error"]]
+        assert 0 < se < 0.1
+        assert abs(est - TRUTH[key]) < 3 * se, (process, est, se)
+    for k in ("r", "alpha", "a", "b"):
+        assert abs(model.params_[k] - TRUTH[k]) < 3 * model.standard_errors_[k], k
+    lr = model.lr_test_
+    assert lr["df"] == 3 and lr["statistic"] > 100 and lr["p_value"] < 1e-10
+    assert lr["statistic"] == pytest.approx(2 * (lr["log_likelihood"]
+                                                 - lr["log_likelihood_null"]))
+    assert model.diagnostics_["converged"] and model.diagnostics_["at_edge"] == []
+    assert model.n_customers_ == 30_000 and model.n_unique_ < 30_000
+
+
+def test_level_effects_cover_the_truth(model: BGNBDCovariateModel) -> None:
+    eff = model.level_effects(level=0.99).set_index("level")
+    ref, social = eff.loc["search"], eff.loc["social"]
+    assert bool(ref["reference"]) and ref["rate_ratio"] == 1.0
+    assert ref["n_customers"] + social["n_customers"] == 30_000
+    assert social["rate_low"] < 2.0 < social["rate_high"]
+    assert social["dropout_odds_low"] < np.exp(0.5) < social["dropout_odds_high"]
+    truth_p = 0.8 * np.exp(0.5) / (0.8 * np.exp(0.5) + 3.0)
+    assert social["dropout_low"] < truth_p < social["dropout_high"]
+    assert ref["dropout_low"] < 0.8 / 3.8 < ref["dropout_high"]
+    narrow = model.level_effects(level=0.5).set_index("level").loc["social"]
+    assert social["rate_low"] < narrow["rate_low"] < narrow["rate_high"] < social["rate_high"]
+
+
+def test_a_null_covariate_is_not_significant() -> None:
+    summary = simulate(20_000, seed=5, effect=False)
+    m = fit_bgnbd(summary, purchase_covariates=["channel", "score"],
+                  dropout_covariates=["channel"])
+    assert m.lr_test_["df"] == 4
+    assert m.lr_test_["p_value"] > 0.05
+    assert m.lr_test_["log_likelihood"] >= m.lr_test_["log_likelihood_null"]
+    assert (m.coefficients_["p_value"] > 0.01).all()
+
+
+def test_numeric_covariates_are_reported_in_their_own_units() -> None:
+    summary = simulate(4_000, seed=3, effect=False)
+    wide = summary.assign(score_k=summary["score"] * 1000)
+    a = fit_bgnbd(summary, purchase_covariates=["score"])
+    b = fit_bgnbd(wide, purchase_covariates=["score_k"])
+    ea, eb = (m.coefficients_.iloc[0] for m in (a, b))
+    assert eb["estimate"] * 1000 == pytest.approx(ea["estimate"], rel=1e-4, abs=1e-9)
+    assert eb["std_error"] * 1000 == pytest.approx(ea["std_error"], rel=1e-3)
+    assert a.log_likelihood_ == pytest.approx(b.log_likelihood_, abs=1e-6)
+    row = a.level_effects().iloc[0]
+    assert row["level"] is None and row["rate_ratio"] == pytest.approx(np.exp(ea["estimate"]))
+    assert "dropout_probability" not in a.level_effects()
+
+
+# --- the plain model is unchanged -----------------------------------------------------
+def test_without_covariates_fit_bgnbd_is_the_plain_model(cdnow: pd.DataFrame) -> None:
+    plain = fit_bgnbd(cdnow)
+    assert type(plain) is BGNBDModel
+    direct = BGNBDModel().fit(cdnow)
+    for k, v in direct.params_.items():
+        assert plain.params_[k] == pytest.approx(v, rel=1e-9)
+    oracle = BGNBDModel(backend="lifetimes").fit(cdnow)  # lifetimes, the oracle
+    for k, v in oracle.params_.items():
+        assert plain.params_[k] == pytest.approx(v, rel=1e-5)
+
+
+def test_zero_coefficients_give_the_plain_likelihood(cdnow: pd.DataFrame) -> None:
+    rng = np.random.default_rng(0)
+    n = len(cdnow)
+    theta = np.array([0.243, 4.414, 0.793, 2.426])
+    arrays = [cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")]
+    X, Z = rng.normal(size=(n, 2)), rng.integers(0, 2, (n, 1)).astype(float)
+    phi = np.concatenate([np.log(theta), np.zeros(4)])
+    got = bgnbd_cov(phi, CovData(*arrays, np.ones(n), X, Z))[0]
+    want = lik.bgnbd(theta, lik.PurchaseData(*arrays, np.ones(n)))[0]
+    assert got == pytest.approx(want, rel=1e-12)
+    assert round(got, 1) == -9582.4  # Fader, Hardie & Lee (2005)
+
+
+def test_gradient_matches_finite_differences(cdnow: pd.DataFrame) -> None:
+    rng = np.random.default_rng(1)
+    n = len(cdnow)
+    arrays = [cdnow[c].to_numpy(float) for c in ("frequency", "recency", "T")]
+    d = CovData(*arrays, rng.integers(1, 4, n).astype(float),
+                np.column_stack([rng.integers(0, 2, n), rng.normal(size=n)]),
+                rng.integers(0, 2, (n, 1)).astype(float))
+    phi = np.array([np.log(0.3), np.log(5.0), np.log(0.8), np.log(2.5), 0.3, -0.2, 0.4, -0.1])
+    _, grad = bgnbd_cov(phi, d)
+    h = 1e-6
+    numeric = np.array([(bgnbd_cov(phi + e, d)[0] - bgnbd_cov(phi - e, d)[0]) / (2 * h)
+                        for e in np.eye(phi.size) * h])
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-4)
+
+
+# --- predictions, alignment, persistence ---------------------------------------------
+def test_predictions_use_each_customers_own_parameters(model, channels) -> None:
+    head = channels.iloc[:500]
+    own = model.customer_params(head)
+    social = head["channel"] == "social"
+    assert own.loc[~social, "alpha"].eq(model.params_["alpha"]).all()
+    np.testing.assert_allclose(own.loc[social, "alpha"], model.params_["alpha"] * np.exp(
+        -model.coefficients_["estimate"].iloc[0]))
+    alive, cet = model.p_alive(head), model.predict_purchases(head, 26.0)
+    for i in (np.flatnonzero(social)[:3].tolist() + np.flatnonzero(~social)[:3].tolist()):
+        row, th = head.iloc[[i]], tuple(own.iloc[i])
+        args = [row[c].to_numpy(float) for c in ("frequency", "recency", "T")]
+        assert alive.iloc[i] == pytest.approx(_predict.p_alive("bgnbd", th, *args)[0])
+        assert cet.iloc[i] == pytest.approx(
+            _predict.conditional_purchases("bgnbd", th, 26.0, *args)[0])
+    assert alive.between(0, 1).all() and alive.index.equals(head.index)
+
+
+def test_covariates_table_is_aligned_by_customer_id(channels) -> None:
+    part = channels.iloc[:3000]
+    customers = part[["channel"]].reset_index().sample(frac=1.0, random_state=0)
+    extra = pd.DataFrame({"customer_id": ["X1"], "channel": ["search"]})
+    customers = pd.concat([customers, extra], ignore_index=True)  # not in the summary
+    a = fit_bgnbd(part, purchase_covariates=["channel"])
+    b = fit_bgnbd(part[["frequency", "recency", "T"]], purchase_covariates=["channel"],
+                  covariates=customers)
+    assert a.coefficients_["estimate"].iloc[0] == pytest.approx(
+        b.coefficients_["estimate"].iloc[0], rel=1e-9)
+    pd.testing.assert_series_equal(a.p_alive(part), b.p_alive(part[["frequency", "recency",
+                                                                     "T"]], customers))
+
+
+def test_save_and_load_round_trip(model, channels, tmp_path) -> None:
+    path = tmp_path / "cov.json"
+    model.save(path)
+    back = load_model(path)
+    assert type(back) is BGNBDCovariateModel and back.get_params() == model.get_params()
+    pd.testing.assert_frame_equal(back.coefficients_, model.coefficients_)
+    assert back.lr_test_ == model.lr_test_
+    head = channels.iloc[:200]
+    pd.testing.assert_series_equal(back.p_alive(head), model.p_alive(head))
+    pd.testing.assert_frame_equal(back.level_effects(), model.level_effects())
+
+
+def test_estimator_contract(model) -> None:
+    fresh = clone(model)
+    assert fresh.get_params() == {"purchase_covariates": ["channel"],
+                                  "dropout_covariates": ["channel"], "penalizer_coef": 0.0}
+    with pytest.raises(NotFittedError):
+        fresh.p_alive(pd.DataFrame({"frequency": [1.0], "recency": [1.0], "T": [2.0]}))
+
+
+# --- errors in the user's terms --------------------------------------------------------
+@pytest.fixture(scope="module")
+def small(channels) -> pd.DataFrame:
+    return channels.iloc[:400].copy()
+
+
+def test_unknown_column_is_named(small) -> None:
+    with pytest.raises(DataValidationError, match=r"no covariate column\(s\) 'chanel'.*"
+                                                  r"it has .*'channel'"):
+        fit_bgnbd(small, purchase_covariates=["chanel"])
+
+
+def test_single_level_covariate(small) -> None:
+    with pytest.raises(DataValidationError, match=r"'region' has a single level \('north'\) "
+                                                  r"among all 400 customers"):
+        fit_bgnbd(small.assign(region="north"), dropout_covariates=["region"])
+    with pytest.raises(DataValidationError, match=r"'flat' has the same value \(3\) for all 400"):
+        fit_bgnbd(small.assign(flat=3.0), purchase_covariates=["flat"])
+
+
+def test_missing_values_in_a_covariate(small) -> None:
+    bad = small.copy()
+    bad.loc[bad.index[[4, 9, 10]], "channel"] = None
+    with pytest.raises(DataValidationError,
+                       match=r"'channel' has 3 missing value\(s\) among 400 customers "
+                             r"\(0.8%; e.g. customer_id C00004, C00009, C00010\)\. Fill them"):
+        fit_bgnbd(bad, purchase_covariates=["channel"])
+
+
+def test_covariates_table_must_cover_every_customer(small) -> None:
+    customers = small[["channel"]].iloc[2:]
+    with pytest.raises(DataValidationError, match=r"no row for 2 of 400 customers "
+                                                  r"\(e.g. customer_id C00000, C00001\)"):
+        fit_bgnbd(small, purchase_covariates=["channel"], covariates=customers)
+    twice = pd.concat([small[["channel"]], small[["channel"]].iloc[:1]])
+    with pytest.raises(DataValidationError, match=r"1 customer id\(s\) on more than one row"):
+        fit_bgnbd(small, purchase_covariates=["channel"], covariates=twice)
+    with pytest.raises(DataValidationError, match="covariates= must be a DataFrame"):
+        fit_bgnbd(small, purchase_covariates=["channel"], covariates=[1, 2])
+
+
+def test_unseen_level_at_prediction(model, small) -> None:
+    new = small.iloc[:5].assign(channel=["search", "tv", "tv", "social", "radio"])
+    with pytest.raises(DataValidationError, match=r"3 customer\(s\) in level\(s\) 'tv', 'radio', "
+                                                  r"which the model was not fitted on.*Known "
+                                                  r"levels: 'search', 'social'"):
+        model.p_alive(new)
+
+
+def test_bad_settings(small) -> None:
+    with pytest.raises(ParameterError, match="needs at least one covariate"):
+        BGNBDCovariateModel().fit(small)
+    with pytest.raises(ParameterError, match="backend='clvkit'"):
+        fit_bgnbd(small, purchase_covariates=["channel"], backend="lifetimes")
+    with pytest.raises(ParameterError, match=r"cannot use the model's own columns \('T'\)"):
+        fit_bgnbd(small, dropout_covariates=["T"])
+    with pytest.raises(ParameterError, match=r"names 'channel' more than once"):
+        fit_bgnbd(small, purchase_covariates=["channel", "channel"])
+    with pytest.raises(ParameterError, match=r"must be a list of column names; got 1 non-text"):
+        fit_bgnbd(small, purchase_covariates=["channel", 3])
+    with pytest.raises(ParameterError, match="level must be between 0 and 1"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit_bgnbd(small, purchase_covariates="channel").level_effects(level=1.5)
