@@ -244,6 +244,12 @@ class BGNBDCovariateModel(BaseEstimator):
 
     # --- results -------------------------------------------------------------------
     @property
+    def params(self) -> dict[str, float]:
+        """Base parameters (reference customer) as a plain dict, as ``BGNBDModel.params``."""
+        check_is_fitted(self, "params_")
+        return dict(self.params_)
+
+    @property
     def summary(self) -> pd.DataFrame:
         """Base parameters with standard errors and 95% intervals (log scale)."""
         check_is_fitted(self, "params_")
