@@ -14,7 +14,14 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from clvkit.exceptions import DataValidationError, ParameterError
-from clvkit.models import BGNBDCovariateModel, BGNBDModel, _predict, fit_bgnbd, load_model
+from clvkit.models import (
+    BGNBDCovariateModel,
+    BGNBDModel,
+    _predict,
+    fit_bgnbd,
+    load_model,
+    simulate_bgnbd_summary,
+)
 from clvkit.models import _likelihood as lik
 from clvkit.models._covfit import CovData, bgnbd_cov
 
@@ -28,32 +35,18 @@ def simulate(n: int, *, seed: int, effect: bool = True) -> pd.DataFrame:
     "social" customers (40%) buy at twice the rate of "search" customers
     (alpha / 2, i.e. gamma1 = ln 2) and have a = 0.8 e^0.5 (gamma2 = 0.5, gamma3 = 0):
     higher odds of dropping out after a purchase. ``effect=False``: one process for all.
-    Ages T are whole weeks 26..78; purchases are drawn round by round for the customers
-    still active (Fader, Hardie & Lee 2005, assumptions i-v, per customer).
+    Ages T are whole weeks 26..78; ``score`` is a numeric attribute with no effect.
     """
     rng = np.random.default_rng(seed)
     social = rng.random(n) < 0.4
     on = social & effect
-    alpha = TRUTH["alpha"] * np.exp(-TRUTH["gamma1"] * on)
-    a = TRUTH["a"] * np.exp(TRUTH["gamma2"] * on)
-    b = TRUTH["b"] * np.exp(TRUTH["gamma3"] * on)
-    age = rng.integers(26, 79, n).astype(float)
-    lam, p = rng.gamma(TRUTH["r"], 1.0 / alpha), rng.beta(a, b)
-    x, tx, t, alive = np.zeros(n), np.zeros(n), np.zeros(n), np.ones(n, dtype=bool)
-    while alive.any():
-        i = np.flatnonzero(alive)
-        t[i] += rng.exponential(1.0 / lam[i])
-        over = t[i] > age[i]
-        alive[i[over]] = False
-        j = i[~over]
-        x[j] += 1
-        tx[j] = t[j]
-        alive[j[rng.random(j.size) < p[j]]] = False
-    return pd.DataFrame(
-        {"frequency": x, "recency": tx, "T": age,
-         "channel": np.where(social, "social", "search"),
-         "score": rng.normal(50.0, 10.0, n)},
-        index=pd.Index([f"C{k:05d}" for k in range(n)], name="customer_id"))
+    out = simulate_bgnbd_summary(
+        TRUTH["r"], TRUTH["alpha"] * np.exp(-TRUTH["gamma1"] * on),
+        TRUTH["a"] * np.exp(TRUTH["gamma2"] * on), TRUTH["b"] * np.exp(TRUTH["gamma3"] * on),
+        T=rng.integers(26, 79, n).astype(float), seed=seed + 1)
+    out.index = pd.Index([f"C{k:05d}" for k in range(n)], name="customer_id")
+    return out.assign(channel=np.where(social, "social", "search"),
+                      score=rng.normal(50.0, 10.0, n))
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +284,13 @@ def test_bad_settings(small) -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit_bgnbd(small, purchase_covariates="channel").level_effects(level=1.5)
+
+
+def test_simulator_checks_its_parameters() -> None:
+    with pytest.raises(ParameterError, match=r"invalid: alpha, T"):
+        simulate_bgnbd_summary(0.5, -1.0, 0.8, 2.0, T=np.array([10.0, -1.0]))
+    one = simulate_bgnbd_summary(0.5, 4.0, 0.8, 2.0, T=np.full(2000, 52.0), seed=3)
+    assert (one["recency"] <= one["T"]).all() and (one.loc[one["frequency"] == 0, "recency"]
+                                                     == 0).all()
+    pd.testing.assert_frame_equal(one, simulate_bgnbd_summary(0.5, 4.0, 0.8, 2.0,
+                                                              T=np.full(2000, 52.0), seed=3))

@@ -28,6 +28,7 @@ _EXPORTS: dict[str, str] = {
     # persistence.py: load_model reads every JSON-saved model (BTYD, BG/BB, sBG)
     "load_model": "persistence",
     "simulate_transactions": "simulate",
+    "simulate_bgnbd_summary": "simulate",
     # bgbb.py: BG/BB for discrete-time data (donations, yearly events)
     "fit_bgbb": "bgbb",
     "BGBBModel": "bgbb",

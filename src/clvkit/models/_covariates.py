@@ -121,7 +121,8 @@ class Design:
     """The encoding learned on the fitting data: per column, its kind and levels.
 
     ``spec`` is a list of ``{"column", "kind", "levels", "reference", "scale"}`` dicts
-    (plain JSON); ``terms`` lists one ``{"term", "column", "level"}`` per matrix column.
+    (plain JSON; numeric columns also keep their ``mean``); ``terms`` lists one
+    ``{"term", "column", "level"}`` per matrix column.
     """
 
     spec: list[dict[str, Any]]
@@ -147,7 +148,7 @@ class Design:
                            f"between them. Leave it out of the covariates.")
                     raise DataValidationError(msg, column=name)
                 spec.append({"column": str(name), "kind": "numeric", "levels": [],
-                             "reference": None, "scale": sd})
+                             "reference": None, "scale": sd, "mean": float(arr.mean())})
                 continue
             counts = values.astype(str).value_counts(sort=False)
             if len(counts) < 2:

@@ -216,6 +216,8 @@ class BGNBDCovariateModel(BaseEstimator):
         self.coefficients_ = pd.DataFrame(rows, columns=[
             "process", "term", "column", "level", "reference", "estimate", "std_error", "z",
             "p_value"])
+        for col in ("level", "reference"):  # None for numeric covariates, on pandas 2 and 3
+            self.coefficients_[col] = pd.Series([r[col] for r in rows], dtype=object)
         self.covariance_ = cov
         self.design_ = {"purchase": pdes.spec, "dropout": ddes.spec}
         self.log_likelihood_ = ll
@@ -263,7 +265,9 @@ class BGNBDCovariateModel(BaseEstimator):
         covariates ``rate_ratio`` :math:`e^{\gamma_1}` (mean purchase rate relative to
         the reference, or per unit) with ``rate_low``/``rate_high``; for dropout
         covariates ``dropout_probability`` (mean dropout chance per purchase,
-        :math:`a_i/(a_i+b_i)`, other covariates at reference/0) with its interval and
+        :math:`a_i/(a_i+b_i)`, for a customer in that level, other categorical covariates
+        at their reference level and numeric ones at their mean; NaN on a numeric
+        covariate's row) with ``dropout_low``/``dropout_high``, and
         ``dropout_odds_ratio`` :math:`e^{\gamma_2-\gamma_3}` with its interval. The
         intervals are Wald intervals on the log / logit scale at ``level``.
         """
@@ -290,7 +294,10 @@ class BGNBDCovariateModel(BaseEstimator):
                 row.update(self._rate(f"purchase:{term}", ref, est, cov, zq))
                 row.update(self._dropout(term, ref, est, cov, zq, column))
                 rows.append(row)
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        # None for numeric columns, also on pandas 3 (which would infer str with NaN)
+        out["level"] = pd.Series([r["level"] for r in rows], index=out.index, dtype=object)
+        return out
 
     def _rate(self, key: str, ref: bool, est: dict, cov: pd.DataFrame, zq: float) -> dict:
         if key not in est and not ref:
@@ -314,13 +321,19 @@ class BGNBDCovariateModel(BaseEstimator):
             coefs = sum(c * est[k] for k, c in keys if k in est)
             return offset + coefs, math.sqrt(max(var, 0.0))
 
-        # logit E[p] = (ln a0 + g2) - (ln b0 + g3), odds ratio = exp(g2 - g3): both linear
-        lg, lg_se = linear([("log_a", 1.0), ("log_b", -1.0), *diff],
+        # logit E[p] = (ln a0 + g2'z) - (ln b0 + g3'z), odds ratio = exp(g2 - g3): both
+        # linear in the estimates; z: this level, numeric covariates at their mean
+        at_mean = [(f"dropout_{ab}:{s['column']}", sign * s["mean"])
+                   for s in self.design_["dropout"] if s["kind"] == "numeric"
+                   for ab, sign in (("a", 1.0), ("b", -1.0))]
+        lg, lg_se = linear([("log_a", 1.0), ("log_b", -1.0), *at_mean, *diff],
                            math.log(self.params_["a"] / self.params_["b"]))
         od, od_se = linear(diff, 0.0)
-        return {"dropout_probability": float(expit(lg)),
-                "dropout_low": float(expit(lg - zq * lg_se)),
-                "dropout_high": float(expit(lg + zq * lg_se)),
+        numeric = term == column and not any(
+            s["column"] == column and s["kind"] == "categorical" for s in self.design_["dropout"])
+        prob = (math.nan, math.nan, math.nan) if numeric else (
+            float(expit(lg)), float(expit(lg - zq * lg_se)), float(expit(lg + zq * lg_se)))
+        return {"dropout_probability": prob[0], "dropout_low": prob[1], "dropout_high": prob[2],
                 "dropout_odds_ratio": math.exp(od), "dropout_odds_low": math.exp(od - zq * od_se),
                 "dropout_odds_high": math.exp(od + zq * od_se)}
 
