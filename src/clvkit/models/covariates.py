@@ -216,8 +216,6 @@ class BGNBDCovariateModel(BaseEstimator):
         self.coefficients_ = pd.DataFrame(rows, columns=[
             "process", "term", "column", "level", "reference", "estimate", "std_error", "z",
             "p_value"])
-        for col in ("level", "reference"):  # None for numeric covariates, on pandas 2 and 3
-            self.coefficients_[col] = pd.Series([r[col] for r in rows], dtype=object)
         self.covariance_ = cov
         self.design_ = {"purchase": pdes.spec, "dropout": ddes.spec}
         self.log_likelihood_ = ll
