@@ -13,8 +13,9 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     # btyd.py: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma (through lifetimes), CLV
     "fit_bgnbd": "btyd",
-    # covariates.py: BG/NBD with time-invariant covariates (channel, region, ...)
+    # covariates.py: BG/NBD and Pareto/NBD with time-invariant covariates (channel, ...)
     "BGNBDCovariateModel": "covariates",
+    "ParetoNBDCovariateModel": "covariates",
     "fit_paretonbd": "btyd",
     "fit_mbgnbd": "btyd",
     "fit_gamma_gamma": "spend",

@@ -20,19 +20,36 @@ the per-row derivatives with respect to :math:`r, \alpha_i, a_i, b_i` (as in
 :func:`clvkit.models._likelihood.bgnbd`) are carried to :math:`\phi` by the chain rule,
 e.g. :math:`\partial\ell/\partial\gamma_1 = -x_i\,\alpha_i\,\partial\ell/\partial\alpha_i`.
 Rows are unique (x, t_x, T, covariate pattern) tuples with weights.
+
+Pareto/NBD (same note): :math:`\alpha_i = \alpha_0 e^{-\gamma_1' x_i}` and
+:math:`\beta_i = \beta_0 e^{-\gamma_2' z_i}` (a positive :math:`\gamma_2` raises the
+mean dropout rate :math:`s/\beta_i` by :math:`e^{\gamma_2}`), in the likelihood of
+eq. 19 of Fader, Hardie & Shang (2005, note 008) evaluated per row in log space
+(:func:`clvkit.models._likelihood.log_2f1_a_b_a1`); its gradient takes central
+differences of the per-row log-likelihood in :math:`\ln r, \ln s` and in each row's
+:math:`\ln\alpha_i, \ln\beta_i` (eight evaluations whatever the number of
+covariates), carried to the coefficients by the chain rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import digamma, gammaln
 
 from . import _fit
+from ._likelihood import log_2f1_a_b_a1
 
-__all__ = ["CovData", "bgnbd_cov", "fit_bgnbd_cov"]
+__all__ = ["BLOCKS", "CovData", "bgnbd_cov", "fit_cov", "loglik", "paretonbd_cov",
+           "row_params"]
+
+#: Coefficient blocks per model: which covariates (X purchase, Z dropout) each uses.
+BLOCKS = {"bgnbd": ("X", "Z", "Z"), "paretonbd": ("X", "Z")}
+#: Base parameters measured in time (scaled with the times while optimising).
+_TIME = {"bgnbd": (1,), "paretonbd": (1, 3)}
 
 _COEF_BOUND = 20.0  # |gamma| (optimiser units) beyond this is "at the edge"
 
@@ -63,17 +80,26 @@ class CovData:
                        self.X[rows], self.Z[rows])
 
 
-def split(phi: np.ndarray, k1: int, k2: int) -> tuple[np.ndarray, ...]:
-    """(base log-parameters, gamma1, gamma2, gamma3) from the flat vector."""
-    return phi[:4], phi[4:4 + k1], phi[4 + k1:4 + k1 + k2], phi[4 + k1 + k2:]
+def split(kind: str, phi: np.ndarray, k1: int, k2: int) -> list[np.ndarray]:
+    """[base log-parameters, gamma1, gamma2(, gamma3)] from the flat vector."""
+    out, at = [phi[:4]], 4
+    for block in BLOCKS[kind]:
+        k = k1 if block == "X" else k2
+        out.append(phi[at:at + k])
+        at += k
+    return out
 
 
-def row_params(phi: np.ndarray, X: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Per-row (r, alpha_i, a_i, b_i) (r as an array too) in the data's units."""
-    base, g1, g2, g3 = split(np.asarray(phi, dtype=float), X.shape[1], Z.shape[1])
-    n = X.shape[0]
-    r = np.full(n, np.exp(base[0]))
-    return (r, np.exp(base[1] - X @ g1), np.exp(base[2] + Z @ g2), np.exp(base[3] + Z @ g3))
+def row_params(kind: str, phi: np.ndarray, X: np.ndarray,
+               Z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Per-row parameters in paper order, (r, alpha_i, a_i, b_i) or (r, alpha_i, s, beta_i),
+    every one as an array, in the data's units."""
+    parts = split(kind, np.asarray(phi, dtype=float), X.shape[1], Z.shape[1])
+    base, n = parts[0], X.shape[0]
+    r, al = np.full(n, np.exp(base[0])), np.exp(base[1] - X @ parts[1])
+    if kind == "bgnbd":
+        return r, al, np.exp(base[2] + Z @ parts[2]), np.exp(base[3] + Z @ parts[3])
+    return r, al, np.full(n, np.exp(base[2])), np.exp(base[3] - Z @ parts[2])
 
 
 def bgnbd_cov(phi: np.ndarray, d: CovData) -> tuple[float, np.ndarray]:
@@ -89,7 +115,7 @@ def bgnbd_cov(phi: np.ndarray, d: CovData) -> tuple[float, np.ndarray]:
     phi = np.asarray(phi, dtype=float)
     k1, k2 = d.X.shape[1], d.Z.shape[1]
     r = float(np.exp(phi[0]))
-    _, al, a, b = row_params(phi, d.X, d.Z)
+    _, al, a, b = row_params("bgnbd", phi, d.X, d.Z)
     x, w = d.x, d.w
     rep = x > 0
     rx = r + x
@@ -118,13 +144,69 @@ def bgnbd_cov(phi: np.ndarray, d: CovData) -> tuple[float, np.ndarray]:
     return ll, grad
 
 
-def _objective(data: CovData, penalizer: float):
+def _pareto_rows(r: float, al: np.ndarray, s: float, be: np.ndarray,
+                 d: CovData) -> np.ndarray:
+    r"""Per-row Pareto/NBD log-likelihood (eq. 19 of note 008) with row-wise
+    :math:`\alpha_i, \beta_i`; :math:`A_0` as in
+    :func:`clvkit.models._likelihood.pareto_log_a0`, the branch chosen per row."""
+    x = d.x
+    alive = -(r + x) * np.log(al + d.T) - s * np.log(be + d.T)
+    a1 = r + s + x
+    ge = al >= be
+    b1, big, diff = np.where(ge, s + 1.0, r + x), np.where(ge, al, be), np.abs(al - be)
+
+    def log_f(y: np.ndarray) -> np.ndarray:
+        return log_2f1_a_b_a1(a1, b1, diff / (big + y)) - a1 * np.log(big + y)
+
+    l1, l2 = log_f(d.tx), log_f(d.T)
+    log_a0 = l1 + np.log(-np.expm1(np.minimum(l2 - l1, 0.0)))
+    died = np.log(s) - np.log(a1) + log_a0
+    return (gammaln(r + x) - gammaln(r) + r * np.log(al) + s * np.log(be)
+            + np.logaddexp(alive, died))
+
+
+def paretonbd_cov(phi: np.ndarray, d: CovData, step: float = 1e-6) -> tuple[float, np.ndarray]:
+    r"""Weighted Pareto/NBD log-likelihood with covariates and its gradient in :math:`\phi`
+    (module docstring; central differences of relative step ``step``)."""
+    phi = np.asarray(phi, dtype=float)
+    _, al, _, be = row_params("paretonbd", phi, d.X, d.Z)
+    r, s = float(np.exp(phi[0])), float(np.exp(phi[2]))
+    w = d.w
+    ll = float(np.einsum("i,i->", w, _pareto_rows(r, al, s, be, d)))
+    up, down = np.exp(step), np.exp(-step)
+
+    def per_row(**kw: Any) -> np.ndarray:
+        hi = _pareto_rows(**{"r": r, "al": al, "s": s, "be": be, "d": d,
+                             **{k: v * up for k, v in kw.items()}})
+        lo = _pareto_rows(**{"r": r, "al": al, "s": s, "be": be, "d": d,
+                             **{k: v * down for k, v in kw.items()}})
+        return w * (hi - lo) / (2 * step)
+
+    u_r, u_al, u_s, u_be = per_row(r=r), per_row(al=al), per_row(s=s), per_row(be=be)
+    grad = np.concatenate([
+        [u_r.sum(), u_al.sum(), u_s.sum(), u_be.sum()],
+        -_wdot(d.X, u_al) if d.X.shape[1] else [], -_wdot(d.Z, u_be) if d.Z.shape[1] else [],
+    ])
+    return ll, grad
+
+
+LIKELIHOODS = {"bgnbd": bgnbd_cov, "paretonbd": paretonbd_cov}
+
+
+def loglik(kind: str, phi: np.ndarray, d: CovData) -> float:
+    """Total log-likelihood at ``phi`` (data's own units)."""
+    with np.errstate(all="ignore"):
+        return float(LIKELIHOODS[kind](phi, d)[0])
+
+
+def _objective(kind: str, data: CovData, penalizer: float):
     n = float(data.w.sum())
+    func = LIKELIHOODS[kind]
 
     def f(phi: np.ndarray) -> tuple[float, np.ndarray]:
         theta = np.exp(phi[:4])
         with np.errstate(all="ignore"):
-            ll, g = bgnbd_cov(phi, data)
+            ll, g = func(phi, data)
         value = -ll / n + penalizer * float(theta @ theta)
         grad = -g / n
         grad[:4] += 2 * penalizer * theta * theta
@@ -146,8 +228,8 @@ class CovFit:
     gradient_norm: float
 
 
-def fit_bgnbd_cov(data: CovData, start: np.ndarray, *, penalizer_coef: float,
-                  x_scale: np.ndarray, z_scale: np.ndarray) -> CovFit:
+def fit_cov(kind: str, data: CovData, start: np.ndarray, *, penalizer_coef: float,
+            x_scale: np.ndarray, z_scale: np.ndarray) -> CovFit:
     """Maximise the likelihood from ``start`` (the no-covariate optimum, zeros for gamma).
 
     Times are scaled so the largest T is 1 and numeric covariates by their standard
@@ -158,12 +240,14 @@ def fit_bgnbd_cov(data: CovData, start: np.ndarray, *, penalizer_coef: float,
     max_t = float(data.T.max())
     k = 1.0 / max_t if max_t > 0 else 1.0
     scaled = data.scaled(k, x_scale, z_scale)
-    coef_scale = np.concatenate([x_scale, z_scale, z_scale])
-    # phi in optimiser units: log alpha0 in scaled time, gamma times the column scale
-    to_inner = np.concatenate([[0.0, np.log(k), 0.0, 0.0], np.zeros(coef_scale.size)])
+    coef_scale = np.concatenate([x_scale if b == "X" else z_scale for b in BLOCKS[kind]])
+    # phi in optimiser units: log alpha0 (beta0) in scaled time, gamma times the column scale
+    shift = np.zeros(4)
+    shift[list(_TIME[kind])] = np.log(k)
+    to_inner = np.concatenate([shift, np.zeros(coef_scale.size)])
     mult = np.concatenate([np.ones(4), coef_scale])
     phi0 = np.asarray(start, dtype=float) * mult + to_inner
-    f = _objective(scaled, float(penalizer_coef))
+    f = _objective(kind, scaled, float(penalizer_coef))
     bound = _fit._BOUNDS["purchase"]
     bounds = [(-bound, bound)] * 4 + [(-_COEF_BOUND, _COEF_BOUND)] * coef_scale.size
     res = minimize(f, phi0, jac=True, method="L-BFGS-B", bounds=bounds,
@@ -172,7 +256,7 @@ def fit_bgnbd_cov(data: CovData, start: np.ndarray, *, penalizer_coef: float,
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
     edge = (phi <= lo + _fit._EDGE_TOL) | (phi >= hi - _fit._EDGE_TOL)
-    phi, hess = _fit._polish(f, phi, ~edge, 1e-5)
+    phi, hess = _fit._polish(f, phi, ~edge, 1e-5 if kind == "bgnbd" else 1e-4)
     value, grad = f(phi)
     g_free = np.where(edge, 0.0, grad)
     gnorm = float(np.max(np.abs(g_free)))

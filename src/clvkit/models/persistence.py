@@ -23,12 +23,12 @@ def _classes() -> dict[str, type]:
     from .bgbb import BGBBModel
     from .btyd import BGNBDModel, MBGNBDModel, ParetoNBDModel
     from .contractual import SBGModel
-    from .covariates import BGNBDCovariateModel
+    from .covariates import BGNBDCovariateModel, ParetoNBDCovariateModel
     from .spend import GammaGammaModel
 
     return {cls.__name__: cls for cls in (BGNBDModel, ParetoNBDModel, MBGNBDModel,
                                           GammaGammaModel, BGBBModel, SBGModel,
-                                          BGNBDCovariateModel)}
+                                          BGNBDCovariateModel, ParetoNBDCovariateModel)}
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:
