@@ -83,8 +83,33 @@ def test_needs_a_covariate_model() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         plain = ck.models.fit_bgnbd(_summary(500, seed=1, effect=False))
-    with pytest.raises(ParameterError, match=r"needs a BG/NBD model fitted with covariates.*"
-                                             r"got BGNBDModel"):
+    with pytest.raises(ParameterError, match=r"needs a BG/NBD or Pareto/NBD model fitted "
+                                             r"with covariates.*got BGNBDModel"):
         ck.report.covariate_effects(plain)
     with pytest.raises(ParameterError, match="got BGNBDModel"):
         ck.report.describe_covariates(plain, lang="zh")
+
+
+def test_paretonbd_table_and_sentences() -> None:
+    """Pareto/NBD: the dropout column is a dropout-rate ratio, and it is said when clear."""
+    rng = np.random.default_rng(9)
+    n = 6000
+    north = rng.random(n) < 0.4
+    mu = rng.gamma(0.6, 1.0 / (12.0 * np.exp(-np.log(3.0) * north)))  # 3x the dropout rate
+    age = rng.integers(26, 79, n).astype(float)
+    span = np.minimum(rng.exponential(1.0 / mu), age)
+    x = rng.poisson(rng.gamma(0.55, 1.0 / 10.0, n) * span).astype(float)
+    tx = np.where(x > 0, span * rng.random(n) ** (1.0 / np.maximum(x, 1.0)), 0.0)
+    summary = pd.DataFrame({"frequency": x, "recency": tx, "T": age,
+                            "region": np.where(north, "north", "south")})
+    m = ck.models.fit_paretonbd(summary, dropout_covariates=["region"])
+    table = ck.report.covariate_effects(m, lang="en").set_index("Level")
+    assert list(table.columns) == ["Attribute", "Customers",
+                                   "Purchase rate vs reference (90% interval)",
+                                   "Dropout rate vs reference (90% interval)"]
+    assert table.loc["south (reference)", "Dropout rate vs reference (90% interval)"] == "×1.00"
+    assert table.loc["north", "Purchase rate vs reference (90% interval)"] == ""
+    en = ck.report.describe_covariates(m, lang="en")
+    assert any(s.startswith("Region “north”: customers drop out at ×") for s in en)
+    zh = ck.report.describe_covariates(m, lang="zh")
+    assert any(s.startswith("地区“north”：客户的流失速率是“south”的 ×") for s in zh)

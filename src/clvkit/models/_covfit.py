@@ -159,7 +159,8 @@ def _pareto_rows(r: float, al: np.ndarray, s: float, be: np.ndarray,
         return log_2f1_a_b_a1(a1, b1, diff / (big + y)) - a1 * np.log(big + y)
 
     l1, l2 = log_f(d.tx), log_f(d.T)
-    log_a0 = l1 + np.log(-np.expm1(np.minimum(l2 - l1, 0.0)))
+    with np.errstate(divide="ignore"):  # A0 = 0 (log -inf) where t_x = T
+        log_a0 = l1 + np.log(-np.expm1(np.minimum(l2 - l1, 0.0)))
     died = np.log(s) - np.log(a1) + log_a0
     return (gammaln(r + x) - gammaln(r) + r * np.log(al) + s * np.log(be)
             + np.logaddexp(alive, died))

@@ -56,12 +56,12 @@ def _level_label(row: pd.Series, lang: str | None) -> str:
 def _check(model: Any) -> None:
     from sklearn.utils.validation import check_is_fitted
 
-    from ..models.covariates import BGNBDCovariateModel
+    from ..models._covbase import CovariateModel
 
-    if not isinstance(model, BGNBDCovariateModel):
+    if not isinstance(model, CovariateModel):
         from ..exceptions import ParameterError
 
-        msg = (f"covariate_effects() needs a BG/NBD model fitted with covariates "
+        msg = (f"covariate_effects() needs a BG/NBD or Pareto/NBD model fitted with covariates "
                f"(ck.models.fit_bgnbd(summary, purchase_covariates=[...], "
                f"dropout_covariates=[...])); got {type(model).__name__}.")
         raise ParameterError(msg)
@@ -73,16 +73,17 @@ def covariate_effects(model: Any, *, lang: str | None = None, level: float = 0.9
 
     Columns (headers in ``lang``): covariate, level (the reference level marked), its
     customers, the purchase rate relative to the reference level ("×1.80 (×1.70 to
-    ×1.91)"), the chance of dropping out after a purchase ("31.6% (30.9% to 32.4%)")
-    and the dropout odds relative to the reference level. Cells of a process the
-    covariate was not used for are empty. Numbers come from
-    :meth:`clvkit.models.BGNBDCovariateModel.level_effects`.
+    ×1.91)"); for BG/NBD the chance of dropping out after a purchase ("31.6% (30.9% to
+    32.4%)") and the dropout odds relative to the reference level, for Pareto/NBD the
+    dropout rate relative to it. Cells of a process the covariate was not used for are
+    empty. Numbers come from ``level_effects`` of
+    :class:`~clvkit.models.BGNBDCovariateModel` /
+    :class:`~clvkit.models.ParetoNBDCovariateModel`.
 
     Raises
     ------
     ParameterError
-        ``model`` is not a fitted :class:`~clvkit.models.BGNBDCovariateModel`, or
-        ``level`` is not in (0, 1).
+        ``model`` is not a fitted covariate model, or ``level`` is not in (0, 1).
     """
     _check(model)
     effects = model.level_effects(level=level)
@@ -91,7 +92,7 @@ def covariate_effects(model: Any, *, lang: str | None = None, level: float = 0.9
         ref = bool(row["reference"])
         out = {"covariate": column_label(row["column"], lang), "level": _level_label(row, lang),
                "n_customers": format_int(row["n_customers"]) if _finite(row, "n_customers")
-               else "", "rate": "", "dropout": "", "odds": ""}
+               else "", "rate": "", "dropout": "", "odds": "", "dropout_rate": ""}
         if _finite(row, "rate_ratio"):
             out["rate"] = _ratio(1.0) if ref else _with_interval(
                 *_ratios(row["rate_ratio"], row["rate_low"], row["rate_high"]), lang)
@@ -103,10 +104,15 @@ def covariate_effects(model: Any, *, lang: str | None = None, level: float = 0.9
             out["odds"] = _ratio(1.0) if ref else _with_interval(*_ratios(
                 row["dropout_odds_ratio"], row["dropout_odds_low"], row["dropout_odds_high"]),
                 lang)
+        if _finite(row, "dropout_rate_ratio"):
+            out["dropout_rate"] = _ratio(1.0) if ref else _with_interval(*_ratios(
+                row["dropout_rate_ratio"], row["dropout_rate_low"], row["dropout_rate_high"]),
+                lang)
         rows.append(out)
     pct = format_number(100 * level, 0)
+    shown = ("dropout", "odds") if model._kind == "bgnbd" else ("dropout_rate",)
     headers = {k: t(f"covariates.column.{k}", lang, level=pct)
-               for k in ("covariate", "level", "n_customers", "rate", "dropout", "odds")}
+               for k in ("covariate", "level", "n_customers", "rate", *shown)}
     return pd.DataFrame(rows, columns=list(headers)).rename(columns=headers)
 
 
@@ -122,8 +128,8 @@ def describe_covariates(model: Any, *, lang: str | None = None,
 
     The first sentence states the likelihood-ratio test against the model without
     covariates (significant below p = 0.05); then one sentence per level whose purchase
-    rate and one per level whose dropout odds differ from the reference level's
-    (``level`` interval excluding 1).
+    rate and one per level whose dropout odds (BG/NBD) or dropout rate (Pareto/NBD)
+    differ from the reference level's (``level`` interval excluding 1).
 
     Raises
     ------
@@ -164,4 +170,10 @@ def describe_covariates(model: Any, *, lang: str | None = None,
                 out.append(t("covariates.sentence.dropout", lang,
                              p=format_pct(row["dropout_probability"]),
                              p_ref=format_pct(base), **values))
+        low, high = row.get("dropout_rate_low", math.nan), row.get("dropout_rate_high", math.nan)
+        if low > 1 or high < 1:
+            key = "covariates.sentence.dropout_rate_unit" if _is_unit(row) \
+                else "covariates.sentence.dropout_rate"
+            ratio, low_s, high_s = _ratios(row["dropout_rate_ratio"], low, high)
+            out.append(t(key, lang, ratio=ratio, low=low_s, high=high_s, **values))
     return out
