@@ -77,6 +77,7 @@ def test_no_effect_is_said_plainly() -> None:
     assert re.search(r"on 3 degrees of freedom, p = 0\.\d{3}\)", en[0])
     zh = ck.report.describe_covariates(m, lang="zh")
     assert "没有可测量的影响" in zh[0]
+    assert len(en) == len(zh) == 1  # no level sentences without an overall effect
 
 
 def test_needs_a_covariate_model() -> None:

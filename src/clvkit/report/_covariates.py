@@ -127,7 +127,9 @@ def describe_covariates(model: Any, *, lang: str | None = None,
     """Say whether the covariates matter (likelihood-ratio test) and what clearly differs.
 
     The first sentence states the likelihood-ratio test against the model without
-    covariates (significant below p = 0.05); then one sentence per level whose purchase
+    covariates (significant below p = 0.05). Only when it is significant (otherwise a
+    level that looks different among many is likely chance) follows one sentence per
+    level whose purchase
     rate and one per level whose dropout odds (BG/NBD) or dropout rate (Pareto/NBD)
     differ from the reference level's (``level`` interval excluding 1).
 
@@ -144,6 +146,8 @@ def describe_covariates(model: Any, *, lang: str | None = None,
         else "covariates.sentence.lr_unclear"
     out = [t(key, lang, columns=columns, statistic=format_number(lr["statistic"], 1),
              df=int(lr["df"]), p=_p_text(lr["p_value"], lang))]
+    if lr["p_value"] >= SIGNIFICANCE:
+        return out  # with no overall effect, a level that looks different is likely chance
     pct = format_number(100 * level, 0)
     effects = model.level_effects(level=level)
     refs = {s["column"]: s["reference"] for which in ("purchase", "dropout")
