@@ -374,3 +374,48 @@ def test_paretonbd_likelihood_and_gradient(cdnow: pd.DataFrame) -> None:
     numeric = np.array([(paretonbd_cov(phi + e, d)[0] - paretonbd_cov(phi - e, d)[0]) / (2 * h)
                         for e in np.eye(phi.size) * h])
     np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-3)
+
+
+def test_from_params_predicts_with_the_given_effects(model, channels, tmp_path) -> None:
+    built = BGNBDCovariateModel.from_params(
+        **{k: model.params_[k] for k in ("r", "alpha", "a", "b")},
+        purchase={"channel": {"reference": "search",
+                              "social": model.coefficients_["estimate"].iloc[0]}},
+        dropout_a={"channel": {"reference": "search",
+                               "social": model.coefficients_["estimate"].iloc[1]}},
+        dropout_b={"channel": {"reference": "search",
+                               "social": model.coefficients_["estimate"].iloc[2]}})
+    head = channels.iloc[:300]
+    pd.testing.assert_series_equal(built.p_alive(head), model.p_alive(head))
+    assert np.isnan(built.standard_errors_["r"]) and np.isnan(built.lr_test_["p_value"])
+    built.save(tmp_path / "built.json")
+    pd.testing.assert_series_equal(load_model(tmp_path / "built.json").p_alive(head),
+                                   built.p_alive(head))
+    # Pareto/NBD, a numeric purchase covariate and a dropout level only
+    pareto = ParetoNBDCovariateModel.from_params(
+        r=0.55, alpha=10.0, s=0.6, beta=12.0, purchase={"score": 0.01},
+        dropout={"channel": {"reference": "search", "social": np.log(2.0)}})
+    own = pareto.customer_params(head)
+    np.testing.assert_allclose(own["alpha"], 10.0 * np.exp(-0.01 * head["score"]))
+    np.testing.assert_allclose(own["beta"], np.where(head["channel"] == "social", 6.0, 12.0))
+    eff = pareto.level_effects().set_index("column")
+    assert eff.loc["score", "rate_ratio"] == pytest.approx(np.exp(0.01))
+
+
+def test_from_params_errors() -> None:
+    with pytest.raises(ParameterError, match=r"needs exactly the parameters r, alpha, a, b; "
+                                             r"missing 'b'"):
+        BGNBDCovariateModel.from_params(r=0.5, alpha=4.0, a=0.8)
+    with pytest.raises(ParameterError, match=r"purchase\['channel'\] needs its reference level"):
+        BGNBDCovariateModel.from_params(r=0.5, alpha=4.0, a=0.8, b=2.0,
+                                        purchase={"channel": {"social": 0.7}})
+    with pytest.raises(ParameterError, match=r"column 'channel' is given two ways"):
+        BGNBDCovariateModel.from_params(
+            r=0.5, alpha=4.0, a=0.8, b=2.0, dropout_a={"channel": {"reference": "web"}},
+            dropout_b={"channel": {"reference": "store"}})
+    with pytest.raises(ParameterError, match=r"must be a number \(numeric column\) or a mapping"):
+        ParetoNBDCovariateModel.from_params(r=0.5, alpha=4.0, s=0.8, beta=2.0,
+                                            dropout={"region": "north"})
+    with pytest.raises(ParameterError, match=r"unknown 'dropout_a'"):
+        ParetoNBDCovariateModel.from_params(r=0.5, alpha=4.0, s=0.8, beta=2.0,
+                                            dropout_a={"region": 1.0})

@@ -185,6 +185,32 @@ class CovariateModel(BaseEstimator):
     def _design(self, which: str) -> Design:
         return Design(self.design_[which])
 
+    # --- models from published or earlier parameters ---------------------------------
+    @classmethod
+    def from_params(cls, **params: Any) -> Any:
+        """Build the model from known parameters; it predicts without ``fit``.
+
+        Base parameters by name (``r, alpha, a, b`` or ``r, alpha, s, beta``) and one
+        mapping per coefficient block (``purchase``, ``dropout_a``, ``dropout_b`` for
+        BG/NBD; ``purchase``, ``dropout`` for Pareto/NBD), each ``{column: coefficient}``
+        for a numeric column or ``{column: {"reference": level, level: coefficient,
+        ...}}`` for a categorical one; a block or level left out has coefficient 0.
+        Standard errors, covariance and the test are NaN (nothing was estimated); a
+        numeric column's mean is taken as 0.
+
+        Example: ``BGNBDCovariateModel.from_params(r=0.6, alpha=4.0, a=0.8, b=3.0,
+        purchase={"channel": {"reference": "search", "social": 0.69}})``.
+
+        Raises
+        ------
+        ParameterError
+            Missing, unknown or non-positive base parameters; an unknown block; a
+            categorical column without its reference level, or with two references.
+        """
+        from ._covfromparams import build
+
+        return build(cls, params)
+
     # --- results -------------------------------------------------------------------
     @property
     def params(self) -> dict[str, float]:
