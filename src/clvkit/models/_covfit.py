@@ -80,6 +80,23 @@ class CovData:
         return CovData(self.x[rows], self.tx[rows], self.T[rows], self.w[rows],
                        self.X[rows], self.Z[rows])
 
+    def groups(self) -> tuple[np.ndarray, ...]:
+        """Distinct (x, covariate pattern) groups (cached): the row -> group index, and
+        per group its x, its X and Z rows and its total weight. The gamma-function terms
+        depend on a row only through its group (a few thousand for categorical
+        covariates), so they are evaluated once per group."""
+        if "_groups" not in self.__dict__:
+            from ._compress import compress
+
+            pattern = (compress(*self.X.T, *self.Z.T).inverse if self.X.size + self.Z.size
+                       else np.zeros(self.x.size, dtype=np.intp))
+            packed = compress(self.x, pattern)
+            gi = packed.inverse
+            first = np.flatnonzero(np.r_[True, np.diff(np.maximum.accumulate(gi)) > 0])
+            self.__dict__["_groups"] = (gi, self.x[first], self.X[first], self.Z[first],
+                                        np.bincount(gi, weights=self.w, minlength=first.size))
+        return self.__dict__["_groups"]
+
 
 def split(kind: str, phi: np.ndarray, k1: int, k2: int) -> list[np.ndarray]:
     """[base log-parameters, gamma1, gamma2(, gamma3)] from the flat vector."""
@@ -116,7 +133,9 @@ def bgnbd_cov(phi: np.ndarray, d: CovData) -> tuple[float, np.ndarray]:
     phi = np.asarray(phi, dtype=float)
     k1, k2 = d.X.shape[1], d.Z.shape[1]
     r = float(np.exp(phi[0]))
-    _, al, a, b = row_params("bgnbd", phi, d.X, d.Z)
+    gi, gx, gX, gZ, gw = d.groups()
+    _, g_al, g_a, g_b = row_params("bgnbd", phi, gX, gZ)  # per (x, pattern) group
+    al, a, b = g_al[gi], g_a[gi], g_b[gi]
     x, w = d.x, d.w
     rep = x > 0
     rx = r + x
@@ -126,19 +145,20 @@ def bgnbd_cov(phi: np.ndarray, d: CovData) -> tuple[float, np.ndarray]:
     a4 = np.where(rep, np.log(a) - np.log(bx1) - rx * l_tx, -np.inf)
     total = np.logaddexp(a3, a4)
     s3, s4 = np.exp(a3 - total), np.exp(a4 - total)
-    lal = np.log(al)
-    ab = a + b
-    ll_rows = (gammaln(rx) - gammaln(r) + r * lal + gammaln(ab) + gammaln(b + x)
-               - gammaln(b) - gammaln(ab + x) + total)
-    ll = float(np.einsum("i,i->", w, ll_rows))
-    dg_ab, dg_abx = digamma(ab), digamma(ab + x)
-    d_r = digamma(rx) - digamma(r) + lal - s3 * l_t - s4 * l_tx
+    g_lal, g_ab = np.log(g_al), g_a + g_b
+    g_ll = (gammaln(r + gx) - gammaln(r) + r * g_lal + gammaln(g_ab) + gammaln(g_b + gx)
+            - gammaln(g_b) - gammaln(g_ab + gx))
+    ll = float(np.einsum("i,i->", gw, g_ll) + np.einsum("i,i->", w, total))
+    dg_ab, dg_abx = digamma(g_ab), digamma(g_ab + gx)
+    d_r = (float(np.einsum("i,i->", gw, digamma(r + gx) - digamma(r) + g_lal))
+           - float(np.einsum("i,i->", w, s3 * l_t + s4 * l_tx)))
     d_al = r / al - s3 * rx / (al + d.T) - s4 * rx / (al + d.tx)
-    d_a = dg_ab - dg_abx + s4 / a
-    d_b = dg_ab + digamma(b + x) - digamma(b) - dg_abx - np.where(rep, s4 / bx1, 0.0)
+    d_a = (dg_ab - dg_abx)[gi] + s4 / a
+    d_b = (dg_ab + digamma(g_b + gx) - digamma(g_b) - dg_abx)[gi] - np.where(
+        rep, s4 / bx1, 0.0)
     u_al, u_a, u_b = w * d_al * al, w * d_a * a, w * d_b * b
     grad = np.concatenate([
-        [float(np.einsum("i,i->", w, d_r)) * r, u_al.sum(), u_a.sum(), u_b.sum()],
+        [d_r * r, u_al.sum(), u_a.sum(), u_b.sum()],
         -_wdot(d.X, u_al) if k1 else [], _wdot(d.Z, u_a) if k2 else [],
         _wdot(d.Z, u_b) if k2 else [],
     ])
