@@ -95,7 +95,23 @@ class CovData:
             first = np.flatnonzero(np.r_[True, np.diff(np.maximum.accumulate(gi)) > 0])
             self.__dict__["_groups"] = (gi, self.x[first], self.X[first], self.Z[first],
                                         np.bincount(gi, weights=self.w, minlength=first.size))
+            self.__dict__["_pattern"] = pattern
         return self.__dict__["_groups"]
+
+    def pairs(self) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+        """(first row, inverse) of the distinct (x, t_x, pattern) and (x, T, pattern)
+        triples (cached): Pareto/NBD's hypergeometric terms are evaluated once per triple."""
+        if "_pairs" not in self.__dict__:
+            from ._compress import compress
+
+            self.groups()
+            out = []
+            for y in (self.tx, self.T):
+                inv = compress(self.x, y, self.__dict__["_pattern"]).inverse
+                first = np.flatnonzero(np.r_[True, np.diff(np.maximum.accumulate(inv)) > 0])
+                out.append((first, inv))
+            self.__dict__["_pairs"] = tuple(out)
+        return self.__dict__["_pairs"]
 
 
 def split(kind: str, phi: np.ndarray, k1: int, k2: int) -> list[np.ndarray]:
@@ -176,10 +192,12 @@ def _pareto_rows(r: float, al: np.ndarray, s: float, be: np.ndarray,
     ge = al >= be
     b1, big, diff = np.where(ge, s + 1.0, r + x), np.where(ge, al, be), np.abs(al - be)
 
-    def log_f(y: np.ndarray) -> np.ndarray:
-        return log_2f1_a_b_a1(a1, b1, diff / (big + y)) - a1 * np.log(big + y)
+    def log_f(y: np.ndarray, first: np.ndarray, inv: np.ndarray) -> np.ndarray:
+        a, b, g, e, v = a1[first], b1[first], big[first], diff[first], y[first]
+        return (log_2f1_a_b_a1(a, b, e / (g + v)) - a * np.log(g + v))[inv]
 
-    l1, l2 = log_f(d.tx), log_f(d.T)
+    (f1, i1), (f2, i2) = d.pairs()  # once per distinct (x, t_x | T, pattern)
+    l1, l2 = log_f(d.tx, f1, i1), log_f(d.T, f2, i2)
     with np.errstate(divide="ignore"):  # A0 = 0 (log -inf) where t_x = T
         log_a0 = l1 + np.log(-np.expm1(np.minimum(l2 - l1, 0.0)))
     died = np.log(s) - np.log(a1) + log_a0
