@@ -1,9 +1,10 @@
 """Reading back any model written with ``model.save(path)`` (JSON, no pickle).
 
-BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB and sBG models are saved as their
-settings plus their learned attributes (parameters, standard errors, counts) and the
-clvkit version; :func:`load_model` rebuilds the right class from that file. The churn
-classifier, which holds fitted trees rather than a few parameters, has its own format
+BG/NBD, MBG/NBD, Pareto/NBD (also with covariates), Gamma-Gamma, BG/BB and sBG models
+are saved as their settings plus their learned attributes (parameters, standard errors,
+counts) and the clvkit version; :func:`load_model` rebuilds the right class from that
+file. The churn classifier, which holds fitted trees rather than a few parameters, has its
+own format
 (:meth:`clvkit.models.ChurnClassifier.load`).
 """
 
