@@ -4,8 +4,7 @@ BG/NBD, MBG/NBD, Pareto/NBD (also with covariates), Gamma-Gamma, BG/BB and sBG m
 are saved as their settings plus their learned attributes (parameters, standard errors,
 counts) and the clvkit version; :func:`load_model` rebuilds the right class from that
 file. The churn classifier, which holds fitted trees rather than a few parameters, has its
-own format
-(:meth:`clvkit.models.ChurnClassifier.load`).
+own format (:meth:`clvkit.models.ChurnClassifier.load`).
 """
 
 from __future__ import annotations
