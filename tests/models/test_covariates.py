@@ -419,3 +419,15 @@ def test_from_params_errors() -> None:
     with pytest.raises(ParameterError, match=r"unknown 'dropout_a'"):
         ParetoNBDCovariateModel.from_params(r=0.5, alpha=4.0, s=0.8, beta=2.0,
                                             dropout_a={"region": 1.0})
+
+
+def test_too_many_levels_and_a_level_without_repeat_buyers(small) -> None:
+    with pytest.raises(DataValidationError, match=r"'id_like' has 400 levels \(e.g. 'C0000\d'.*"
+                                                  r"at most 30 are supported.*group the rest"):
+        fit_bgnbd(small.assign(id_like=small.index), purchase_covariates=["id_like"])
+    quiet = small.copy()
+    quiet["channel"] = np.where(np.arange(len(quiet)) < 30, "fax", quiet["channel"])
+    quiet.loc[quiet["channel"] == "fax", ["frequency", "recency"]] = 0.0
+    with pytest.warns(UserWarning, match=r"not well determined.*purchase:channel=fax"):
+        m = fit_bgnbd(quiet, purchase_covariates=["channel"])
+    assert "purchase:channel=fax" in m.diagnostics_["at_edge"]

@@ -7,8 +7,9 @@ Used by :mod:`clvkit.models.covariates`. Rules, stated once:
   otherwise in the per-customer summary itself. Rows are matched by customer id.
 * **Categorical** columns (text, category, boolean) are one-hot encoded against a
   *reference level*: the most frequent level in the fitting data (ties: the first in
-  sorted order). Each other level gets one term, named ``"column=level"``; its
-  coefficient is the effect of being in that level instead of the reference.
+  sorted order); at most :data:`MAX_LEVELS` levels. Each other level gets one term,
+  named ``"column=level"``; its coefficient is the effect of being in that level instead
+  of the reference.
 * **Numeric** columns are used as given (one term, named as the column, coefficient
   per unit of the column). For the optimiser only they are divided by their standard
   deviation; the reported coefficients are converted back to the column's own units.
@@ -31,6 +32,8 @@ from ..schema import CUSTOMER_ID, FREQUENCY, RECENCY, T
 __all__ = ["Design", "covariate_frame", "names_list"]
 
 _RESERVED = (FREQUENCY, RECENCY, T)
+#: Most levels a categorical covariate may have (one coefficient per level and process).
+MAX_LEVELS = 30
 
 
 def names_list(value: str | Sequence[str] | None, argument: str) -> list[str]:
@@ -156,6 +159,14 @@ class Design:
                        f"({counts.index[0]!r}) among all {len(values):,} customers, so it "
                        f"cannot explain any difference between them. Leave it out of the "
                        f"covariates (or use data where it varies).")
+                raise DataValidationError(msg, column=name)
+            if len(counts) > MAX_LEVELS:
+                top = counts.sort_values(ascending=False)
+                msg = (f"{label}: covariate {name!r} has {len(counts):,} levels (e.g. "
+                       f"{examples(map(repr, top.index))}); at most {MAX_LEVELS} are supported, "
+                       f"each with enough customers to estimate its effect. Keep the largest "
+                       f"levels and group the rest (e.g. as 'other'), or leave it out (an id "
+                       f"column is not a covariate).")
                 raise DataValidationError(msg, column=name)
             levels = sorted(counts.index)
             reference = max(levels, key=lambda lv: (counts[lv], -levels.index(lv)))
