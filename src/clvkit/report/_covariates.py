@@ -1,6 +1,7 @@
-"""What a customer attribute changes: the covariate BG/NBD in words and a small table.
+"""What a customer attribute changes: the covariate models in words and a small table.
 
-:class:`clvkit.models.BGNBDCovariateModel` returns numbers (``level_effects``,
+:class:`clvkit.models.BGNBDCovariateModel` and
+:class:`clvkit.models.ParetoNBDCovariateModel` return numbers (``level_effects``,
 ``lr_test_``); this module turns them into the table and sentences a client reads, in
 English or Chinese (``locales/covariates.toml``).
 """
@@ -8,6 +9,7 @@ English or Chinese (``locales/covariates.toml``).
 from __future__ import annotations
 
 import math
+from numbers import Real
 from typing import Any
 
 import pandas as pd
@@ -38,7 +40,7 @@ def _with_interval(value: str, low: str, high: str, lang: str | None) -> str:
 
 def _finite(row: pd.Series, key: str) -> bool:
     value = row.get(key, math.nan)
-    return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _is_unit(row: pd.Series) -> bool:
