@@ -260,6 +260,11 @@ def test_covariates_table_must_cover_every_customer(small) -> None:
     twice = pd.concat([small[["channel"]], small[["channel"]].iloc[:1]])
     with pytest.raises(DataValidationError, match=r"1 customer id\(s\) on more than one row"):
         fit_bgnbd(small, purchase_covariates=["channel"], covariates=twice)
+    numbered = small[["channel"]].reset_index(drop=True)  # ids 0..399, not C00000..
+    with pytest.raises(DataValidationError, match=r"no row for 400 of 400.*No id matches at all: "
+                                                  r"the summary's ids are \w+, covariates= "
+                                                  r"has int64 ids \(e.g. 0, 1, 2, ...\)"):
+        fit_bgnbd(small, purchase_covariates=["channel"], covariates=numbered)
     with pytest.raises(DataValidationError, match="covariates= must be a DataFrame"):
         fit_bgnbd(small, purchase_covariates=["channel"], covariates=[1, 2])
 

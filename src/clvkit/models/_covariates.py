@@ -101,6 +101,10 @@ def covariate_frame(summary: pd.DataFrame, covariates: pd.DataFrame | None,
                    f"{len(summary):,} customers (e.g. customer_id "
                    f"{examples(summary.index[absent])}). Give every customer of the summary "
                    f"a row, or filter the summary to the customers you have attributes for.")
+            if absent.all():
+                msg += (f" No id matches at all: the summary's ids are "
+                        f"{summary.index.dtype}, covariates= has {frame.index.dtype} ids "
+                        f"(e.g. {examples(frame.index, 3)}); make them the same type.")
             raise DataValidationError(msg, column=CUSTOMER_ID, n_failed=int(absent.sum()))
         frame = frame.loc[summary.index]
         frame.index = summary.index
