@@ -63,8 +63,8 @@ class CustomerCard:
         return self.display_id or self.customer_id
 
     def __repr__(self) -> str:
-        # The text form sits next to the HTML in a notebook's output, so it shows
-        # the displayed id only, never the raw one or the purchase rows.
+        # What a notebook shows for the card: the displayed id only, never the raw
+        # one or the purchase rows (words for a report: clvkit.report.card_summary).
         f = self.facts
         return (f"CustomerCard({self.shown_id!r}, segment={str(f.get('segment'))!r}, "
                 f"tier={str(f.get('tier'))!r}, orders={len(self.timeline)})")
