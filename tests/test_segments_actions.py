@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
+from clvkit.report import labelled
 from clvkit.segments import (
     DEFAULT_ACTIONS,
     action_matrix,
@@ -65,8 +66,8 @@ def test_crafted_customers_land_in_expected_cells():
 
 def test_action_matrix_counts_value_at_stake_and_recommendations():
     tx, customers = crafted()
-    m = action_matrix(tx, customers=customers, observation_end=END,
-                      cost_to_serve_period="total")
+    m = labelled(action_matrix(tx, customers=customers, observation_end=END,
+                               cost_to_serve_period="total"), "en", recommendations=True)
     assert list(m.index) == list(DEFAULT_ACTIONS["value_profit"])
     assert m.loc[("high", "profitable"), "customers"] == 1
     assert m.loc[("medium", "profitable"), "customers"] == 2
@@ -77,8 +78,8 @@ def test_action_matrix_counts_value_at_stake_and_recommendations():
     assert m["share_value"].sum() == pytest.approx(1.0)
     assert m.loc[("high", "unprofitable"), "action_label"] == "Fix cost to serve"
     assert "cost to serve" in m.loc[("high", "unprofitable"), "recommendation"]
-    zh = action_matrix(tx, customers=customers, observation_end=END,
-                       cost_to_serve_period="total", lang="zh")
+    zh = labelled(action_matrix(tx, customers=customers, observation_end=END,
+                                cost_to_serve_period="total"), "zh")
     assert zh.loc[("low", "unprofitable"), "action_label"] == "停止投入"
 
 
@@ -87,8 +88,9 @@ def test_user_overrides_cells_and_recommendations():
     m = action_matrix(
         tx, customers=customers, observation_end=END, cost_to_serve_period="total",
         actions={("low", "unprofitable"): "reprice"},
-        recommendations={"reprice": "Raise the delivery fee for small baskets."},
     )
+    m = labelled(m, "en",
+                 recommendations={"reprice": "Raise the delivery fee for small baskets."})
     cell = m.loc[("low", "unprofitable")]
     assert cell["action"] == "reprice"
     assert cell["action_label"] == "reprice"
@@ -203,6 +205,6 @@ def test_margin_share_observed_or_fallback():
 
 def test_action_matrix_level_labels():
     tx, customers = crafted()
-    m = action_matrix(tx, customers=customers, lang="zh")
+    m = labelled(action_matrix(tx, customers=customers), "zh")
     assert m.loc[("high", "unprofitable"), "value_level_label"] == "高价值"
     assert m.loc[("high", "unprofitable"), "second_level_label"] == "不盈利"

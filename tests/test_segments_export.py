@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
+from clvkit.report import card_html, card_summary, labelled, recommendation
 from clvkit.segments import (
     REQUIRED_SCORED_COLUMNS,
     SCORED_COLUMNS,
@@ -115,14 +116,16 @@ def test_id_transform_and_its_errors():
 
 
 def test_write_scored_round_trip_with_chinese_labels(tmp_path):
-    scored = scored_customers(small_dataset(), customer_value=model_output(), lang="zh")
+    codes = scored_customers(small_dataset(), customer_value=model_output())
+    assert list(codes.columns) == list(SCORED_COLUMNS)  # codes only: no names
+    scored = labelled(codes, "zh")  # the report adds the names in its language
     assert scored["segment_label"].str.contains("客户").any()
     paths = write_scored(scored, tmp_path / "out")
     raw = paths["csv"].read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert scored["segment_label"].iloc[0].encode("utf-8") in raw
     back = pd.read_csv(paths["csv"], encoding="utf-8-sig")
-    assert list(back.columns) == list(SCORED_COLUMNS)
+    assert list(back.columns) == [*SCORED_COLUMNS, "segment_label", "tier_label", "action_label"]
     assert back["customer_id"].tolist() == scored["customer_id"].tolist()
     assert back["segment_label"].tolist() == scored["segment_label"].tolist()
     assert back["tier_label"].tolist() == scored["tier_label"].tolist()
@@ -164,11 +167,11 @@ def test_customer_card_contents():
     assert card.p_alive == pytest.approx(0.1)
     assert card.churn_risk == pytest.approx(0.9)
     assert card.segment == card.facts["segment"]
-    assert card.recommendation
-    summary = card.summary()
+    assert recommendation(card.action, "en")
+    summary = card_summary(card, lang="en")
     assert summary["CLV"] == "¥1,000"
     assert summary["P(alive)"] == "10.0%"
-    html = card._repr_html_()
+    html = card_html(card, lang="en")
     assert "Customer C01" in html and "<table>" in html
     with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
         _ = card.nonsense
@@ -176,16 +179,16 @@ def test_customer_card_contents():
 
 def test_customer_card_without_model_and_in_chinese():
     ds = small_dataset()
-    scored = scored_customers(ds, lang="zh")
-    card = customer_card("C10", ds, scored=scored, lang="zh", currency="$")
-    summary = card.summary()
+    scored = scored_customers(ds)
+    card = customer_card("C10", ds, scored=scored)
+    summary = card_summary(card, lang="zh", currency="$")
     assert summary["客户终身价值"] == "无（未拟合模型）"
     assert summary["收入"] == "$1,000"
     assert card.surveys.empty
 
 
 def test_label_columns_keep_the_code_order():
-    scored = scored_customers(small_dataset(), lang="zh")
+    scored = labelled(scored_customers(small_dataset()), "zh")
     assert list(scored["tier_label"].cat.categories) == [
         "前1%", "其次4%（前1-5%）", "其次15%（前5-20%）", "其余（80%）"]
     assert list(scored["segment_label"].cat.categories)[:2] == ["重要价值客户", "忠诚客户"]
@@ -195,8 +198,8 @@ def test_label_columns_keep_the_code_order():
 def test_card_shows_the_display_id():
     card = customer_card("C03", small_dataset(), display_id="C-9f3a")
     assert card.customer_id == "C03"
-    assert card.summary().name == "Customer C-9f3a"
-    assert "C03" not in card._repr_html_() and "C03" not in repr(card)
+    assert card_summary(card, lang="en").name == "Customer C-9f3a"
+    assert "C03" not in card_html(card, lang="en") and "C03" not in repr(card)
     assert repr(card).startswith("CustomerCard('C-9f3a', segment=")
 
 

@@ -14,6 +14,7 @@ import pytest
 import clvkit as ck
 from clvkit import plots
 from clvkit import segments as seg
+from clvkit.report import labelled
 
 END = pd.Timestamp("2024-12-31")
 
@@ -43,7 +44,7 @@ def dataset() -> ck.Dataset:
 
 def test_plot_segment_sizes_bar_lengths_are_the_shares():
     ds = dataset()
-    summary = seg.segment_summary(seg.rfm_segments(ds.transactions, END))
+    summary = labelled(seg.segment_summary(seg.rfm_segments(ds.transactions, END)), "en")
     ax = plots.plot_segment_sizes(summary)
     widths = [p.get_width() for p in ax.patches]
     n = len(summary)
@@ -57,17 +58,17 @@ def test_plot_segment_sizes_bar_lengths_are_the_shares():
 
 
 def test_plot_tier_shares_leaves_out_missing_future_value():
-    tiers = seg.value_tiers(dataset())
+    tiers = labelled(seg.value_tiers(dataset()), "en")
     ax = plots.plot_tier_shares(tiers)
     assert len(ax.patches) == 3 * len(tiers)  # customers, revenue, margin
     np.testing.assert_allclose([p.get_height() for p in ax.patches[:4]],
                                tiers["share_customers"])
-    assert [t.get_text() for t in ax.get_xticklabels()] == tiers["tier_label"].tolist()
+    assert [t.get_text() for t in ax.get_xticklabels()] == tiers["tier_label"].astype(str).tolist()
     assert ax.get_ylabel() == "Share (%)"
 
 
 def test_plot_action_matrix_cells():
-    matrix = seg.action_matrix(dataset())
+    matrix = labelled(seg.action_matrix(dataset()), "en")
     ax = plots.plot_action_matrix(matrix, currency="$")
     texts = [t.get_text() for t in ax.texts]
     assert len(texts) == 6
@@ -80,7 +81,7 @@ def test_plot_action_matrix_cells():
 
 def test_plot_seasonality_heatmap_and_labels():
     ds = dataset()
-    tiers = seg.customer_tiers(ds)
+    tiers = labelled(seg.customer_tiers(ds), "en")
     season = seg.value_seasonality(ds.transactions, tiers["tier"], observation_end=END)
     labels = dict(zip(tiers["tier"].astype(str), tiers["tier_label"], strict=True))
     ax = plots.plot_seasonality(season, row_labels=labels)
@@ -95,7 +96,7 @@ def test_plot_seasonality_heatmap_and_labels():
 def test_plot_customer_card_has_three_panels():
     ds = dataset()
     card = seg.customer_card("C001", ds)
-    fig = card.plot()
+    fig = card.plot(lang="en", currency="$")
     timeline, surveys, facts = fig.axes
     # the report style puts titles on the left (axes.titlelocation), so look at all three
     assert "Purchases" in {timeline.get_title(loc) for loc in ("left", "center", "right")}
@@ -106,5 +107,9 @@ def test_plot_customer_card_has_three_panels():
 
 
 def test_plots_check_their_input():
-    with pytest.raises(ck.DataValidationError, match=r"Pass the output of clvkit\.segments"):
+    with pytest.raises(ck.DataValidationError, match=r"has no column\(s\) 'segment_label'.*"
+                       r"Pass the output of clvkit\.report\.labelled\(clvkit\.segments"):
         plots.plot_segment_sizes(pd.DataFrame({"x": [1]}))
+    codes = seg.segment_summary(seg.rfm_segments(dataset().transactions, END))
+    with pytest.raises(ck.DataValidationError, match=r"no column\(s\) 'segment_label'"):
+        plots.plot_segment_sizes(codes)  # codes only: name them with clvkit.report.labelled

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clvkit as ck
+from clvkit.report import labelled
 from clvkit.segments import (
     DEFAULT_SEGMENT_RULES,
     customer_history,
@@ -102,12 +103,12 @@ def test_rfm_segments_hand_computed():
         "C08": "about_to_sleep", "C09": "at_risk", "C10": "hibernating",
     }
     assert seg["segment"].astype(str).to_dict() == expected
-    assert seg.loc["C07", "segment_label"] == "Can't lose them"
+    assert labelled(seg, "en").loc["C07", "segment_label"] == "Can't lose them"
     assert seg.loc["C07", "rfm_code"] == "255"
 
 
 def test_segment_labels_translate_to_chinese():
-    seg = rfm_segments(make_transactions(), END, lang="zh")
+    seg = labelled(rfm_segments(make_transactions(), END), "zh")
     assert seg.loc["C01", "segment_label"] == "重要价值客户"
     assert seg.loc["C07", "segment_label"] == "重要挽留客户"
 
@@ -134,7 +135,7 @@ def test_custom_rules_first_match_wins_and_unknown_codes_show_as_is():
     seg = rfm_segments(make_transactions(), END, rules=rules)
     assert sorted(seg.index[seg["segment"] == "vip"]) == ["C01", "C02", "C04"]
     assert (seg["segment"] == "everyone_else").sum() == 7
-    assert seg.loc["C01", "segment_label"] == "vip"
+    assert labelled(seg, "zh").loc["C01", "segment_label"] == "vip"
     assert list(seg["segment"].cat.categories) == ["vip", "everyone_else"]
 
 

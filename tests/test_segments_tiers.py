@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import clvkit as ck
+from clvkit.report import labelled, tier_label
 from clvkit.segments import customer_tiers, tier_codes, value_tiers
 
 END = pd.Timestamp("2024-06-30")
@@ -41,8 +42,9 @@ def test_customer_tiers_on_a_ladder():
     assert tiers.loc["K161", "tier"] == "top_5_20pct"
     assert tiers.loc["K160", "tier"] == "bottom_80pct"
     assert tiers.loc["K200", "value_rank"] == 1
-    assert tiers.loc["K200", "tier_label"] == "Top 1%"
-    assert tiers.loc["K195", "tier_label"] == "Next 4% (top 1-5%)"
+    named = labelled(tiers, "en")
+    assert named.loc["K200", "tier_label"] == "Top 1%"
+    assert named.loc["K195", "tier_label"] == "Next 4% (top 1-5%)"
 
 
 def test_value_tiers_shares_and_multiple_hand_computed():
@@ -95,14 +97,23 @@ def test_equal_values_are_split_by_customer_id():
 def test_small_base_keeps_a_non_empty_top_tier():
     summary = value_tiers(ladder(7))
     assert summary["customers"].tolist() == [1, 0, 1, 5]  # ceil(.07)=1, ceil(.35)=1, ceil(1.4)=2
-    assert summary.loc["top_1_5pct", "tier_label"] == "Next 4% (top 1-5%)"
+    assert labelled(summary, "en").loc["top_1_5pct", "tier_label"] == "Next 4% (top 1-5%)"
     assert summary["share_customers"].sum() == pytest.approx(1.0)
 
 
 def test_chinese_tier_labels():
-    summary = value_tiers(ladder(), lang="zh")
+    summary = labelled(value_tiers(ladder()), "zh")
     assert summary["tier_label"].tolist() == ["前1%", "其次4%（前1-5%）", "其次15%（前5-20%）",
                                               "其余（80%）"]
+
+
+def test_tier_names_come_from_the_codes_of_any_cuts():
+    cuts = (0.001, 0.1, 0.3)
+    codes = tier_codes(cuts)
+    assert codes == ["top_0.1pct", "top_0.1_10pct", "top_10_30pct", "bottom_70pct"]
+    assert [tier_label(c, "en") for c in codes] == [
+        "Top 0.1%", "Next 9.9% (top 0.1-10%)", "Next 20% (top 10-30%)", "Rest (70%)"]
+    assert tier_label("my_tier", "zh") == "my_tier"  # unknown codes are shown as they are
 
 
 def test_model_output_must_cover_every_customer():

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
+from clvkit.report import labelled_view, peak_names
 from clvkit.segments import (
     cross_view,
     customer_attributes,
@@ -48,8 +49,8 @@ def test_weekday_profile_and_peaks():
     assert s.loc["all", 4] == pytest.approx(40 / 50)  # Friday
     assert s.loc["all", 5] == pytest.approx(10 / 50)  # Saturday
     peaks = seasonal_peaks(s, n=2)
-    assert peaks.loc["all", "peak_1"] == 4
-    assert peaks.loc["all", "peaks"] == "Fri, Sat"
+    assert peaks.loc["all", "peak_1"] == 4 and peaks.attrs["by"] == "weekday"
+    assert peak_names(peaks, "en").loc["all", "peaks"] == "Fri, Sat"
     assert peaks.loc["all", "peak_share"] == pytest.approx(1.0)
 
 
@@ -62,9 +63,9 @@ def test_peaks_by_group_and_high_value_orders():
     s = value_seasonality(data, groups, observation_end="2023-12-31")
     assert list(s.index) == ["vip", "rest"]
     assert s.loc["vip"].sum() == pytest.approx(1.0)
-    peaks = seasonal_peaks(s, n=2, lang="zh")
+    peaks = seasonal_peaks(s, n=2)
     assert peaks.loc["vip", ["peak_1", "peak_2"]].tolist() == [11, 12]
-    assert peaks.loc["vip", "peaks"] == "11月、12月"
+    assert peak_names(peaks, "zh").loc["vip", "peaks"] == "11月、12月"
     assert peaks.loc["rest", "peak_1"] == 6
     big = value_seasonality(data, observation_end="2023-12-31", high_value_quantile=0.9)
     assert set(big.columns[big.loc["all"] > 0]) == {11, 12}
@@ -145,14 +146,15 @@ def test_cross_view_with_display_labels():
     frame = pd.DataFrame(
         {
             "segment": ["champions", "lost", "lost"],
-            "segment_label": ["重要价值客户", "流失客户", "流失客户"],
             "nps_group": pd.Categorical(["promoter", "detractor", "no_answer"],
                                         categories=["promoter", "passive", "detractor",
                                                     "no_answer"]),
             "value": [10.0, 1.0, 2.0],
         }
     )
-    view = cross_view(frame, "segment", "nps_group", labels=True, lang="zh")
+    codes = cross_view(frame, "segment", "nps_group")
+    assert list(codes.index) == ["champions", "lost", "total"]  # codes: the report names them
+    view = labelled_view(codes, "zh")
     assert list(view.index) == ["重要价值客户", "流失客户", "合计"]
     assert list(view["customers"].columns) == ["推荐者", "被动者", "贬损者", "未作答", "合计"]
     assert view.loc["流失客户", ("value", "未作答")] == 2.0

@@ -1,6 +1,10 @@
 """Results of validation: one :class:`ValidatedTable` per table, gathered in :class:`DataQuality`.
 
 Private module; the public names are re-exported by :mod:`clvkit.validation`.
+
+The summary, the plain-text report and the set-aside files are user-facing messages
+in the user's language; their words come through :mod:`clvkit._messages` (the
+catalogue ``locales/quality.toml``), never from :mod:`clvkit.i18n` directly.
 """
 
 from __future__ import annotations
@@ -13,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import _messages as msg
 from . import schema as s
-from .i18n import format_int, format_number, format_pct, t
 
 __all__ = ["OK", "DataQuality", "ValidatedTable", "build_table", "order_sentences"]
 
@@ -50,7 +54,7 @@ _EXAMPLE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 def label(code: str, lang: str | None = None) -> str:
     """Return the human label of a reason code ("negative amount (refund/return)")."""
-    return t(f"quality.{code}", lang)
+    return msg.say(f"quality.{code}", lang)
 
 
 @dataclass
@@ -225,22 +229,22 @@ def order_sentences(v: ValidatedTable, lang: str | None = None) -> list[str]:
     out = []
     if v.shape:
         key = "quality.shape_lines" if v.shape["shape"] == "lines" else "quality.shape_orders"
-        out.append(t(key, lang, lines=format_int(v.shape["n_lines"]),
-                     orders=format_int(v.shape["n_orders"])))
+        out.append(msg.say(key, lang, lines=msg.count(v.shape["n_lines"]),
+                           orders=msg.count(v.shape["n_orders"])))
     r = v.reversals
     if r.get("mode") == "net" and r["n_reversals"] + r["n_cancelled_by_status"]:
-        out.append(t(
-            "quality.reversals_net", lang, n=format_int(r["n_reversals"]),
-            status=format_int(r["n_cancelled_by_status"]),
-            full=format_int(r["n_orders_reversed_fully"]),
-            partly=format_int(r["n_orders_reversed_partly"]),
-            revenue=format_number(r["revenue_reversed"], 2),
-            customer=format_int(r["n_netted_customer_level"]),
-            unmatched=format_int(r["n_unmatched"]),
-            amount_unmatched=format_number(r["amount_unmatched"], 2),
+        out.append(msg.say(
+            "quality.reversals_net", lang, n=msg.count(r["n_reversals"]),
+            status=msg.count(r["n_cancelled_by_status"]),
+            full=msg.count(r["n_orders_reversed_fully"]),
+            partly=msg.count(r["n_orders_reversed_partly"]),
+            revenue=msg.number(r["revenue_reversed"], 2),
+            customer=msg.count(r["n_netted_customer_level"]),
+            unmatched=msg.count(r["n_unmatched"]),
+            amount_unmatched=msg.number(r["amount_unmatched"], 2),
         ))
     elif r.get("mode") in ("set_aside", "ignore") and r["n_reversals"]:
-        out.append(t(f"quality.reversals_{r['mode']}", lang, n=format_int(r["n_reversals"])))
+        out.append(msg.say(f"quality.reversals_{r['mode']}", lang, n=msg.count(r["n_reversals"])))
     return out
 
 
@@ -279,7 +283,7 @@ class DataQuality:
         Parameters
         ----------
         lang : {"en", "zh"}, optional
-            Language of ``label``; default the current language of :mod:`clvkit.i18n`.
+            Language of ``label``; default the current report language.
 
         Returns
         -------
@@ -299,25 +303,25 @@ class DataQuality:
 
     def to_text(self, lang: str | None = None) -> str:
         """Return the summary as plain text: per table, rows read/kept/set aside by reason."""
-        head = t("quality.title", lang)
+        head = msg.say("quality.title", lang)
         if self.observation_end is not None:
-            head += t("quality.until", lang, end=str(self.observation_end.date()))
+            head += msg.say("quality.until", lang, end=str(self.observation_end.date()))
         lines = [head]
         for name, v in self.tables.items():
             share = v.n_set_aside / v.n_read if v.n_read else 0.0
-            lines.append(t(
-                "quality.table_line", lang, table=t(f"quality.table.{name}", lang),
-                read=format_int(v.n_read), kept=format_int(v.n_kept),
-                aside=format_int(v.n_set_aside), share=format_pct(share),
+            lines.append(msg.say(
+                "quality.table_line", lang, table=msg.say(f"quality.table.{name}", lang),
+                read=msg.count(v.n_read), kept=msg.count(v.n_kept),
+                aside=msg.count(v.n_set_aside), share=msg.share(share),
             ))
             for row in v.counts[(v.counts["rows"] > 0) & (v.counts["reason"] != OK)].itertuples():
-                action = t("quality.action." + row.action.replace(" ", "_"), lang)
+                action = msg.say("quality.action." + row.action.replace(" ", "_"), lang)
                 lines.append(
                     f"  {_pad(action, 10)} {_pad(label(row.reason, lang), 40)}"
-                    f" {format_int(row.rows):>9} {format_pct(row.share):>7}  {row.examples}"
+                    f" {msg.count(row.rows):>9} {msg.share(row.share):>7}  {row.examples}"
                 )
             lines.extend("  " + text for text in order_sentences(v, lang))
-        lines.append(t("quality.all_clean" if self.is_clean else "quality.see_files", lang))
+        lines.append(msg.say("quality.all_clean" if self.is_clean else "quality.see_files", lang))
         return "\n".join(lines)
 
     def write_set_aside(self, directory: str | Path, lang: str | None = None) -> list[Path]:

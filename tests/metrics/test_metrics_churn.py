@@ -9,6 +9,7 @@ import pytest
 from clvkit import Dataset
 from clvkit.exceptions import DataValidationError, ParameterError
 from clvkit.metrics import churn_rate, churn_series, periods_to_keep_revenue
+from clvkit.report import sentence
 
 END = "2024-12-31"
 
@@ -80,9 +81,9 @@ def test_dataset_and_sentence(history, contracts):
                    observation_end=pd.Timestamp(END))
     res = churn_rate(data, inactivity_days=100)
     assert res.rate == pytest.approx(4 / 4.5)
-    text = res.sentence()
+    text = sentence(res)
     assert "88.9%" in text and "no purchase for 100 days" in text and "2023-12-31" in text
-    assert "连续100天无购买" in res.sentence(lang="zh")
+    assert "连续100天无购买" in sentence(res, lang="zh")
     frame = res.to_frame()
     assert frame.loc[0, "lost"] == 4 and frame.loc[0, "definition_label"] == "inactivity 100 days"
 

@@ -21,6 +21,7 @@ from clvkit.metrics import (
     nps_groups,
     nps_trend,
 )
+from clvkit.report import sentence
 
 Z95 = 1.959963984540054
 SCORES = [10, 9, 9, 10, 9, 8, 7, 3, 6, 0]  # 5 promoters, 2 passives, 3 detractors
@@ -68,9 +69,9 @@ def test_nps_result_frame_and_sentences():
     res = nps(SCORES)
     frame = res.to_frame()
     assert frame.loc[0, "score"] == 20.0 and frame.loc[0, "n_detractors"] == 3
-    assert res.sentence().startswith("The NPS is +20 (95% CI")
-    assert "50.0% promoters" in res.sentence()
-    assert "净推荐值为+20" in res.sentence(lang="zh")
+    assert sentence(res).startswith("The NPS is +20 (95% CI")
+    assert "50.0% promoters" in sentence(res)
+    assert "净推荐值为+20" in sentence(res, lang="zh")
 
 
 def test_nps_invalid_scores():
@@ -121,7 +122,7 @@ def test_ces_summary_hand_computed():
     assert (res.n_high_effort, res.share_high_effort) == (2, 0.4)
     assert res.distribution == (1, 1, 1, 0, 0, 1, 1)
     assert res.to_frame().loc[0, "count_6"] == 1
-    assert "40.0% reported high effort (5 or more)" in res.sentence()
+    assert "40.0% reported high effort (5 or more)" in sentence(res)
     assert ces_summary([1, 2, 3, 6, 7], high_effort_min=7).n_high_effort == 1
     with pytest.raises(DataValidationError, match="1 of 2 ces scores are not whole numbers fro"):
         ces_summary([8, 1])

@@ -17,6 +17,7 @@ from clvkit.metrics import (
     simple_clv,
     value_concentration,
 )
+from clvkit.report import sentence
 
 
 def test_simple_clv_textbook_example():
@@ -82,7 +83,7 @@ def test_value_concentration_hand_computed():
     # G = 2 * sum(i * i) / (n * sum) - (n + 1) / n = 2 * 385 / 550 - 1.1 = 0.3
     assert res.gini == pytest.approx(0.3)
     assert value_concentration([5.0] * 4).gini == pytest.approx(0.0)
-    assert "top 20% of customers (2) hold 34.5%" in res.sentence()
+    assert "top 20% of customers (2) hold 34.5%" in sentence(res)
     with pytest.raises(KeyError, match=r"share 0\.3 was not computed"):
         res.share_of_top(0.3)
 

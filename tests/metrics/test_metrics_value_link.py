@@ -20,6 +20,7 @@ from clvkit.metrics import (
     survival_curves,
     value_concentration,
 )
+from clvkit.report import sentence
 
 END = pd.Timestamp("2024-12-31")
 
@@ -89,10 +90,10 @@ def test_link_by_nps_hand_computed(data):
     assert set(res.table["group"]) == {"promoter", "detractor"}  # no passive answered
     assert (res.reference, res.focus) == ("detractor", "promoter")
     assert (res.period_start, res.period_end) == (pd.Timestamp("2023-12-31"), END)
-    text = res.sentence(currency="$")
+    text = sentence(res, currency="$")
     assert text.startswith("Promoters spend") and "more per year than detractors" in text
     assert "150.0 points lower" in text
-    assert "推荐者每年的消费比贬损者高" in res.sentence(lang="zh")
+    assert "推荐者每年的消费比贬损者高" in sentence(res, lang="zh")
 
 
 def test_link_sentence_says_no_clear_difference_when_the_interval_spans_zero(data):
@@ -102,11 +103,11 @@ def test_link_sentence_says_no_clear_difference_when_the_interval_spans_zero(dat
     focus = table["group"] == res.focus
     table.loc[focus, "diff_low"] = -abs(table.loc[focus, "diff"]) - 1.0
     table.loc[focus, "diff_high"] = abs(table.loc[focus, "diff"]) + 1.0
-    unclear = dataclasses.replace(res, table=table).sentence(currency="$")
+    unclear = sentence(dataclasses.replace(res, table=table), currency="$")
     assert "no clear difference in spend per year" in unclear
     assert "no clear difference in their churn rate" in unclear
     assert "points lower" not in unclear and "more per year" not in unclear
-    zh = dataclasses.replace(res, table=table).sentence(lang="zh")
+    zh = sentence(dataclasses.replace(res, table=table), lang="zh")
     assert "没有明显差异" in zh
 
 

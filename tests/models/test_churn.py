@@ -301,12 +301,17 @@ def test_metrics_table_and_churn_plots(demo_eval):
     import matplotlib.pyplot as plt
 
     from clvkit.plots import plot_churn_calibration, plot_churn_gains, plot_churn_importance
+    from clvkit.report import churn_metrics_table
 
     ev = demo_eval
-    table = ev.metrics_table("test")
+    codes = ev.metrics_table("test")  # codes: the report names them
+    assert codes.index.name == "metric" and codes.loc["roc_auc"].iloc[0] == ev.metric("roc_auc")
+    assert list(codes.columns) == ["gradient_boosting", "bgnbd_no_purchase"]
+    table = churn_metrics_table(ev, "test", lang="en")
     assert list(table.columns) == ["Gradient boosting (calibrated)",
                                    "BG/NBD: P(no purchase in the window)"]
     assert table.loc["ROC AUC"].iloc[0] == ev.metric("roc_auc")
+    assert churn_metrics_table(ev, "test", lang="zh").index.name == "指标"
     with pytest.raises(ParameterError, match="split must be 'train' or 'test'; got 'x'"):
         ev.metrics_table("x")
     ax = plot_churn_gains(ev.scores)
@@ -332,7 +337,7 @@ def test_metrics_table_and_churn_plots(demo_eval):
 
 
 def test_describe_churn_evaluation_and_at_risk(demo_eval):
-    from clvkit.models import describe_at_risk, describe_churn_evaluation
+    from clvkit.report import describe_at_risk, describe_churn_evaluation
 
     ev = demo_eval
     pairs = dict(describe_churn_evaluation(ev, lang="zh"))

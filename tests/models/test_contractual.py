@@ -319,7 +319,8 @@ def test_sbg_plots():
 
 
 def test_subscriber_count_and_describe_sbg():
-    from clvkit.models import describe_sbg, subscriber_count
+    from clvkit.models import subscriber_count
+    from clvkit.report import describe_sbg
 
     assert subscriber_count(_customers()) == 5
     assert subscriber_count(_customers().drop(columns="contract")) == 0

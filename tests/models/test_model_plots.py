@@ -1,4 +1,4 @@
-"""Figures and report sentences of the BTYD models (plots/models.py, models/narrative.py)."""
+"""Figures and report sentences of the BTYD models (plots/models.py, report/_words_models.py)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ import pytest
 import clvkit.plots as plots
 from clvkit import i18n
 from clvkit.exceptions import DataValidationError, ParameterError
-from clvkit.models import (
+from clvkit.models import customer_value, fit_bgnbd, fit_gamma_gamma
+from clvkit.report import (
     comparison_facts,
-    customer_value,
-    fit_bgnbd,
-    fit_gamma_gamma,
     holdout_facts,
     independence_facts,
     parameter_facts,

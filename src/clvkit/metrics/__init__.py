@@ -1,8 +1,9 @@
 """Business metrics over the tidy tables: churn, retention, satisfaction and value.
 
 Plain functions (no learned state) returning DataFrames, Series, floats or small
-frozen result objects that carry the period, population and definition used, and
-can print a sentence about themselves in English or Chinese (``.sentence()``).
+frozen result objects that carry the period, population and definition used. They
+return numbers and codes only: :func:`clvkit.report.sentence` puts a result into
+words in English or Chinese.
 
 =====================  ==========================================================
 theme                  functions

@@ -19,7 +19,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .. import i18n
 from ..exceptions import DataValidationError, ParameterError
 from ..tables import Dataset
 from . import _spells
@@ -105,23 +104,6 @@ class ChurnResult:
         row["definition_label"] = self.definition_label
         row["kept_share"] = self.kept_share
         return pd.DataFrame([row])
-
-    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
-        """Describe the result in one sentence in ``lang`` (``currency`` is unused here)."""
-        return i18n.t(
-            "churn.sentence", lang,
-            start=self.period_start.date().isoformat(), end=self.period_end.date().isoformat(),
-            lost=i18n.format_int(self.lost), avg=i18n.format_int(self.avg_customers),
-            rate=i18n.format_pct(self.rate), retention=i18n.format_pct(self.retention),
-            definition=_definition_text(self.definition, self.inactivity_days, lang),
-            population=i18n.t(f"churn.population_{self.population}", lang),
-        )
-
-
-def _definition_text(definition: str, inactivity_days: int | None, lang: str | None) -> str:
-    if definition == "contractual":
-        return i18n.t("churn.def_contractual", lang)
-    return i18n.t("churn.def_inactivity", lang, days=inactivity_days)
 
 
 def shift_months(ts: pd.Timestamp, months: int) -> pd.Timestamp:
@@ -239,7 +221,7 @@ def churn_rate(
     --------
     >>> import clvkit as ck
     >>> res = ck.metrics.churn_rate(ck.datasets.make_demo(300, seed=1))  # doctest: +SKIP
-    >>> print(res.sentence())  # doctest: +SKIP
+    >>> print(ck.report.sentence(res))  # doctest: +SKIP
     """
     what = "churn_rate()"
     check_choice("average", average, _AVERAGES)

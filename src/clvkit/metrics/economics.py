@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import i18n
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
@@ -66,17 +65,6 @@ class ConcentrationResult:
     def to_frame(self) -> pd.DataFrame:
         """Return the top-share table."""
         return self.top.copy()
-
-    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
-        """Say what share of value the top 20% (or the largest listed share) hold."""
-        row = self.top.iloc[(self.top["top_share"] - 0.2).abs().argmin()]
-        return i18n.t(
-            "concentration.sentence", lang, top=i18n.format_pct(row["top_share"], 0),
-            customers=i18n.format_int(row["customers"]),
-            share=i18n.format_pct(row["share_of_value"]),
-            total=i18n.format_money(self.total, currency),
-            gini="n/a" if math.isnan(self.gini) else f"{self.gini:.2f}",
-        )
 
 
 def value_concentration(

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import i18n
 from ..exceptions import ParameterError
 from ._common import check_confidence
 from .satisfaction import _scores
@@ -94,15 +93,6 @@ class CESResult:
         row = asdict(self)
         row.update({f"count_{k}": v for k, v in enumerate(row.pop("distribution"), start=1)})
         return pd.DataFrame([row])
-
-    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
-        """Describe the effort score in one sentence."""
-        return i18n.t(
-            "ces.sentence", lang, mean=f"{self.mean:.2f}", low=f"{self.ci_low:.2f}",
-            high=f"{self.ci_high:.2f}", n=i18n.format_int(self.n),
-            level=i18n.format_pct(self.confidence, 0),
-            share=i18n.format_pct(self.share_high_effort), threshold=self.high_effort_min,
-        )
 
 
 def ces_summary(

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .. import i18n
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DATE, NPS, PASSIVE_MIN, PROMOTER_MIN
@@ -107,16 +106,6 @@ class NPSResult:
     def to_frame(self) -> pd.DataFrame:
         """Return the result as a one-row DataFrame."""
         return pd.DataFrame([asdict(self)])
-
-    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
-        """Describe the score, its interval and the counts in one sentence."""
-        return i18n.t(
-            "nps.sentence", lang, score=f"{self.score:+.0f}", low=f"{self.ci_low:+.0f}",
-            high=f"{self.ci_high:+.0f}", level=i18n.format_pct(self.confidence, 0),
-            n=i18n.format_int(self.n), promoters=i18n.format_pct(self.share_promoters),
-            detractors=i18n.format_pct(self.share_detractors),
-            method=i18n.t(f"nps.method_{self.method}", lang),
-        )
 
 
 def _wald(n_pro: float, n_det: float, n: float, z: float) -> tuple[float, float]:

@@ -16,7 +16,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .. import i18n
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CES, CUSTOMER_ID, DATE, DAYS_PER_YEAR, NPS, TIMESTAMP
 from ..tables import Dataset
@@ -56,7 +55,7 @@ class ValueLinkResult:
         ``"nps"`` or ``"ces"``.
     reference, focus : str
         The reference group (detractor / high_effort) and the group the sentence
-        talks about (promoter / low_effort).
+        talks about (promoter / low_effort; see :func:`clvkit.report.sentence`).
     period_start, period_end : pandas.Timestamp
         Churn period (period_start, period_end].
     inactivity_days : int
@@ -88,38 +87,6 @@ class ValueLinkResult:
             msg = f"No row for group {group!r} and metric {metric!r} in this result."
             raise KeyError(msg)
         return hit.iloc[0]
-
-    def sentence(self, lang: str | None = None, currency: str = "¥") -> str:
-        """Say how the focus group differs from the reference group in spend and churn.
-
-        A difference whose interval spans zero is worded as "no clear difference"
-        (with the interval), never as "more" or "points lower".
-        """
-        spend, churn = self.row(self.focus, "spend_per_year"), self.row(self.focus, "churn_rate")
-        money = lambda x: i18n.format_money(x, currency)  # noqa: E731
-        common = {"group": i18n.t(f"group.{self.focus}", lang),
-                  "reference": i18n.t(f"group.{self.reference}", lang),
-                  "level": i18n.format_pct(self.confidence, 0)}
-        spend_part = i18n.t(
-            "link.spend_unclear" if _spans_zero(spend) else "link.spend_clear", lang,
-            pct=i18n.format_pct(abs(spend["rel_diff"])),
-            direction=i18n.t("link.more" if spend["diff"] >= 0 else "link.less", lang),
-            diff=money(spend["diff"]), low=money(spend["diff_low"]),
-            high=money(spend["diff_high"]), **common)
-        churn_part = i18n.t(
-            "link.churn_unclear" if _spans_zero(churn) else "link.churn_clear", lang,
-            points=f"{abs(100 * churn['diff']):.1f}",
-            cdirection=i18n.t("link.lower" if churn["diff"] <= 0 else "link.higher", lang),
-            clow=f"{100 * churn['diff_low']:+.1f}", chigh=f"{100 * churn['diff_high']:+.1f}",
-            **common)
-        text = i18n.t("link.sentence_parts", lang, spend=spend_part, churn=churn_part)
-        return text[:1].upper() + text[1:]
-
-
-def _spans_zero(row: pd.Series) -> bool:
-    """Whether a difference's interval includes zero (or is unknown)."""
-    low, high = row["diff_low"], row["diff_high"]
-    return bool(pd.isna(low) or pd.isna(high) or low <= 0 <= high)
 
 
 def customer_satisfaction_table(
@@ -301,7 +268,7 @@ def satisfaction_value_link(
     Returns
     -------
     ValueLinkResult
-        ``.table`` (group x metric), ``.sentence()``.
+        ``.table`` (group x metric); its sentence: :func:`clvkit.report.sentence`.
 
     Raises
     ------

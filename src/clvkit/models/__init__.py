@@ -1,5 +1,8 @@
 """Predictive models: buy-till-you-die CLV, contractual retention, churn prediction.
 
+The models return parameters, predictions and tables of codes and numbers; their
+sentences and labels are worded in :mod:`clvkit.report`.
+
 Names are resolved lazily (PEP 562) so that importing :mod:`clvkit.models` does not
 import lifetimes or scikit-learn until a model is used.
 """
@@ -43,12 +46,6 @@ _EXPORTS: dict[str, str] = {
     "tracking_curve": "validation",
     "compare_models": "validation",
     "validation_split": "validation",
-    # narrative.py: formatted facts for the report sentences
-    "parameter_facts": "narrative",
-    "holdout_facts": "narrative",
-    "comparison_facts": "narrative",
-    "independence_facts": "narrative",
-    "value_facts": "narrative",
     # contractual.py: shifted-beta-geometric retention model
     "fit_sbg": "contractual",
     "SBGModel": "contractual",
@@ -65,10 +62,7 @@ _EXPORTS: dict[str, str] = {
     "churn_metrics": "churn_scores",
     "churn_calibration_table": "churn_scores",
     "predict_churn": "churn",
-    "at_risk_customers": "churn_report",
-    "describe_sbg": "churn_report",
-    "describe_churn_evaluation": "churn_report",
-    "describe_at_risk": "churn_report",
+    "at_risk_customers": "at_risk",
 }
 
 __all__ = sorted(_EXPORTS)

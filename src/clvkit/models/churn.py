@@ -127,10 +127,9 @@ class ChurnEvaluation:
 
 
     def metrics_table(self, split: str = "test") -> pd.DataFrame:
-        """Return one split's metrics as a table for reports: one row per metric, one
-        column per model, labels translated with :func:`clvkit.i18n.t`."""
-        from ..i18n import t
-
+        """Return one split's metrics as a table: one row per metric code (index named
+        ``metric``), one column per model code. Names for a report:
+        :func:`clvkit.report.churn_metrics_table`."""
         m = self.metrics[self.metrics["split"] == split]
         if m.empty:
             msg = f"split must be 'train' or 'test'; got {split!r}"
@@ -138,9 +137,8 @@ class ChurnEvaluation:
         table = m.pivot(index="metric", columns="model", values="value")
         table = table.reindex(index=list(dict.fromkeys(m["metric"])),
                               columns=list(dict.fromkeys(m["model"])))
-        table.index = [t(f"churnmodel.metric.{k}") for k in table.index]
-        table.index.name = t("churnmodel.metric")
-        table.columns = [t(f"churnmodel.model.{k}") for k in table.columns]
+        table.index.name = "metric"
+        table.columns.name = "model"
         return table
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError
-from ..i18n import format_int, format_money, t
+from ..i18n import format_int, format_money, get_language, t
 from ._checks import require_table
 from .style import PALETTE, axes_or_new, date_axis, money_formatter, percent_formatter, plain
 
@@ -40,7 +40,8 @@ def plot_segment_sizes(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes
     Parameters
     ----------
     summary : pandas.DataFrame
-        Output of :func:`clvkit.segments.segment_summary`.
+        Output of :func:`clvkit.segments.segment_summary` with its names
+        (:func:`clvkit.report.labelled`).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is created when omitted.
 
@@ -50,7 +51,7 @@ def plot_segment_sizes(summary: pd.DataFrame, *, ax: Axes | None = None) -> Axes
         Horizontal bars (two per segment, first segment on top); x axis in percent.
     """
     require_table(summary, ["segment_label", "share_customers", "share_value"],
-                  "clvkit.segments.segment_summary()")
+                  "clvkit.report.labelled(clvkit.segments.segment_summary())")
     ax = axes_or_new(ax, (8.0, 0.45 * len(summary) + 1.5))
     y = np.arange(len(summary))[::-1]
     height = 0.4
@@ -71,7 +72,8 @@ def plot_tier_shares(tiers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     Parameters
     ----------
     tiers : pandas.DataFrame
-        Output of :func:`clvkit.segments.value_tiers`.
+        Output of :func:`clvkit.segments.value_tiers` with its names
+        (:func:`clvkit.report.labelled`).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
 
@@ -82,7 +84,7 @@ def plot_tier_shares(tiers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         model, are left out); y axis in percent.
     """
     require_table(tiers, ["tier_label", "share_customers", "share_revenue"],
-                  "clvkit.segments.value_tiers()")
+                  "clvkit.report.labelled(clvkit.segments.value_tiers())")
     measures = [m for m in ("share_customers", "share_revenue", "share_margin",
                             "share_future_value")
                 if m in tiers.columns and tiers[m].notna().any()]
@@ -107,7 +109,8 @@ def plot_action_matrix(
     Parameters
     ----------
     matrix : pandas.DataFrame
-        Output of :func:`clvkit.segments.action_matrix`.
+        Output of :func:`clvkit.segments.action_matrix` with its names
+        (:func:`clvkit.report.labelled`, or :func:`clvkit.report.action_table`).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on.
     currency : str, default "¥"
@@ -121,7 +124,7 @@ def plot_action_matrix(
         and the value at stake.
     """
     require_table(matrix, ["customers", "value_at_stake", "action_label"],
-                  "clvkit.segments.action_matrix()")
+                  "clvkit.report.labelled(clvkit.segments.action_matrix())")
     rows = list(dict.fromkeys(matrix.index.get_level_values(0)))
     cols = list(dict.fromkeys(matrix.index.get_level_values(1)))
     counts = matrix["customers"].unstack().reindex(index=rows, columns=cols)
@@ -197,7 +200,8 @@ def _row_label(group: Any, labels: Mapping[Any, str] | None) -> str:
     return plain(group) if text == f"segments.segment.{group}" else text
 
 
-def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None) -> Figure:
+def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None,
+                       lang: str | None = None, currency: str = "¥") -> Figure:
     """Draw the 360 card: purchase timeline, survey answers and the key facts.
 
     This is the one figure function that returns a Figure rather than an Axes,
@@ -209,6 +213,10 @@ def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None) -> Figu
         Output of :func:`clvkit.segments.customer_card`.
     fig : matplotlib.figure.Figure, optional
         Figure to draw into (cleared first); a new one is created when omitted.
+    lang : {"en", "zh"}, optional
+        Language of the labels; default the current one.
+    currency : str, default "¥"
+        Currency symbol of the amounts.
 
     Returns
     -------
@@ -225,22 +233,22 @@ def plot_customer_card(card: CustomerCard, *, fig: Figure | None = None) -> Figu
     timeline = fig.add_subplot(grid[0, 0])
     surveys = fig.add_subplot(grid[1, 0], sharex=timeline)
     facts = fig.add_subplot(grid[:, 1])
-    _card_timeline(card, timeline)
-    _card_surveys(card, surveys)
-    _card_facts(card, facts)
-    fig.suptitle(plain(t("segments.card.title", card.lang, customer_id=card.shown_id)),
+    _card_timeline(card, timeline, lang, currency)
+    _card_surveys(card, surveys, lang)
+    _card_facts(card, facts, lang, currency)
+    fig.suptitle(plain(t("segments.card.title", lang, customer_id=card.shown_id)),
                  x=0.02, ha="left", fontweight="bold")
     return fig
 
 
-def _card_timeline(card: CustomerCard, ax: Axes) -> None:
+def _card_timeline(card: CustomerCard, ax: Axes, lang: str | None, currency: str) -> None:
     tl = card.timeline
     ax.vlines(tl["timestamp"], 0, tl["amount"], color=PALETTE[0])
     ax.plot(tl["timestamp"], tl["amount"], "o", color=PALETTE[0])
-    ax.yaxis.set_major_formatter(money_formatter(card.currency))
+    ax.yaxis.set_major_formatter(money_formatter(currency))
     _date_axis(ax)
-    ax.set(title=t("segments.card.timeline", card.lang),
-           ylabel=plain(t("segments.card.amount", card.lang, currency=card.currency)))
+    ax.set(title=t("segments.card.timeline", lang),
+           ylabel=plain(t("segments.card.amount", lang, currency=currency)))
     ax.set_ylim(bottom=0)
 
 
@@ -248,32 +256,35 @@ def _date_axis(ax: Axes) -> None:
     date_axis(ax.xaxis, maxticks=6)
 
 
-def _card_surveys(card: CustomerCard, ax: Axes) -> None:
+def _card_surveys(card: CustomerCard, ax: Axes, lang: str | None) -> None:
     sv = card.surveys
-    ax.set(title=t("segments.card.satisfaction", card.lang), xlabel=t("segments.card.date",
-                                                                    card.lang))
+    ax.set(title=t("segments.card.satisfaction", lang), xlabel=t("segments.card.date", lang))
     if sv.empty:
-        ax.text(0.5, 0.5, t("segments.card.no_surveys", card.lang), transform=ax.transAxes,
+        ax.text(0.5, 0.5, t("segments.card.no_surveys", lang), transform=ax.transAxes,
                 ha="center", va="center")
         ax.set_yticks([])
         return
-    ax.plot(sv["date"], sv["nps"], "s-", color=PALETTE[2], label=t("segments.card.nps", card.lang))
+    ax.plot(sv["date"], sv["nps"], "s-", color=PALETTE[2], label=t("segments.card.nps", lang))
     if "ces" in sv:
-        ax.plot(sv["date"], sv["ces"], "^--", color=PALETTE[3],
-                label=t("segments.card.ces", card.lang))
+        ax.plot(sv["date"], sv["ces"], "^--", color=PALETTE[3], label=t("segments.card.ces", lang))
     ax.set_ylim(-0.5, 10.5)
     ax.legend(loc="upper left", fontsize=8)
 
 
-def _card_facts(card: CustomerCard, ax: Axes) -> None:
+def _card_facts(card: CustomerCard, ax: Axes, lang: str | None, currency: str) -> None:
+    from ..report._words_segments import card_summary, recommendation
+
     ax.axis("off")
-    sep = "：" if (card.lang or "").startswith("zh") else ": "
-    lines = [plain(f"{label}{sep}{value}") for label, value in card.summary().items()]
+    zh = (lang or get_language()).startswith("zh")
+    sep = "：" if zh else ": "
+    summary = card_summary(card, lang=lang, currency=currency)
+    lines = [plain(f"{label}{sep}{value}") for label, value in summary.items()]
     ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=9.5, linespacing=1.6,
             transform=ax.transAxes)
-    if card.recommendation:
+    advice = recommendation(str(card.facts["action"]), lang)
+    if advice:
         import textwrap
 
-        width = 24 if (card.lang or "").startswith("zh") else 48
-        ax.text(0.0, 0.02, plain(textwrap.fill(card.recommendation, width)), va="bottom",
+        width = 24 if zh else 48
+        ax.text(0.0, 0.02, plain(textwrap.fill(advice, width)), va="bottom",
                 ha="left", fontsize=9, style="italic", transform=ax.transAxes)

@@ -11,6 +11,11 @@ From Python or the command line (``clvkit report``)::
 
     ck.report.run_report("reports/latest", params={"data": "demo"})
 
+Words live here, not in the computation: metrics, models and segments return codes
+and numbers, and :func:`sentence`, :func:`labelled`, :func:`labelled_view`,
+:func:`churn_metrics_table`, the ``*_facts`` and ``describe_*`` functions and
+:func:`card_summary` put them into English or Chinese.
+
 The runner (papermill + nbconvert) is imported only when used.
 """
 
@@ -66,6 +71,30 @@ from ._summary import (
     value_risk_figure,
 )
 from ._table import Table
+from ._words_metrics import churn_definition, sentence
+from ._words_models import (
+    churn_metrics_table,
+    comparison_facts,
+    describe_at_risk,
+    describe_churn_evaluation,
+    describe_sbg,
+    holdout_facts,
+    independence_facts,
+    parameter_facts,
+    value_facts,
+)
+from ._words_segments import (
+    action_label,
+    card_html,
+    card_summary,
+    labelled_view,
+    level_label,
+    nps_group_label,
+    peak_names,
+    recommendation,
+    segment_label,
+    tier_label,
+)
 
 _LAZY = {
     "run_report": "._runner",
@@ -83,47 +112,68 @@ __all__ = [
     "ReportContext",
     "RunResult",
     "Table",
+    "action_label",
     "action_table",
     "alerts",
     "append_history",
     "assumptions_table",
     "at_risk_facts",
     "at_risk_table",
+    "card_html",
+    "card_summary",
     "channel_sentences",
+    "churn_definition",
     "churn_evaluation",
+    "churn_metrics_table",
     "churn_result",
+    "comparison_facts",
     "covariate_effects",
     "data_hash",
     "describe_actions",
+    "describe_at_risk",
     "describe_choice",
+    "describe_churn_evaluation",
     "describe_covariates",
     "describe_quality",
+    "describe_sbg",
     "describe_summary",
     "drop_pii",
     "executive_summary",
     "history_path",
+    "holdout_facts",
+    "independence_facts",
     "kpi_changes",
     "kpi_definition",
     "kpi_definitions",
     "labelled",
+    "labelled_view",
+    "level_label",
     "load_data",
     "notebook_paths",
+    "nps_group_label",
+    "parameter_facts",
+    "peak_names",
     "provenance",
     "pseudonymise",
     "pseudonymise_frame",
     "pseudonymise_ids",
     "quality_table",
     "read_history",
+    "recommendation",
     "render_html",
     "response_sentence",
     "run_history",
     "run_report",
     "save_set_aside",
     "scores",
+    "segment_label",
+    "sentence",
     "set_aside_examples",
     "setup",
     "show_notes",
     "summary_cards",
+    "tier_label",
+    "value_facts",
     "value_link_table",
     "value_risk_figure",
     "versions",

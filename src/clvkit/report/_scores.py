@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import i18n
 from ..exceptions import ParameterError
+from ._words_segments import labelled
 
 if TYPE_CHECKING:
     from ..scoring import Scores
@@ -118,30 +119,6 @@ def scores(ctx: ReportContext, ds: Any) -> Scores:
     if not ctx.currency:
         ctx.currency = str(result.assumptions["currency"]["value"] or "")
     return result
-
-
-def labelled(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
-    """Add ``segment_label``, ``tier_label`` and ``action_label`` (in ``lang``) to a
-    table with the ``segment``, ``tier`` and ``action`` codes of the scored table."""
-    from ..segments.actions import action_label
-    from ..segments.rfm import segment_label
-    from ..segments.tiers import DEFAULT_TIER_CUTS, tier_codes, tier_labels
-
-    out = frame.copy()
-    tiers = dict(zip(tier_codes(DEFAULT_TIER_CUTS), tier_labels(DEFAULT_TIER_CUTS, lang),
-                     strict=True))
-    makers = {"segment": lambda c: segment_label(c, lang), "tier": lambda c: tiers.get(c, c),
-              "action": lambda c: action_label(c, lang)}
-    for column, make in makers.items():
-        if column not in out:
-            continue
-        codes = out[column]
-        order = (list(codes.cat.categories) if isinstance(codes.dtype, pd.CategoricalDtype)
-                 else list(dict.fromkeys(codes.dropna())))
-        labels = {c: make(str(c)) for c in order}
-        out[f"{column}_label"] = pd.Categorical(codes.map(labels).astype(str),
-                                                categories=list(dict.fromkeys(labels.values())))
-    return out
 
 
 def _value_text(ctx: ReportContext, name: str, value: Any) -> str:

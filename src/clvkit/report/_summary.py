@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .. import schema
-from ..i18n import t as _t
-from ._scores import labelled
+from ._words_segments import labelled
 
 if TYPE_CHECKING:
     from ..scoring import Scores
@@ -117,14 +116,10 @@ class ExecutiveSummary:
 
 def action_table(sc: Scores, lang: str | None = None) -> pd.DataFrame:
     """The run's action matrix cells with labels and recommendations in ``lang``."""
-    from ..segments.actions import action_label, recommendation
-
-    cells = sc.tables["action_matrix"].copy()
-    cells["value_level_label"] = [_t(f"segments.level.{v}", lang) for v in cells["value_level"]]
-    cells["second_level_label"] = [_t(f"segments.level.{v}", lang)
-                                   for v in cells["second_level"]]
-    cells["action_label"] = [action_label(c, lang) for c in cells["action"]]
-    cells["recommendation"] = [recommendation(c, lang) for c in cells["action"]]
+    cells = labelled(sc.tables["action_matrix"], lang, recommendations=True,
+                     codes=("value_level", "second_level", "action"))
+    for column in ("value_level_label", "second_level_label", "action_label"):
+        cells[column] = cells[column].astype(str)  # one label per cell: plain text
     return cells.set_index(["value_level", "second_level"])
 
 

@@ -24,7 +24,6 @@ __all__ = ["score"]
 
 #: Currency of the bundled data sets (matched on the start of Dataset.name).
 _BUNDLED_CURRENCY = {"demo": "¥", "CDNOW": "$"}
-_LABEL_COLUMNS = ("segment_label", "tier_label", "action_label")
 
 
 def _value_basis(tx: pd.DataFrame, s: ScoreSettings) -> tuple[str, float, str]:
@@ -196,10 +195,7 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
 
     matrix = action_matrix(data, observation_end=end, customer_value=value, matrix=axes,
                            margin_rate=matrix_margin)
-    tables["action_matrix"] = matrix.drop(
-        columns=["value_level_label", "second_level_label", "action_label", "recommendation"]
-    ).reset_index()
-    scored = scored.drop(columns=list(_LABEL_COLUMNS))
+    tables["action_matrix"] = matrix.reset_index()
     scored["churn_risk_basis"] = risk.source
     scored["at_risk"] = at_risk_mask(scored, s)
     spend_by_id = (value["expected_spend"] if value is not None

@@ -19,18 +19,17 @@ Every function accepts model outputs (``customer_value`` from
 :func:`clvkit.models.customer_value`, ``churn_risk`` from a churn model) as optional
 inputs indexed by customer_id, and otherwise falls back to historical value; the
 ``value_basis`` column / attribute says which was used.
+
+They return codes (segment, tier, action, levels, NPS groups) and numbers; the names
+a client reads, in English or Chinese, come from :mod:`clvkit.report`
+(:func:`~clvkit.report.labelled`, :func:`~clvkit.report.labelled_view`,
+:func:`~clvkit.report.peak_names`, :func:`~clvkit.report.card_summary`).
 """
 
 from __future__ import annotations
 
 from ._base import customer_history
-from .actions import (
-    DEFAULT_ACTIONS,
-    action_label,
-    action_matrix,
-    assign_actions,
-    recommendation,
-)
+from .actions import DEFAULT_ACTIONS, action_matrix, assign_actions
 from .card import CustomerCard, customer_card
 from .crm import write_crm_import
 from .export import REQUIRED_SCORED_COLUMNS, SCORED_COLUMNS, scored_customers, write_scored
@@ -40,7 +39,6 @@ from .rfm import (
     quantile_scores,
     rfm_scores,
     rfm_segments,
-    segment_label,
     segment_rules,
     segment_summary,
 )
@@ -62,7 +60,6 @@ __all__ = [
     "REQUIRED_SCORED_COLUMNS",
     "SCORED_COLUMNS",
     "CustomerCard",
-    "action_label",
     "action_matrix",
     "assign_actions",
     "cross_view",
@@ -74,12 +71,10 @@ __all__ = [
     "margin_share",
     "nps_groups",
     "quantile_scores",
-    "recommendation",
     "rfm_scores",
     "rfm_segments",
     "scored_customers",
     "seasonal_peaks",
-    "segment_label",
     "segment_rules",
     "segment_summary",
     "tier_codes",

@@ -9,17 +9,14 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ..i18n import t
 from ..tables import Dataset
 from ._base import as_tables, cut_levels, model_frame, resolve_value
 from .profit import customer_profitability
 
 __all__ = [
     "DEFAULT_ACTIONS",
-    "action_label",
     "action_matrix",
     "assign_actions",
-    "recommendation",
 ]
 
 Matrix = Literal["value_profit", "value_alive"]
@@ -29,7 +26,8 @@ SECOND_LEVELS: dict[str, tuple[str, ...]] = {
     "value_alive": ("active", "inactive"),
 }
 # (value level, profitability or activity level) -> action code. Labels and the
-# plain-language recommendation of each code are in locales/segments.toml.
+# plain-language recommendation of each code are worded by clvkit.report (labelled),
+# from locales/segments.toml.
 DEFAULT_ACTIONS: dict[str, dict[tuple[str, str], str]] = {
     "value_profit": {
         ("high", "profitable"): "keep",
@@ -50,21 +48,6 @@ DEFAULT_ACTIONS: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
-def _translated(key: str, fallback: str, lang: str | None) -> str:
-    text = t(key, lang)
-    return fallback if text == key else text
-
-
-def action_label(code: str, lang: str | None = None) -> str:
-    """Return the short label of an action code (the code itself if unknown)."""
-    return _translated(f"segments.action.{code}", code, lang)
-
-
-def recommendation(code: str, lang: str | None = None) -> str:
-    """Return the plain-language recommendation of an action code ("" if unknown)."""
-    return _translated(f"segments.recommend.{code}", "", lang)
-
-
 def assign_actions(
     data: Dataset | pd.DataFrame,
     *,
@@ -76,7 +59,6 @@ def assign_actions(
     alive_threshold: float = 0.5,
     actions: Mapping[tuple[str, str], str] | None = None,
     value_basis: str = "auto",
-    lang: str | None = None,
     **costs: Any,
 ) -> pd.DataFrame:
     """Place every customer in a cell of the action matrix and give the cell's action.
@@ -107,8 +89,6 @@ def assign_actions(
         ``{("low", "unprofitable"): "reprice"}``.
     value_basis : str, default "auto"
         See :func:`clvkit.segments.customer_tiers`.
-    lang : {"en", "zh"}, optional
-        Language of action_label.
     **costs
         margin_rate, cost_to_serve_period, cost_per_order, cost_per_contact, contacts
         for :func:`customer_profitability`.
@@ -117,7 +97,8 @@ def assign_actions(
     -------
     pandas.DataFrame
         Indexed by customer_id with value, value_basis, value_level, profit,
-        p_alive, second_level, action (code) and action_label.
+        p_alive, second_level and action (codes). Names for a report:
+        :func:`clvkit.report.labelled`.
 
     Raises
     ------
@@ -151,7 +132,6 @@ def assign_actions(
     out["second_level"] = _second_level(out, matrix, alive_threshold)
     keys = zip(out["value_level"], out["second_level"], strict=True)
     out["action"] = [cells[key] for key in keys]
-    out["action_label"] = [action_label(code, lang) for code in out["action"]]
     out.attrs = dict(profit.attrs, value_basis=basis, matrix=matrix)
     return out
 
@@ -186,9 +166,6 @@ def _second_level(frame: pd.DataFrame, matrix: str, alive_threshold: float) -> n
 
 def action_matrix(
     data: Dataset | pd.DataFrame,
-    *,
-    recommendations: Mapping[str, str] | None = None,
-    lang: str | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Summarise the action matrix: customers, value at stake and the action per cell.
@@ -197,11 +174,6 @@ def action_matrix(
     ----------
     data : Dataset or pandas.DataFrame
         A Dataset or its transactions table.
-    recommendations : mapping, optional
-        Action code -> your own plain-language recommendation (overrides the
-        catalogue text, e.g. for a custom action code).
-    lang : {"en", "zh"}, optional
-        Language of labels and recommendations.
     **kwargs
         Everything :func:`assign_actions` takes (customers, customer_value, matrix,
         value_cuts, actions, cost parameters, ...).
@@ -210,11 +182,11 @@ def action_matrix(
     -------
     pandas.DataFrame
         One row per cell (all six, empty ones with zeros), indexed by
-        (value_level, second_level), with value_level_label and second_level_label
-        (translated), customers, share_customers,
+        (value_level, second_level), with customers, share_customers,
         value_at_stake (sum of the ranking value, e.g. CLV), share_value, profit
-        (sum; NaN when unknown), action, action_label and recommendation.
-        ``attrs`` has value_basis and matrix.
+        (sum; NaN when unknown) and action (code). ``attrs`` has value_basis and
+        matrix. Names and recommendations for a report:
+        ``clvkit.report.labelled(matrix, lang, recommendations=True)``.
 
     Raises
     ------
@@ -227,7 +199,7 @@ def action_matrix(
     >>> demo = ck.datasets.make_demo(300, seed=1)  # doctest: +SKIP
     >>> ck.segments.action_matrix(demo)[["customers", "action"]]  # doctest: +SKIP
     """
-    assigned = assign_actions(data, lang=lang, **kwargs)
+    assigned = assign_actions(data, **kwargs)
     matrix = assigned.attrs["matrix"]
     cells = action_cells(matrix, kwargs.get("actions"))
     index = pd.MultiIndex.from_tuples(list(cells), names=["value_level", "second_level"])
@@ -244,14 +216,8 @@ def action_matrix(
     out["share_customers"] = out["customers"] / out["customers"].sum()
     total = out["value_at_stake"].sum()
     out["share_value"] = out["value_at_stake"] / total if total else np.nan
-    out["value_level_label"] = [t(f"segments.level.{v}", lang) for v, _ in out.index]
-    out["second_level_label"] = [t(f"segments.level.{s}", lang) for _, s in out.index]
     out["action"] = [cells[key] for key in out.index]
-    out["action_label"] = [action_label(code, lang) for code in out["action"]]
-    own = dict(recommendations or {})
-    out["recommendation"] = [own.get(code) or recommendation(code, lang) for code in out["action"]]
-    out = out[["value_level_label", "second_level_label", "customers", "share_customers",
-               "value_at_stake", "share_value", "profit", "action", "action_label",
-               "recommendation"]]
+    out = out[["customers", "share_customers", "value_at_stake", "share_value", "profit",
+               "action"]]
     out.attrs = {"value_basis": assigned.attrs["value_basis"], "matrix": matrix}
     return out

@@ -1,9 +1,12 @@
-"""The one-customer 360 card: history, scores, model outputs, satisfaction and action."""
+"""The one-customer 360 card: history, scores, model outputs, satisfaction and action.
+
+The card holds facts (codes and numbers); :func:`clvkit.report.card_summary` and
+:func:`clvkit.report.card_html` put them into words, and
+:func:`clvkit.plots.segments.plot_customer_card` draws them.
+"""
 
 from __future__ import annotations
 
-import html
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +14,9 @@ import pandas as pd
 
 from .._messages import examples
 from ..exceptions import DataValidationError
-from ..i18n import format_int, format_money, format_number, format_pct, t
 from ..schema import CES, CUSTOMER_ID, DATE, NPS, TIMESTAMP
 from ..tables import Dataset
 from ._base import as_tables
-from .actions import recommendation
 from .export import scored_customers
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ _TIMELINE_COLUMNS = ("timestamp", "order_id", "amount", "gross_margin", "quantit
 
 @dataclass
 class CustomerCard:
-    """Everything known about one customer, ready to display in a notebook cell.
+    """Everything known about one customer: purchases, answers and scores.
 
     Attributes
     ----------
@@ -44,13 +45,7 @@ class CustomerCard:
     facts : pandas.Series
         The customer's row of :func:`clvkit.segments.scored_customers` (segment,
         tier, RFM scores, revenue, profit, clv, p_alive, expected_purchases,
-        churn_risk, action ...).
-    recommendation : str
-        Plain-language recommendation of the action.
-    currency : str
-        Currency symbol used when displaying amounts.
-    lang : str or None
-        Language of labels.
+        churn_risk, action ...), codes and numbers.
     display_id : str or None
         Id shown in titles instead of customer_id (e.g. the report's pseudonym for
         a client audience); the data are still looked up by customer_id.
@@ -60,9 +55,6 @@ class CustomerCard:
     timeline: pd.DataFrame
     surveys: pd.DataFrame
     facts: pd.Series
-    recommendation: str = ""
-    currency: str = "¥"
-    lang: str | None = None
     display_id: str | None = None
 
     @property
@@ -71,11 +63,11 @@ class CustomerCard:
         return self.display_id or self.customer_id
 
     def __repr__(self) -> str:
-        # The text form sits next to the HTML in a notebook's output, so it shows
-        # the displayed id only, never the raw one or the purchase rows.
+        # What a notebook shows for the card: the displayed id only, never the raw
+        # one or the purchase rows (words for a report: clvkit.report.card_summary).
         f = self.facts
-        return (f"CustomerCard({self.shown_id!r}, segment={f.get('segment_label')!r}, "
-                f"tier={f.get('tier_label')!r}, orders={len(self.timeline)})")
+        return (f"CustomerCard({self.shown_id!r}, segment={str(f.get('segment'))!r}, "
+                f"tier={str(f.get('tier'))!r}, orders={len(self.timeline)})")
 
     def __getattr__(self, name: str) -> Any:
         # card.clv, card.segment, card.p_alive ... read from facts.
@@ -85,45 +77,9 @@ class CustomerCard:
         msg = f"'CustomerCard' object has no attribute {name!r}"
         raise AttributeError(msg)
 
-    def summary(self) -> pd.Series:
-        """Return the key facts as translated label -> formatted text."""
-        f, lang, cur = self.facts, self.lang, self.currency
-        rows = {
-            "segment": f["segment_label"],
-            "rfm": f"{f['r_score']}-{f['f_score']}-{f['m_score']}",
-            "tier": f["tier_label"],
-            "orders": format_int(f["orders"]),
-            "revenue": format_money(f["revenue"], cur),
-            "profit": format_money(f["profit"], cur),
-            "recency_days": format_int(f["recency_days"]),
-            "p_alive": self._model(f["p_alive"], format_pct),
-            "expected_purchases": self._model(f["expected_purchases"],
-                                              lambda x: format_number(x, 2)),
-            "clv": self._model(f["clv"], lambda x: format_money(x, cur)),
-            "churn_risk": self._model(f["churn_risk"], format_pct),
-            "value_basis": t(f"segments.basis.{f['value_basis']}", lang),
-            "action": f["action_label"],
-        }
-        return pd.Series({t(f"segments.card.{k}", lang): v for k, v in rows.items()},
-                         name=t("segments.card.title", lang, customer_id=self.shown_id))
-
-    def _model(self, value: float, fmt: Any) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return t("segments.card.not_modelled", self.lang)
-        return fmt(value)
-
-    def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(str(k))}</th>"
-            f"<td>{html.escape(str(v))}</td></tr>"
-            for k, v in self.summary().items()
-        )
-        title = html.escape(t("segments.card.title", self.lang, customer_id=self.shown_id))
-        advice = html.escape(self.recommendation)
-        return f"<div><strong>{title}</strong><table>{rows}</table><p>{advice}</p></div>"
-
     def plot(self, **kwargs: Any) -> Figure:
-        """Draw the card (see :func:`clvkit.plots.segments.plot_customer_card`)."""
+        """Draw the card (see :func:`clvkit.plots.segments.plot_customer_card`; pass
+        ``lang=`` and ``currency=`` there)."""
         from ..plots.segments import plot_customer_card
 
         return plot_customer_card(self, **kwargs)
@@ -136,8 +92,6 @@ def customer_card(
     customers: pd.DataFrame | None = None,
     surveys: pd.DataFrame | None = None,
     scored: pd.DataFrame | None = None,
-    currency: str = "¥",
-    lang: str | None = None,
     display_id: str | None = None,
     **kwargs: Any,
 ) -> CustomerCard:
@@ -158,10 +112,6 @@ def customer_card(
     scored : pandas.DataFrame, optional
         Output of :func:`clvkit.segments.scored_customers` for the same data (with
         the original, not pseudonymised, ids).
-    currency : str, default "¥"
-        Currency symbol for display.
-    lang : {"en", "zh"}, optional
-        Language of labels.
     display_id : str, optional
         Id to show instead of customer_id, e.g. ``ctx.ids([cid]).iloc[0]`` (the
         pseudonym) in a client report.
@@ -172,8 +122,8 @@ def customer_card(
     Returns
     -------
     CustomerCard
-        Display it in a notebook, read ``card.clv``, ``card.segment`` ..., or call
-        ``card.plot()``.
+        Read ``card.clv``, ``card.segment`` ...; show it with
+        :func:`clvkit.report.card_summary` or ``card.plot()``.
 
     Raises
     ------
@@ -184,7 +134,7 @@ def customer_card(
     if scored is None:
         scored = scored_customers(
             tables.transactions, customers=tables.customers, surveys=tables.surveys,
-            observation_end=tables.observation_end, lang=lang, **kwargs,
+            observation_end=tables.observation_end, **kwargs,
         )
     row = scored.loc[scored[CUSTOMER_ID] == str(customer_id)]
     if row.empty:
@@ -210,6 +160,5 @@ def customer_card(
     facts = row.iloc[0]
     return CustomerCard(
         customer_id=str(customer_id), timeline=timeline, surveys=answers, facts=facts,
-        recommendation=recommendation(str(facts["action"]), lang), currency=currency, lang=lang,
         display_id=display_id,
     )

@@ -21,9 +21,9 @@ from ._base import (
     model_frame,
     shared_history,
 )
-from .actions import Matrix, action_cells, action_label, assign_actions
-from .rfm import RuleTable, rfm_segments, segment_label
-from .tiers import DEFAULT_TIER_CUTS, customer_tiers, tier_labels
+from .actions import Matrix, action_cells, assign_actions
+from .rfm import RuleTable, rfm_segments
+from .tiers import DEFAULT_TIER_CUTS, customer_tiers
 from .views import customer_attributes
 
 __all__ = ["REQUIRED_SCORED_COLUMNS", "SCORED_COLUMNS", "scored_customers", "write_scored"]
@@ -40,11 +40,7 @@ SCORED_COLUMNS: dict[str, str] = {
     "p_alive": "float64",  # model P(alive) in [0, 1]; NaN without a model
     "churn_risk": "float64",  # churn probability in [0, 1]; NaN when unavailable
     "action": "category",  # action code from the action matrix
-    # translated names, categorical in the order of the codes (segments in rule
-    # order, tiers best first), so tables and charts keep a meaningful order
-    "segment_label": "category",
-    "tier_label": "category",
-    "action_label": "category",
+    # names of the codes in the report language: clvkit.report.labelled(scored, lang)
     "value": "float64",  # what ranked customers (see value_basis)
     "value_basis": "str",  # clv | historical_margin | historical_revenue
     "churn_risk_basis": "str",  # churn_model | 1 - p_alive | unavailable
@@ -83,7 +79,6 @@ def scored_customers(
     value_cuts: Sequence[float] = (0.2, 0.5),
     actions: Mapping[tuple[str, str], str] | None = None,
     value_basis: str = "auto",
-    lang: str | None = None,
     id_transform: Callable[[pd.Series], Any] | None = None,
     **costs: Any,
 ) -> pd.DataFrame:
@@ -115,8 +110,6 @@ def scored_customers(
         Action matrix settings (see :func:`clvkit.segments.assign_actions`).
     value_basis : str, default "auto"
         What ranks customers (see :func:`clvkit.segments.customer_tiers`).
-    lang : {"en", "zh"}, optional
-        Language of the ``*_label`` columns.
     id_transform : callable, optional
         Applied to the customer_id column (a Series) at the end, e.g. the report
         helper's pseudonymisation; it must return one id per row. Default: ids are
@@ -130,7 +123,8 @@ def scored_customers(
     pandas.DataFrame
         One row per customer, customer_id as a column (the import format; use
         ``.set_index("customer_id")`` to join), columns and dtypes exactly as
-        :data:`SCORED_COLUMNS`, sorted by value (highest first).
+        :data:`SCORED_COLUMNS`, sorted by value (highest first). segment, tier and
+        action are codes; :func:`clvkit.report.labelled` adds their names.
 
     Raises
     ------
@@ -146,20 +140,20 @@ def scored_customers(
     churned = churned_customers(tables.customers, end)
     models = model_frame(hist.index, customer_value, churn_risk, churned)
     with shared_history(tx, end, hist):  # each step below summarises tx: do it once
-        seg = rfm_segments(tx, end, rules=rules, lang=lang)
+        seg = rfm_segments(tx, end, rules=rules)
         tiers = customer_tiers(tx, observation_end=end, customer_value=customer_value,
-                               cuts=tier_cuts, value_basis=value_basis, lang=lang)
+                               cuts=tier_cuts, value_basis=value_basis)
         act = assign_actions(tx, customers=tables.customers, observation_end=end,
                              customer_value=customer_value, matrix=matrix,
                              value_cuts=value_cuts, actions=actions, value_basis=value_basis,
-                             lang=lang, **costs)
+                             **costs)
     attrs = customer_attributes(hist.index, tables.customers, tables.surveys)
     out = pd.concat(
         [
-            seg[["segment", "segment_label", "r_score", "f_score", "m_score"]],
-            tiers[["tier", "tier_label", "value", "value_basis"]],
+            seg[["segment", "r_score", "f_score", "m_score"]],
+            tiers[["tier", "value", "value_basis"]],
             models[["clv", "p_alive", "expected_purchases", "churn_risk", "churn_risk_basis"]],
-            act[["action", "action_label", "value_level", "profit"]],
+            act[["action", "value_level", "profit"]],
             hist[["revenue", "margin", "orders", "recency_days", "first_purchase",
                   "last_purchase"]],
             attrs[["acquisition_channel", "region", "nps_group", "latest_nps", "latest_ces"]],
@@ -168,10 +162,6 @@ def scored_customers(
     )
     codes = list(dict.fromkeys(action_cells(matrix, actions).values()))
     out["action"] = pd.Categorical(out["action"], categories=codes)
-    segment_codes = seg["segment"].cat.categories
-    _ordered_labels(out, "segment", [segment_label(c, lang) for c in segment_codes])
-    _ordered_labels(out, "tier", tier_labels(tiers.attrs["cuts"], lang))
-    _ordered_labels(out, "action", [action_label(c, lang) for c in codes])
     out = out.sort_values("value", ascending=False, kind="mergesort")
     out = out.rename_axis(CUSTOMER_ID).reset_index()
     out[CUSTOMER_ID] = out[CUSTOMER_ID].astype(str)
@@ -182,11 +172,6 @@ def scored_customers(
                  "value_basis": tiers.attrs["value_basis"],
                  "churn_risk_basis": str(models["churn_risk_basis"].iloc[0])}
     return out
-
-
-def _ordered_labels(frame: pd.DataFrame, column: str, labels: list[str]) -> None:
-    frame[f"{column}_label"] = pd.Categorical(frame[f"{column}_label"].astype(str),
-                                              categories=list(dict.fromkeys(labels)))
 
 
 def _transformed_ids(ids: pd.Series, transform: Callable[[pd.Series], Any]) -> pd.Series:

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ..i18n import t
 from ._base import customer_history
 
 __all__ = [
@@ -17,7 +16,6 @@ __all__ = [
     "quantile_scores",
     "rfm_scores",
     "rfm_segments",
-    "segment_label",
     "segment_rules",
     "segment_summary",
 ]
@@ -211,7 +209,6 @@ def rfm_segments(
     rules: RuleTable = None,
     monetary: Literal["revenue", "margin"] = "revenue",
     ties: Literal["first", "min"] = "first",
-    lang: str | None = None,
 ) -> pd.DataFrame:
     """Give every customer RFM scores and exactly one named segment.
 
@@ -226,14 +223,13 @@ def rfm_segments(
         As in :func:`rfm_scores`.
     rules : DataFrame or list of dict, optional
         Rule table (see :func:`segment_rules`); default the built-in one.
-    lang : {"en", "zh"}, optional
-        Language of ``segment_label``; default the current language.
 
     Returns
     -------
     pandas.DataFrame
         :func:`rfm_scores` columns plus ``segment`` (categorical of codes, in rule
-        order) and ``segment_label`` (translated). ``attrs["rules"]`` is the rule table.
+        order). ``attrs["rules"]`` is the rule table. Segment names for a report:
+        :func:`clvkit.report.labelled`.
 
     Raises
     ------
@@ -259,23 +255,13 @@ def rfm_segments(
     categories = list(dict.fromkeys(table["segment"].astype(str)))
     out = scores.copy()
     out["segment"] = pd.Categorical(codes, categories=categories, ordered=True)
-    out["segment_label"] = [segment_label(c, lang) for c in codes]
     out.attrs = dict(scores.attrs, rules=table.to_dict("records"))
     return out
-
-
-def segment_label(code: str, lang: str | None = None) -> str:
-    """Translate a segment code; unknown (user-defined) codes are shown as they are."""
-    key = f"segments.segment.{code}"
-    text = t(key, lang)
-    return code if text == key else text
 
 
 def segment_summary(
     segments: pd.DataFrame,
     value: pd.Series | None = None,
-    *,
-    lang: str | None = None,
 ) -> pd.DataFrame:
     """Count customers and value per segment.
 
@@ -286,14 +272,12 @@ def segment_summary(
     value : pandas.Series, optional
         Per-customer value indexed by customer_id (e.g. CLV); default the historical
         revenue. Its ``name`` is reported as ``attrs["value_basis"]``.
-    lang : {"en", "zh"}, optional
-        Language of ``segment_label``.
 
     Returns
     -------
     pandas.DataFrame
         One row per segment (all segments of the rule table, in rule order, empty
-        ones with zeros), indexed by segment code, with segment_label, customers,
+        ones with zeros), indexed by segment code, with customers,
         share_customers, revenue, share_revenue, value, share_value,
         mean_recency_days, mean_orders. Shares are fractions summing to 1.
     """
@@ -319,8 +303,7 @@ def segment_summary(
         out[f"share_{col}"] = out[col] / total if total else np.nan
     out.index = out.index.astype(str)
     out.index.name = "segment"
-    out.insert(0, "segment_label", [segment_label(c, lang) for c in out.index])
-    order = ["segment_label", "customers", "share_customers", "revenue", "share_revenue",
+    order = ["customers", "share_customers", "revenue", "share_revenue",
              "value", "share_value", "mean_recency_days", "mean_orders"]
     out = out[order]
     out.attrs = {"value_basis": basis}

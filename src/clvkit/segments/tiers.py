@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..i18n import t
 from ..tables import Dataset
 from ._base import (
     as_tables,
@@ -44,16 +43,6 @@ def tier_codes(cuts: Sequence[float] = DEFAULT_TIER_CUTS) -> list[str]:
     return codes
 
 
-def tier_labels(cuts: Sequence[float], lang: str | None) -> list[str]:
-    labels = [t("segments.tier.top", lang, pct=_pct(cuts[0]))]
-    labels += [
-        t("segments.tier.next", lang, width=_pct(b - a), lo=_pct(a), hi=_pct(b))
-        for a, b in itertools.pairwise(cuts)
-    ]
-    labels.append(t("segments.tier.rest", lang, pct=_pct(1 - cuts[-1])))
-    return labels
-
-
 def customer_tiers(
     data: Dataset | pd.DataFrame,
     *,
@@ -61,7 +50,6 @@ def customer_tiers(
     customer_value: pd.DataFrame | pd.Series | None = None,
     cuts: Sequence[float] = DEFAULT_TIER_CUTS,
     value_basis: str = "auto",
-    lang: str | None = None,
 ) -> pd.DataFrame:
     """Place every customer in a value tier.
 
@@ -86,15 +74,14 @@ def customer_tiers(
     value_basis : {"auto", "clv", "historical_margin", "historical_revenue"}
         What ranks customers; "auto" = CLV when given, else margin when the
         transactions have gross_margin, else revenue.
-    lang : {"en", "zh"}, optional
-        Language of tier_label.
 
     Returns
     -------
     pandas.DataFrame
         Indexed by customer_id with revenue, margin, clv, value, value_rank (1 =
-        highest), tier (categorical of codes, best first), tier_label and
-        value_basis (str). ``attrs["value_basis"]`` repeats the basis.
+        highest), tier (categorical of codes, best first) and value_basis (str).
+        ``attrs["value_basis"]`` repeats the basis. Tier names for a report:
+        :func:`clvkit.report.labelled`.
 
     Raises
     ------
@@ -109,14 +96,12 @@ def customer_tiers(
     models = model_frame(hist.index, customer_value, None)
     value, basis = resolve_value(hist, models, value_basis)
     codes = tier_codes(cuts)
-    labels = dict(zip(codes, tier_labels(cuts, lang), strict=True))
     level = cut_levels(value, cuts, "cuts")
     out = hist[["revenue", "margin"]].copy()
     out["clv"] = models["clv"]
     out["value"] = value
     out["value_rank"] = rank_desc(value)
     out["tier"] = pd.Categorical.from_codes(level.to_numpy(), categories=codes, ordered=True)
-    out["tier_label"] = out["tier"].map(labels).astype(str)
     out["value_basis"] = basis
     out.attrs = dict(hist.attrs, value_basis=basis, cuts=tuple(cuts))
     return out
@@ -129,7 +114,6 @@ def value_tiers(
     customer_value: pd.DataFrame | pd.Series | None = None,
     cuts: Sequence[float] = DEFAULT_TIER_CUTS,
     value_basis: str = "auto",
-    lang: str | None = None,
 ) -> pd.DataFrame:
     """Summarise value tiers: each tier's share of customers, revenue, margin and value.
 
@@ -138,14 +122,15 @@ def value_tiers(
     Returns
     -------
     pandas.DataFrame
-        One row per tier (best first, indexed by tier code) with tier_label,
-        customers, share_customers, revenue, share_revenue, margin, share_margin,
+        One row per tier (best first, indexed by tier code) with customers,
+        share_customers, revenue, share_revenue, margin, share_margin,
         future_value (sum of CLV; NaN without a model), share_future_value, value
         (the ranking value), share_value, mean_value, min_value and
         multiple_of_median (mean value of the tier / median customer value). Each
         share column sums to 1 over the tiers. ``attrs`` holds ``value_basis``,
-        ``n_customers``, ``median_value`` and ``top_multiple_over_median`` (the
-        first tier's multiple, e.g. "the top 1% are worth 25x the median customer").
+        ``n_customers``, ``median_value``, ``top_multiple_over_median`` (the first
+        tier's multiple, e.g. "the top 1% are worth 25x the median customer") and
+        ``cuts``. Tier names for a report: :func:`clvkit.report.labelled`.
 
     Raises
     ------
@@ -154,7 +139,7 @@ def value_tiers(
     """
     tiers = customer_tiers(
         data, observation_end=observation_end, customer_value=customer_value,
-        cuts=cuts, value_basis=value_basis, lang=lang,
+        cuts=cuts, value_basis=value_basis,
     )
     grouped = tiers.groupby("tier", observed=False)
     out = pd.DataFrame(
@@ -175,8 +160,7 @@ def value_tiers(
     out["multiple_of_median"] = out["mean_value"] / median if median > 0 else np.nan
     out.index = out.index.astype(str)
     out.index.name = "tier"
-    out.insert(0, "tier_label", tier_labels(tiers.attrs["cuts"], lang))
-    order = ["tier_label", "customers", "share_customers", "revenue", "share_revenue",
+    order = ["customers", "share_customers", "revenue", "share_revenue",
              "margin", "share_margin", "future_value", "share_future_value", "value",
              "share_value", "mean_value", "min_value", "multiple_of_median"]
     out = out[order]
@@ -185,5 +169,6 @@ def value_tiers(
         "n_customers": len(tiers),
         "median_value": median,
         "top_multiple_over_median": float(out["multiple_of_median"].iloc[0]),
+        "cuts": tiers.attrs["cuts"],
     }
     return out

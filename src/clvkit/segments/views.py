@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataValidationError, ParameterError
-from ..i18n import t
 from ..schema import (
     AMOUNT,
     CES,
@@ -133,9 +132,7 @@ def value_seasonality(
     return rate
 
 
-def seasonal_peaks(
-    seasonality: pd.DataFrame, n: int = 2, *, lang: str | None = None
-) -> pd.DataFrame:
+def seasonal_peaks(seasonality: pd.DataFrame, n: int = 2) -> pd.DataFrame:
     """List each group's ``n`` strongest months (or weekdays).
 
     Parameters
@@ -144,32 +141,29 @@ def seasonal_peaks(
         Output of :func:`value_seasonality`.
     n : int, default 2
         How many peaks to list.
-    lang : {"en", "zh"}, optional
-        Language of the ``peaks`` text.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by group with peak_1 ... peak_n (month 1-12 or weekday 0-6), peaks
-        (names such as "Nov, Dec") and peak_share (share of the row held by the
-        peaks; NaN unless normalize="share").
+        Indexed by group with peak_1 ... peak_n (month 1-12 or weekday 0-6) and
+        peak_share (share of the row held by the peaks; NaN unless
+        normalize="share"); ``attrs["by"]`` is "month" or "weekday". Month or
+        weekday names for a report: :func:`clvkit.report.peak_names`.
     """
     if not 1 <= n <= seasonality.shape[1]:
         msg = f"n must be between 1 and {seasonality.shape[1]}; got {n!r}"
         raise ParameterError(msg)
     by = seasonality.attrs.get("by", "month")
-    prefix = "segments.month_abbr." if by == "month" else "segments.weekday_abbr."
     rows = {}
     for group, row in seasonality.iterrows():
         top = row.sort_values(ascending=False, kind="mergesort").index[:n]
         entry = {f"peak_{i + 1}": int(p) for i, p in enumerate(top)}
-        sep = t("segments.list_sep", lang)
-        entry["peaks"] = sep.join(t(f"{prefix}{int(p)}", lang) for p in top)
         share = seasonality.attrs.get("normalize") == "share"
         entry["peak_share"] = float(row[top].sum()) if share else np.nan
         rows[group] = entry
     out = pd.DataFrame.from_dict(rows, orient="index")
     out.index.name = seasonality.index.name
+    out.attrs = {"by": by}
     return out
 
 
@@ -246,8 +240,6 @@ def cross_view(
     cols: str,
     *,
     value: str | None = "value",
-    labels: bool = False,
-    lang: str | None = None,
 ) -> pd.DataFrame:
     """Cross-tabulate customers (and their value) by two per-customer columns.
 
@@ -261,19 +253,14 @@ def cross_view(
         category order, empty categories included.
     value : str or None, default "value"
         Column to add up per cell; None for counts only.
-    labels : bool, default False
-        Show display names instead of codes: from the ``<column>_label`` column when
-        the frame has one (segment_label, tier_label ...), translated NPS groups for
-        "nps_group", and a translated "total".
-    lang : {"en", "zh"}, optional
-        Language of the display names.
 
     Returns
     -------
     pandas.DataFrame
         Rows = ``rows`` categories plus "total"; columns a MultiIndex
         (measure, ``cols`` category) with measures "customers" and "value"
-        (each with a "total" column).
+        (each with a "total" column). Rows and columns are codes; names for a
+        report: :func:`clvkit.report.labelled_view`.
 
     Raises
     ------
@@ -294,17 +281,4 @@ def cross_view(
     if not len(out):
         msg = "cross_view got an empty table."
         raise DataValidationError(msg)
-    if labels:
-        out = out.rename(index=_display_names(frame, rows, lang))
-        out = out.rename(columns=_display_names(frame, cols, lang), level=1)
     return out
-
-
-def _display_names(frame: pd.DataFrame, column: str, lang: str | None) -> dict[str, str]:
-    names = {"total": t("segments.total", lang)}
-    if f"{column}_label" in frame.columns:
-        pairs = frame[[column, f"{column}_label"]].drop_duplicates(column)
-        names.update(zip(pairs[column].astype(str), pairs[f"{column}_label"], strict=True))
-    elif column == "nps_group":
-        names.update({g: t(f"segments.nps.{g}", lang) for g in NPS_GROUPS})
-    return names
