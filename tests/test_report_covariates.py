@@ -114,3 +114,23 @@ def test_paretonbd_table_and_sentences() -> None:
     assert any(s.startswith("Region “north”: customers drop out at ×") for s in en)
     zh = ck.report.describe_covariates(m, lang="zh")
     assert any(s.startswith("地区“north”：客户的流失速率是“south”的 ×") for s in zh)
+
+
+def test_covariate_model_for_the_clv_page_fits_samples_and_skips() -> None:
+    # the page's helper: the run's summary with the customers' channel and region
+    ds = ck.datasets.make_demo(n_customers=600, seed=3)
+    sc = ck.score(ds, churn_classifier=False)
+    ctx = ck.report.setup(audience="analyst", lang="en")
+    fitted = ck.report.covariate_model(ctx, ds, sc)
+    assert fitted.n_customers_ == len(sc.customers)
+    assert set(fitted.coefficients_["column"]) == {"channel", "region"}
+    # above max_customers: a seeded sample of that many, the same on every run
+    sampled = ck.report.covariate_model(ctx, ds, sc, max_customers=400)
+    again = ck.report.covariate_model(ctx, ds, sc, max_customers=400)
+    assert sampled.n_customers_ == 400 and sampled.params == again.params
+    assert not ctx.skipped
+    # without the attributes the section says why instead of failing
+    bare = ck.Dataset(transactions=ds.transactions, name="no customers")
+    assert ck.report.covariate_model(ctx, bare, sc) is None
+    assert ctx.skipped[-1]["reason"] == "covariates.skip.no_attributes"
+    assert "no acquisition channel or region" in ctx.skipped[-1]["message"]

@@ -25,7 +25,7 @@ import importlib
 from typing import Any
 
 from ._business import channel_sentences, response_sentence
-from ._covariates import covariate_effects, describe_covariates
+from ._covariates import covariate_effects, covariate_model, describe_covariates
 from ._history import (
     DEFAULT_ALERTS,
     KPI_COLUMNS,
@@ -128,6 +128,7 @@ __all__ = [
     "churn_result",
     "comparison_facts",
     "covariate_effects",
+    "covariate_model",
     "data_hash",
     "describe_actions",
     "describe_at_risk",

@@ -16,10 +16,53 @@ import pandas as pd
 
 from ..i18n import column_label, format_int, format_number, format_pct, join_list, t
 
-__all__ = ["covariate_effects", "describe_covariates"]
+__all__ = ["COVARIATE_COLUMNS", "covariate_effects", "covariate_model", "describe_covariates"]
 
 #: Likelihood-ratio p-value below which the attributes are said to matter.
 SIGNIFICANCE = 0.05
+#: Customer attributes the CLV page looks at when the customers table has them.
+COVARIATE_COLUMNS = ("channel", "region")
+#: Above this many customers the covariate fit runs on a seeded random sample of them
+#: (the coefficients of a few categorical attributes are precise long before that).
+MAX_COVARIATE_CUSTOMERS = 200_000
+
+
+def covariate_model(ctx: Any, ds: Any, sc: Any, columns: tuple[str, ...] = COVARIATE_COLUMNS,
+                    *, max_customers: int = MAX_COVARIATE_CUSTOMERS) -> Any:
+    """Fit BG/NBD with the customers' attributes on purchasing and dropout, for a page.
+
+    Uses the columns of ``columns`` that the customers table has with at least two
+    values; the summary is the run's (same observation end and time unit as every
+    other model of the report). Above ``max_customers`` customers it fits on a
+    random sample of that many (seed: the run's), and says so on the page. Without
+    such a column, or when the fit is not possible, the section is skipped with a
+    sentence (:meth:`ReportContext.skip`) and None is returned.
+    """
+    from ..exceptions import ClvkitError
+    from ..models import fit_bgnbd
+    from ..summary import rfm_summary
+
+    customers = ds.customers
+    used = [c for c in columns if customers is not None and c in customers
+            and customers[c].nunique() > 1]
+    if not used:
+        ctx.skip("covariates.section", "covariates.skip.no_attributes")
+        return None
+    summary = rfm_summary(ds.transactions, observation_end=sc.facts["observation_end"])
+    if len(summary) > max_customers:
+        total = len(summary)
+        summary = summary.sample(n=max_customers, random_state=sc.settings.seed)
+        from IPython.display import display
+
+        display(ctx.say("covariates.sampled", n=ctx.num(max_customers), total=ctx.num(total)))
+    try:
+        return fit_bgnbd(summary, purchase_covariates=used, dropout_covariates=used,
+                         covariates=customers[["customer_id", *used]]
+                         if "customer_id" in customers else customers[used])
+    except ClvkitError:
+        # the error names customer ids: not for a client page; say what could not be done
+        ctx.skip("covariates.section", "covariates.skip.fit_failed")
+        return None
 
 
 def _ratio(v: float, decimals: int = 2) -> str:
