@@ -199,7 +199,8 @@ def customer_value(
         purchase_model=type(purchase_model).__name__,
         purchase_params=purchase_model.params,
         gamma_gamma_params=spend_model.params,
-        gamma_gamma_independence=dict(spend_model.independence_),
+        # a model built from parameters (from_params) has no data, so no check
+        gamma_gamma_independence=dict(getattr(spend_model, "independence_", None) or {}),
         purchase_diagnostics=getattr(purchase_model, "diagnostics_", None),
         gamma_gamma_diagnostics=getattr(spend_model, "diagnostics_", None),
         warnings=_nan_warnings(out),
