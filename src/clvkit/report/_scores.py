@@ -162,6 +162,8 @@ def _value_text(ctx: ReportContext, name: str, value: Any) -> str:
         "spend_model": lambda v: t(f"scoring.v.{v}"),
         "churn_risk_source": lambda v: t(f"scoring.v.{v}"),
         "churn_window_days": lambda v: t("scoring.v.window", n=v),
+        "interval_level": lambda v: t("scoring.v.interval", level=ctx.pct(v, 0)),
+        "interval_method": lambda v: t(f"scoring.v.{v}"),
     }
     return str(texts.get(name, str)(value))
 
