@@ -18,11 +18,14 @@ import pandas as pd
 from ._notes import Notes, _plain
 from ._settings import ScoreSettings
 
-__all__ = ["BOUNDS", "ValueResult", "add_bounds", "customer_value_with_intervals",
+__all__ = ["BOUNDS", "METHOD", "ValueResult", "add_bounds", "customer_value_with_intervals",
            "group_totals", "total_interval"]
 
 #: Per-customer interval columns of the scored table.
 BOUNDS = ("clv_low", "clv_high")
+#: The run's interval method (clvkit.models.clv_intervals): the delta method, a few
+#: times the point estimate's cost; parameter draws cost draws x the point estimate.
+METHOD = "delta"
 _VALUE_COLUMNS = ["p_alive", "expected_purchases", "expected_spend", "clv"]
 
 
@@ -48,8 +51,7 @@ def customer_value_with_intervals(summary: pd.DataFrame, purchase: Any, spend: A
     if not s.interval_level:
         value = customer_value(summary, **common)
         return ValueResult(_clean(value, None, notes, label), None, None)
-    res = clv_intervals(summary, **common, level=s.interval_level, method=s.interval_method,
-                        draws=s.interval_draws, seed=s.seed)
+    res = clv_intervals(summary, **common, level=s.interval_level, method=METHOD)
     for item in res.warnings:
         notes.add(item["code"], "04", **item["values"])
     value = res.customers[_VALUE_COLUMNS].copy()
@@ -109,5 +111,4 @@ def total_interval(kpi: dict[str, Any], result: ValueResult | None, s: ScoreSett
     if result is not None and result.intervals is not None and kpi["value"] is not None:
         row = result.intervals.total().iloc[0]
         low, high = _plain(float(row["clv_low"])), _plain(float(row["clv_high"]))
-    kpi["values"].update(low=low, high=high, level=s.interval_level,
-                         method=s.interval_method)
+    kpi["values"].update(low=low, high=high, level=s.interval_level, method=METHOD)

@@ -14,7 +14,7 @@ from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
-from ._intervals import add_bounds, customer_value_with_intervals, total_interval
+from ._intervals import METHOD, add_bounds, customer_value_with_intervals, total_interval
 from ._kpis import headline_kpis
 from ._models import LABELS, choose_purchase_model, churn_risk, fit_purchase, fit_spend
 from ._notes import Notes
@@ -84,8 +84,8 @@ def _assumptions(ds: Dataset, s: ScoreSettings, end: pd.Timestamp, basis: tuple[
                               "source": _source(s, "churn_window_days")}
     a["interval_level"] = {"value": s.interval_level or None,
                            "source": _source(s, "interval_level")}
-    a["interval_method"] = {"value": s.interval_method if s.interval_level else None,
-                            "source": _source(s, "interval_method")}
+    a["interval_method"] = {"value": METHOD if s.interval_level else None,
+                            "source": "default"}
     return a
 
 
