@@ -70,13 +70,11 @@ from scipy.stats import norm
 
 from .._messages import examples
 from ..exceptions import DataValidationError, ParameterError
-from ..schema import FREQUENCY, MONETARY_VALUE, RECENCY, T
+from ..schema import FREQUENCY, MONETARY_VALUE
 from . import _predict
-from ._checks import check_summary
-from ._compress import compress
 from ._diagnostics import warning
 from ._interval_draws import _purchase, _theta, draws_bounds, draws_total
-from .clv import _models, customer_value
+from .clv import _customer_value
 
 __all__ = ["METHODS", "CLVIntervals", "clv_intervals", "interval_status"]
 
@@ -104,9 +102,11 @@ def interval_status(model: Any, label: str) -> tuple[np.ndarray | None, dict[str
     return cov, None
 
 
-def _jacobian(fn: Any, theta: np.ndarray) -> tuple[tuple[np.ndarray, ...], list[np.ndarray]]:
-    """Base values of ``fn`` and forward-difference derivatives in the log-parameters."""
-    base = fn(theta)
+def _jacobian(fn: Any, theta: np.ndarray, base: tuple[np.ndarray, ...] | None = None,
+              ) -> tuple[tuple[np.ndarray, ...], list[np.ndarray]]:
+    """Base values of ``fn`` (given or computed) and forward-difference derivatives in
+    the log-parameters."""
+    base = fn(theta) if base is None else base
     jac = [np.empty((b.size, theta.size)) for b in base]
     for j in range(theta.size):
         step = theta.copy()
@@ -337,12 +337,12 @@ def clv_intervals(
         msg = (f"draws must be a whole number >= 20 (quantiles of fewer draws are noise); "
                f"got {draws!r}. 200 is a good default.")
         raise ParameterError(msg)
-    purchase, spend = _models(summary, bgnbd, gamma_gamma)
-    cv = customer_value(summary, bgnbd=purchase, gamma_gamma=spend,
-                        horizon_months=horizon_months,
-                        discount_rate_annual=discount_rate_annual,
-                        discount_rate_monthly=discount_rate_monthly, margin=margin, freq=freq,
-                        periods_per_month=periods_per_month)
+    cv, parts = _customer_value(summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma,
+                                horizon_months=horizon_months,
+                                discount_rate_annual=discount_rate_annual,
+                                discount_rate_monthly=discount_rate_monthly, margin=margin,
+                                freq=freq, periods_per_month=periods_per_month)
+    purchase, spend = parts["models"]
     out = cv.copy()
     for q in QUANTITIES:
         out[f"{q}_low"] = np.nan
@@ -354,17 +354,14 @@ def clv_intervals(
                           not notes, notes)
     if notes:
         return result
-    v = check_summary(summary, (FREQUENCY, RECENCY, T, MONETARY_VALUE), label="clv_intervals")
-    ppm, months = cv.attrs["periods_per_month"], cv.attrs["horizon_months"]
-    setting = {"ts": [k * ppm for k in range(months + 1)],
-               "discount": (1.0 + cv.attrs["discount_rate_monthly"]) ** -np.arange(
-                   1, months + 1),
-               "margin": float(cv.attrs["margin"])}
-    packed = compress(v[FREQUENCY], v[RECENCY], v[T])
+    setting = {"ts": parts["ts"], "discount": parts["discount"],
+               "margin": float(cv.attrs["margin"]), "base": None}
+    if getattr(purchase, "backend", "clvkit") == "clvkit":  # the same closed forms
+        setting["base"] = (parts["discounted"], parts["p_alive"], parts["purchases"])
+    xm = tuple(summary[c].to_numpy(dtype=float) for c in (FREQUENCY, MONETARY_VALUE))
     run = _delta if method == "delta" else draws_bounds
-    result._parts = run(out, purchase, spend, p_cov, s_cov, packed,
-                        (v[FREQUENCY], v[MONETARY_VALUE]), setting, level,
-                        {"draws": int(draws), "seed": seed})
+    result._parts = run(out, purchase, spend, p_cov, s_cov, parts["packed"], xm, setting,
+                        level, {"draws": int(draws), "seed": seed})
     return result
 
 
@@ -376,7 +373,7 @@ def _delta(out: pd.DataFrame, purchase: Any, spend: Any, p_cov: np.ndarray,
     kind, k = purchase._kind, packed.inverse
     (disc, alive, purchases), jac = _jacobian(
         lambda th: _purchase(kind, th, setting["ts"], setting["discount"], packed.columns),
-        _theta(purchase))
+        _theta(purchase), setting["base"])
     (s0,), (s_jac,) = _jacobian(lambda th: (_predict.expected_spend(tuple(th), *xm),),
                                 _theta(spend))
     var_d, var_s = _quad(jac[0], p_cov), _quad(s_jac, s_cov)
