@@ -151,3 +151,29 @@ def test_executive_summary_states_the_interval_in_words(scores) -> None:
     ck.report.setup(lang="en")
     assumptions = ck.report.assumptions_table(en, scores)
     assert "90% confidence interval" in assumptions.to_string()
+
+
+def test_clv_page_helpers_show_the_base_and_segment_intervals(scores) -> None:
+    for lang in ("en", "zh"):
+        ctx = ck.report.setup(lang=lang, currency="¥")
+        facts = ck.report.interval_facts(ctx, scores)
+        values = scores.kpis["clv_total"]["values"]
+        assert facts == {"level": "90%", "total": ctx.money(scores.kpi("clv_total")),
+                         "low": ctx.money(values["low"]), "high": ctx.money(values["high"]),
+                         "months": "12"}
+        text = ctx.say("scoring.interval.explain", **facts).data
+        assert facts["low"] in text and facts["high"] in text and "{" not in text
+        table = ck.report.value_intervals(ctx, scores)
+        assert table.index[0] == ctx.t("segments.total")
+        assert table.iloc[0]["clv"] == pytest.approx(scores.kpi("clv_total"))
+        assert table.iloc[1:]["clv"].sum() == pytest.approx(scores.kpi("clv_total"))
+        assert table.iloc[1:]["customers"].sum() == len(scores.customers)
+        shown = ctx.table(table, money=["clv", "clv_low", "clv_high"], max_rows=None)
+        assert len(shown.data) == len(table)
+    ck.report.setup(lang="en")
+    off = Scores(**{**scores.__dict__, "kpis": {**scores.kpis, "clv_total": {
+        **scores.kpis["clv_total"], "values": {**scores.kpis["clv_total"]["values"],
+                                               "low": None, "high": None}}}})
+    ctx = ck.report.setup(lang="en")
+    assert ck.report.interval_facts(ctx, off) is None
+    assert ck.report.value_intervals(ctx, off) is None

@@ -37,12 +37,14 @@ from ._provenance import Provenance, data_hash, provenance, versions
 from ._scores import (
     assumptions_table,
     describe_choice,
+    interval_facts,
     kpi_definition,
     kpi_definitions,
     labelled,
     load_data,
     scores,
     show_notes,
+    value_intervals,
 )
 from ._sections import (
     describe_quality,
@@ -99,6 +101,7 @@ __all__ = [
     "drop_pii",
     "executive_summary",
     "history_path",
+    "interval_facts",
     "kpi_changes",
     "kpi_definition",
     "kpi_definitions",
@@ -121,6 +124,7 @@ __all__ = [
     "setup",
     "show_notes",
     "summary_cards",
+    "value_intervals",
     "value_link_table",
     "value_risk_figure",
     "versions",

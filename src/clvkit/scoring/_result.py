@@ -48,8 +48,9 @@ class Scores:
         ``expected_purchases``, ``expected_spend``, ``segment``, ``tier``, ``action``,
         ``clv_low`` and ``clv_high`` (the confidence interval of ``clv`` at
         ``settings.interval_level``, parameter uncertainty only; NaN when off or not
-        available, see the notes) and the history columns of :data:`clvkit.segments.SCORED_COLUMNS` (codes,
-        no labels: the report adds labels in its language).
+        available, see the notes) and the history columns of
+        :data:`clvkit.segments.SCORED_COLUMNS` (codes, no labels: the report adds
+        labels in its language).
     kpis : dict
         Name -> {"value", "unit", "values"[, "variant_of"]}; ``clv_total``'s values
         hold its interval: ``low``, ``high`` (None without one), ``level``, ``method``.
