@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -177,3 +178,23 @@ def test_clv_page_helpers_show_the_base_and_segment_intervals(scores) -> None:
     ctx = ck.report.setup(lang="en")
     assert ck.report.interval_facts(ctx, off) is None
     assert ck.report.value_intervals(ctx, off) is None
+
+
+@pytest.mark.notebook
+def test_clvkit_report_exports_the_bounds_and_shows_the_total_interval(tmp_path) -> None:
+    nbs = Path(__file__).resolve().parents[1] / "notebooks"
+    result = ck.report.run_report(
+        tmp_path / "out", notebooks=[nbs / "00_executive_summary.ipynb",
+                                     nbs / "06_segments_actions.ipynb"],
+        params={"demo_customers": 300, "salt": "interval-key", "churn_classifier": False})
+    table = pd.read_csv(result.out_dir / "scored_customers.csv", encoding="utf-8-sig")
+    assert {"clv", "clv_low", "clv_high"} <= set(table.columns)
+    assert table[["clv_low", "clv_high"]].notna().all().all()
+    assert (table["clv_low"] <= table["clv"] + 0.01).all()
+    assert (table["clv"] <= table["clv_high"] + 0.01).all()
+    kpi = next(k for k in result.record["kpis"].items() if k[0] == "clv_total")[1]
+    assert kpi["values"]["level"] == 0.9 and kpi["values"]["low"] < kpi["value"]
+    page = (result.out_dir / "00_executive_summary.html").read_text(encoding="utf-8")
+    assert "90% interval" in page
+    dictionary = (result.out_dir / "data_dictionary.md").read_text(encoding="utf-8")
+    assert "`clv_low`" in dictionary and "confidence interval" in dictionary

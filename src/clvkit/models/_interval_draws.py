@@ -72,6 +72,9 @@ def draws_bounds(out: pd.DataFrame, purchase: Any, spend: Any, p_cov: np.ndarray
     pairs = compress(*xm)
     spend_draws = np.stack([_predict.expected_spend(tuple(th), *pairs.columns)
                             for th in s_theta])
+    # a draw with p*x + q <= 1 has no mean spend (it would come out <= 0 or infinite):
+    # NaN, so the bounds it touches are NaN rather than invented
+    spend_draws[~(np.isfinite(spend_draws) & (spend_draws > 0))] = np.nan
     k, j, margin = packed.inverse, pairs.inverse, setting["margin"]
     for name, arr in (("p_alive", alive), ("expected_purchases", purchases)):
         low, high = _quantile_rows(lambda a, b, arr=arr: arr[:, a:b], arr.shape[1], lo, hi)

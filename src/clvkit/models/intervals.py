@@ -31,22 +31,35 @@ CLV, expected purchases and spend (positive, right-skewed), and
 covariance between customers (all share the same parameters) is kept: the total's
 interval is much wider than the root-sum-of-squares of the customers' widths and
 narrower than the sum of their widths. Cost: four extra evaluations of the purchase
-model on the unique tuples, about 3-6 times the point estimate.
+model on the unique tuples (the base values are customer_value's own): 4.7 times the
+point estimate at a million customers of daily data (600,000 unique tuples).
 
 ``method="draws"``: ``draws`` parameter vectors from :math:`N(\hat\phi, \Sigma)` (seeded),
 each evaluated with the closed forms of :mod:`clvkit.models._predict` on the unique
 (x, t_x, T) tuples and (x, m_x) pairs; a customer's interval is the pair of
 quantiles of their values over the draws; a total's interval is the quantiles of the
-**draw-wise sums** (never a sum of quantiles). Cost: ``draws`` times the point
-estimate (200 draws at a million customers of daily data: minutes).
+**draw-wise sums** (never a sum of quantiles). Cost: about ``draws`` times the point
+estimate (200 draws: 49 times at 20,000 customers). A draw with no mean spend
+(Gamma-Gamma :math:`px + q \le 1`) leaves the bounds it touches NaN.
 
 Why the delta method is the default: it is the first-order term of exactly the
 approximation that the draws sample from (the asymptotic normal of :math:`\hat\phi` is
 itself a large-sample result), so whenever that normal is trustworthy the two agree
 (a test checks it); it is deterministic (no seed); and it stays within the 10x cost
-target at a million customers, where the exact draws need about 200x (measured in
-``benchmarks/bench_intervals.py``). Coverage of both was checked by simulation from
-known BG/NBD + Gamma-Gamma parameters (``tests/test_intervals.py``).
+target at a million customers, where the draws need about 200 evaluations of the
+purchase model on every unique tuple (``benchmarks/bench_intervals.py``).
+
+Coverage, checked by simulation (``tests/models/test_intervals.py``): 100 data sets of
+2,000 customers drawn from known BG/NBD (r 0.25, alpha 4, a 0.8, b 2.5) and
+Gamma-Gamma (p 6, q 4, gamma 15) parameters, exact purchase times; the truth is the
+CLV the true parameters give the same customers. The 90% interval of the base total
+covered it in 89 of 100 data sets with the delta method (86 with 200 draws), and a
+customer's interval covered their true expected CLV in 91% of cases (both methods).
+With purchase *days* (``rfm_summary``), two purchases on one day count as one, which
+the continuous-time model does not know: the estimates shift by up to 0.75 standard
+errors at 4,000 customers and the total's coverage drops to about 85-87%. That is a
+limit of the model on day-level data, not of the interval, which cannot cover a
+misspecified model.
 
 No interval is made up: a model built from parameters, fitted with the lifetimes
 backend, with a parameter at the edge of its range or with a singular Hessian has no
