@@ -176,6 +176,9 @@ def test_singular_covariance_is_refused(summary, spend) -> None:
     bg.log_params_covariance_ = np.zeros((4, 4)).tolist()
     res = clv_intervals(summary, bgnbd=bg, gamma_gamma=spend)
     assert [w["code"] for w in res.warnings] == ["interval_singular"]
+    bg.log_params_covariance_ = np.eye(5).tolist()  # not the model's four parameters
+    res = clv_intervals(summary, bgnbd=bg, gamma_gamma=spend)
+    assert [w["code"] for w in res.warnings] == ["interval_no_covariance"]
 
 
 def test_bad_arguments_are_refused_in_the_users_terms(summary, spend) -> None:

@@ -109,6 +109,8 @@ def interval_status(model: Any, label: str) -> tuple[np.ndarray | None, dict[str
     if edge:
         return None, warning("interval_at_edge", model=label, parameters=", ".join(edge))
     cov = np.asarray(cov, dtype=float)
+    if cov.shape != (len(_theta(model)),) * 2:  # e.g. a fit with extra (covariate) terms
+        return None, warning("interval_no_covariance", model=label)
     ok = bool(np.isfinite(cov).all()) and bool(np.linalg.eigvalsh(cov).min() > 0)
     if not ok:
         return None, warning("interval_singular", model=label)
