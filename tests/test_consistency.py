@@ -149,7 +149,8 @@ def test_summary_totals_equal_the_tables_sums(pages, scored):
     total, tol = _number(cards["clv_total"])
     assert abs(total - scored["clv"].sum()) <= tol
     assert _number(cards["customers"])[0] == len(scored)
-    assert _number(cards["at_risk_customers"])[0] == int((scored["churn_risk"] >= 0.5).sum())
+    risky = (scored["churn_risk"] >= 0.5) & (scored["recency_days"] <= 365)
+    assert _number(cards["at_risk_customers"])[0] == int(risky.sum())
 
 
 def test_run_json_carries_the_runs_numbers_and_assumptions(report, scored):

@@ -270,6 +270,19 @@ def test_newly_at_risk_compares_with_previous_run():
     assert list(newly_at_risk(current, None)["customer_id"]) == ["A", "B", "D"]
 
 
+def test_newly_at_risk_reads_the_runs_at_risk_flag():
+    # the flag (still active and risky) wins over the bare threshold, in both runs
+    previous = pd.DataFrame({"customer_id": ["A", "B"], "churn_risk": [0.9, 0.9],
+                             "at_risk": [False, True]})
+    current = pd.DataFrame({"customer_id": ["A", "B", "C"], "churn_risk": [0.9, 0.9, 0.8],
+                            "at_risk": [True, True, False]})
+    out = newly_at_risk(current, previous, threshold=0.5)
+    # A was lost before (flag off), so it is newly at risk; B already was; C is lost now
+    assert list(out["customer_id"]) == ["A"]
+    text = current.assign(at_risk=current["at_risk"].map({True: "True", False: "False"}))
+    assert list(newly_at_risk(text, None)["customer_id"]) == ["A", "B"]
+
+
 # --- parameters ------------------------------------------------------------------------
 def _notebook(path: Path, params: str, body: str = "x = 1") -> Path:
     nb = nbformat.v4.new_notebook()
@@ -414,7 +427,8 @@ def test_report_same_inputs_same_numbers_and_newly_at_risk(tmp_path):
     table = pd.read_parquet(out / "scored_customers.parquet")
     assert len(table) == table["customer_id"].nunique() > 0
     # first run: nothing to compare with, so every customer at risk is new
-    assert len(at_risk_first) == int((table["churn_risk"] >= 0.5).sum()) > 0
+    assert len(at_risk_first) == int(table["at_risk"].sum()) > 0
+    assert table["at_risk"].equals((table["churn_risk"] >= 0.5) & (table["recency_days"] <= 365))
     assert first.record["newly_at_risk"]["previous_run"] is None
 
     second = ck.report.run_report(out, **options)
@@ -455,7 +469,9 @@ def test_executive_summary_numbers_agree_with_their_sources(summary):
     assert s.clv_total == pytest.approx(s.value["clv"].sum())
     assert s.top20_share == pytest.approx(ck.metrics.value_concentration(
         s.value["clv"]).share_of_top(0.2))
-    assert len(s.at_risk) == int((s.scored["churn_risk"] >= 0.5).sum())
+    active = s.scored["recency_days"] <= 365
+    assert len(s.at_risk) == int(((s.scored["churn_risk"] >= 0.5) & active).sum())
+    assert s.active_customers == int(active.sum())
     assert s.actions["customers"].sum() == s.customers
     assert s.actions["value_at_stake"].is_monotonic_decreasing
     assert s.nps is not None and s.nps["n"] == ds.surveys["nps"].notna().sum()
@@ -470,7 +486,7 @@ def test_executive_summary_cards_and_sentences(summary):
     assert (ctx.t("exec_card_churn"), ctx.pct(s.churn.rate)) == cards.items[2][:2]
     text = ck.report.describe_summary(ctx, s).data
     assert ctx.money(s.clv_total) in text and ctx.pct(s.top20_share) in text
-    assert f"**{len(s.at_risk)}** customers" in text
+    assert f"**{len(s.at_risk)}** of the {ctx.num(s.active_customers)} active customers" in text
     actions = ck.report.describe_actions(ctx, s).data.splitlines()
     first = s.actions["action_label"].iloc[0]
     assert len(actions) == 3 and actions[0].startswith(f"- **{first}**")

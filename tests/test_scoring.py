@@ -35,7 +35,11 @@ def test_one_row_per_customer_and_kpis_are_the_tables_sums(demo, scores):
     assert scores.kpi("clv_total") == pytest.approx(table["clv"].sum())
     assert scores.kpi("revenue") == pytest.approx(demo.transactions["amount"].sum())
     assert scores.kpi("revenue") == pytest.approx(table["revenue"].sum())
-    risky = table["churn_risk"] >= scores.settings.at_risk_threshold
+    # at risk = still active (a purchase within the inactivity window) and risky
+    active = table["recency_days"] <= scores.settings.inactivity_days
+    risky = (table["churn_risk"] >= scores.settings.at_risk_threshold) & active
+    assert (~active).any() and (table.loc[~active, "churn_risk"] >= 0.5).any()
+    assert risky.equals(table["at_risk"])
     assert scores.kpi("at_risk_customers") == int(risky.sum()) == len(scores.at_risk)
     assert scores.kpi("at_risk_value") == pytest.approx(table.loc[risky, "clv"].sum())
     assert scores.at_risk["churn_risk"].is_monotonic_decreasing
@@ -65,7 +69,7 @@ def test_revenue_basis_without_margin_and_assumed_margin():
 
 def test_churn_risk_has_one_stated_source(demo, scores):
     source = scores.facts["churn_risk_source"]
-    assert source in ("classifier", "p_alive")
+    assert source in ("classifier", "purchase_model")
     assert (scores.customers["churn_risk_basis"] == source).all()
     metrics = scores.tables["churn_metrics"]
     test = metrics[(metrics["split"] == "test") & (metrics["metric"] == "roc_auc")]
@@ -73,9 +77,25 @@ def test_churn_risk_has_one_stated_source(demo, scores):
     # the rule: the classifier only when it beats the baseline by 0.01 on the test split
     assert (source == "classifier") == bool(auc.iloc[0] >= auc.iloc[1] + 0.01)
     no_classifier = ck.score(demo, churn_classifier=False)
-    assert no_classifier.facts["churn_risk_source"] == "p_alive"
-    np.testing.assert_allclose(no_classifier.customers["churn_risk"],
-                               1 - no_classifier.customers["p_alive"])
+    assert no_classifier.facts["churn_risk_source"] == "purchase_model"
+    # one question whatever the source: P(no purchase in the next churn_window_days)
+    table = no_classifier.customers.set_index("customer_id")
+    model = no_classifier.models["purchase"]
+    summary = ck.rfm_summary(demo.transactions,
+                             observation_end=no_classifier.facts["observation_end"])
+    expected = model.probability_no_purchase(summary, 365 / 7)
+    np.testing.assert_allclose(table["churn_risk"], expected.set_axis(
+        expected.index.astype(str)).reindex(table.index), rtol=1e-12)
+    # a customer who may be gone, or alive and quiet: never below 1 - P(alive)
+    assert (table["churn_risk"] >= 1 - table["p_alive"] - 1e-12).all()
+    if no_classifier.facts["purchase_model"] == "bgnbd":
+        r, alpha = model.params["r"], model.params["alpha"]
+        x, age = summary["frequency"], summary["T"]
+        quiet = ((alpha + age) / (alpha + age + 365 / 7)) ** (r + x)
+        alive = model.p_alive(summary)
+        closed = (1 - alive + alive * quiet).set_axis(summary.index.astype(str))
+        np.testing.assert_allclose(table["churn_risk"], closed.reindex(table.index),
+                                   rtol=1e-9)
 
 
 def test_purchase_model_choice_is_principled_and_explained(scores):

@@ -227,18 +227,18 @@ def test_evaluate_churn_model_on_demo(demo_small, demo_eval):
     ds, ev = demo_small, demo_eval
     assert ev.train_cutoff == ts("2024-12-31") and ev.test_cutoff == ts("2025-03-31")
     m = ev.metrics
-    assert set(m["model"]) == {"gradient_boosting", "bgnbd_1_minus_p_alive"}
+    assert set(m["model"]) == {"gradient_boosting", "bgnbd_no_purchase"}
     assert set(m["split"]) == {"train", "test"}
     assert m.groupby(["model", "split"]).size().eq(6).all()
     # the demo's churners are predictable from history: far better than chance, and the
     # classifier is at least as good as BG/NBD's 1 - P(alive) out of time
     assert ev.metric("roc_auc") > 0.75
-    assert ev.metric("roc_auc") >= ev.metric("roc_auc", model="bgnbd_1_minus_p_alive") - 0.02
+    assert ev.metric("roc_auc") >= ev.metric("roc_auc", model="bgnbd_no_purchase") - 0.02
     assert ev.metric("top_decile_lift") > 1
     assert 0 <= ev.metric("brier") <= 0.25
     assert ev.scores["churned"].isin([0, 1]).all()
     assert ev.scores["churn_probability"].between(0, 1).all()
-    assert ev.scores["bgnbd_1_minus_p_alive"].between(0, 1).all()
+    assert ev.scores["bgnbd_no_purchase"].between(0, 1).all()
     assert ev.calibration.groupby("model")["n_customers"].sum().eq(len(ev.scores)).all()
     assert ev.importance.iloc[0]["feature"] in {"recency_days", "recency_over_ipt"}
     again = evaluate_churn_model(ds.transactions, cutoff="2025-03-31", customers=ds.customers,
@@ -304,7 +304,8 @@ def test_metrics_table_and_churn_plots(demo_eval):
 
     ev = demo_eval
     table = ev.metrics_table("test")
-    assert list(table.columns) == ["Gradient boosting (calibrated)", "BG/NBD: 1 − P(alive)"]
+    assert list(table.columns) == ["Gradient boosting (calibrated)",
+                                   "BG/NBD: P(no purchase in the window)"]
     assert table.loc["ROC AUC"].iloc[0] == ev.metric("roc_auc")
     with pytest.raises(ParameterError, match="split must be 'train' or 'test'; got 'x'"):
         ev.metrics_table("x")

@@ -22,10 +22,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from clvkit.models import (
     BGBBModel,
+    BGNBDCovariateModel,
     BGNBDModel,
     ChurnClassifier,
     GammaGammaModel,
     MBGNBDModel,
+    ParetoNBDCovariateModel,
     ParetoNBDModel,
     SBGModel,
     load_model,
@@ -41,6 +43,12 @@ def _cdnow() -> pd.DataFrame:
     return raw.rename(columns={"x": "frequency", "t_x": "recency", "zbar": "monetary_value"})
 
 
+def _cdnow_channels() -> pd.DataFrame:
+    """CDNOW with a made-up two-level channel (every third customer "web")."""
+    d = _cdnow()
+    return d.assign(channel=np.where(np.arange(len(d)) % 3 == 0, "web", "store"))
+
+
 def _donations() -> pd.DataFrame:
     from clvkit.datasets._cdnow import read_lifetimes_csv
 
@@ -52,6 +60,11 @@ def _donations() -> pd.DataFrame:
 CASES = {
     "BGNBDModel": (BGNBDModel(penalizer_coef=0.0, compress=False), _cdnow,
                    lambda m, d: m.p_alive(d)),
+    "BGNBDCovariateModel": (BGNBDCovariateModel(purchase_covariates=["channel"],
+                                                 dropout_covariates=["channel"]),
+                            _cdnow_channels, lambda m, d: m.predict_purchases(d, 10)),
+    "ParetoNBDCovariateModel": (ParetoNBDCovariateModel(dropout_covariates=["channel"]),
+                                _cdnow_channels, lambda m, d: m.p_alive(d)),
     "MBGNBDModel": (MBGNBDModel(), _cdnow, lambda m, d: m.predict_purchases(d, 10)),
     "ParetoNBDModel": (ParetoNBDModel(), _cdnow, lambda m, d: m.probability_no_purchase(d, 4)),
     "GammaGammaModel": (GammaGammaModel(), _cdnow, lambda m, d: m.expected_spend(d)),

@@ -188,8 +188,18 @@ def test_compare_models_errors(split) -> None:
 def test_validation_split_defaults_to_a_holdout_before_the_end(transactions, split) -> None:
     auto = validation_split(transactions, observation_end=OBS_END, holdout_weeks=39)
     assert auto.attrs["calibration_end"] == pd.Timestamp(OBS_END) - pd.Timedelta(weeks=39)
-    explicit = validation_split(transactions, calibration_end=CAL_END, observation_end=OBS_END)
+    explicit = validation_split(transactions, calibration_end=CAL_END, observation_end=OBS_END,
+                                freq="W")
     pd.testing.assert_frame_equal(explicit, split, check_dtype=False)
+    # the default resolution is rfm_summary's (days counted in weeks of 7 days), the
+    # one the scoring run fits its models on
+    from clvkit.summary import calibration_holdout_split
+
+    default = validation_split(transactions, calibration_end=CAL_END, observation_end=OBS_END)
+    pd.testing.assert_frame_equal(
+        default, calibration_holdout_split(transactions, CAL_END, OBS_END, freq="W7"),
+        check_dtype=False, check_like=True)
+    assert (default["frequency_cal"] >= split["frequency_cal"]).all()
     with pytest.raises(ParameterError, match=r"holdout_weeks must be a whole number of weeks "
                                              r">= 1; got 0"):
         validation_split(transactions, holdout_weeks=0)

@@ -13,6 +13,9 @@ from typing import Any
 _EXPORTS: dict[str, str] = {
     # btyd.py: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma (through lifetimes), CLV
     "fit_bgnbd": "btyd",
+    # covariates.py: BG/NBD and Pareto/NBD with time-invariant covariates (channel, ...)
+    "BGNBDCovariateModel": "covariates",
+    "ParetoNBDCovariateModel": "covariates",
     "fit_paretonbd": "btyd",
     "fit_mbgnbd": "btyd",
     "fit_gamma_gamma": "spend",
@@ -29,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     # persistence.py: load_model reads every JSON-saved model (BTYD, BG/BB, sBG)
     "load_model": "persistence",
     "simulate_transactions": "simulate",
+    "simulate_bgnbd_summary": "simulate",
     # bgbb.py: BG/BB for discrete-time data (donations, yearly events)
     "fit_bgbb": "bgbb",
     "BGBBModel": "bgbb",

@@ -25,13 +25,18 @@ PPM_TOLERANCE = 0.05
 
 
 def summary_unit(summary: pd.DataFrame) -> dict[str, Any] | None:
-    """The unit recorded in ``summary.attrs`` (``freq``, ``freq_multiplier``, ``days``)."""
+    """The unit recorded in ``summary.attrs`` (``freq``, ``freq_multiplier``, ``days``);
+    ``days`` is ``unit_days`` when recorded (the default ``freq="W7"``: 7), else derived
+    from ``freq``; None for a summary without a recorded unit."""
     attrs = getattr(summary, "attrs", {}) or {}
     freq = attrs.get("freq")
-    if freq not in FREQ_DAYS:
-        return None
     mult = float(attrs.get("freq_multiplier", 1) or 1)
-    return {"freq": freq, "freq_multiplier": mult, "days": FREQ_DAYS[freq] * mult}
+    days = attrs.get("unit_days")  # rfm_summary records it for every freq ("W7" too)
+    if days is None:
+        if freq not in FREQ_DAYS:
+            return None
+        days = FREQ_DAYS[freq] * mult
+    return {"freq": freq, "freq_multiplier": mult, "days": float(days)}
 
 
 def _describe(unit: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +50,9 @@ from . import _pmf, _predict, _units
 from ._base import BTYDModel, check_repeaters
 from ._checks import check_positive, check_summary
 from .spend import GammaGammaModel, fit_gamma_gamma, gamma_gamma_independence
+
+if TYPE_CHECKING:
+    from .covariates import BGNBDCovariateModel, ParetoNBDCovariateModel
 
 __all__ = [
     "BGNBDModel",
@@ -372,14 +375,36 @@ def load_model(path: str | os.PathLike[str]) -> BTYDModel:
     return model
 
 
-def fit_bgnbd(summary: pd.DataFrame, **kwargs: Any) -> BGNBDModel:
-    """Fit a :class:`BGNBDModel` to a per-customer summary (keywords go to the model)."""
-    return BGNBDModel(**kwargs).fit(summary)
+def fit_bgnbd(summary: pd.DataFrame, *, purchase_covariates: list[str] | None = None,
+              dropout_covariates: list[str] | None = None,
+              covariates: pd.DataFrame | None = None,
+              **kwargs: Any) -> BGNBDModel | BGNBDCovariateModel:
+    """Fit a :class:`BGNBDModel` to a per-customer summary (keywords go to the model).
+
+    With ``purchase_covariates`` and/or ``dropout_covariates`` (columns of ``summary``,
+    or of ``covariates``, a customer attributes table) it fits and returns a
+    :class:`clvkit.models.BGNBDCovariateModel` (Fader & Hardie 2007) instead.
+    """
+    if purchase_covariates is None and dropout_covariates is None and covariates is None:
+        return BGNBDModel(**kwargs).fit(summary)
+    from .covariates import fit_model
+
+    return fit_model("BGNBDCovariateModel", summary, purchase_covariates, dropout_covariates,
+                     covariates, kwargs)
 
 
-def fit_paretonbd(summary: pd.DataFrame, **kwargs: Any) -> ParetoNBDModel:
-    """Fit a :class:`ParetoNBDModel` to a per-customer summary."""
-    return ParetoNBDModel(**kwargs).fit(summary)
+def fit_paretonbd(summary: pd.DataFrame, *, purchase_covariates: list[str] | None = None,
+                  dropout_covariates: list[str] | None = None,
+                  covariates: pd.DataFrame | None = None,
+                  **kwargs: Any) -> ParetoNBDModel | ParetoNBDCovariateModel:
+    """Fit a :class:`ParetoNBDModel` to a per-customer summary; with covariates, a
+    :class:`clvkit.models.ParetoNBDCovariateModel` (as :func:`fit_bgnbd`)."""
+    if purchase_covariates is None and dropout_covariates is None and covariates is None:
+        return ParetoNBDModel(**kwargs).fit(summary)
+    from .covariates import fit_model
+
+    return fit_model("ParetoNBDCovariateModel", summary, purchase_covariates, dropout_covariates,
+                     covariates, kwargs)
 
 
 def fit_mbgnbd(summary: pd.DataFrame, **kwargs: Any) -> MBGNBDModel:

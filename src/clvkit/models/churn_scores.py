@@ -11,7 +11,7 @@ __all__ = ["churn_calibration_table", "churn_metrics"]
 
 #: Model names used in the ``model`` column of evaluation tables.
 MODEL = "gradient_boosting"
-BASELINE = "bgnbd_1_minus_p_alive"
+BASELINE = "bgnbd_no_purchase"
 
 
 def _top_decile_lift(y: np.ndarray, score: np.ndarray, share: float = 0.1) -> float:

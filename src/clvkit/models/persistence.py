@@ -1,10 +1,10 @@
 """Reading back any model written with ``model.save(path)`` (JSON, no pickle).
 
-BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma, BG/BB and sBG models are saved as their
-settings plus their learned attributes (parameters, standard errors, counts) and the
-clvkit version; :func:`load_model` rebuilds the right class from that file. The churn
-classifier, which holds fitted trees rather than a few parameters, has its own format
-(:meth:`clvkit.models.ChurnClassifier.load`).
+BG/NBD, MBG/NBD, Pareto/NBD (also with covariates), Gamma-Gamma, BG/BB and sBG models
+are saved as their settings plus their learned attributes (parameters, standard errors,
+counts) and the clvkit version; :func:`load_model` rebuilds the right class from that
+file. The churn classifier, which holds fitted trees rather than a few parameters, has its
+own format (:meth:`clvkit.models.ChurnClassifier.load`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ def _classes() -> dict[str, type]:
     from .bgbb import BGBBModel
     from .btyd import BGNBDModel, MBGNBDModel, ParetoNBDModel
     from .contractual import SBGModel
+    from .covariates import BGNBDCovariateModel, ParetoNBDCovariateModel
     from .spend import GammaGammaModel
 
     return {cls.__name__: cls for cls in (BGNBDModel, ParetoNBDModel, MBGNBDModel,
-                                          GammaGammaModel, BGBBModel, SBGModel)}
+                                          GammaGammaModel, BGBBModel, SBGModel,
+                                          BGNBDCovariateModel, ParetoNBDCovariateModel)}
 
 
 def load_model(path: str | os.PathLike[str]) -> Any:

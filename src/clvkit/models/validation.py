@@ -74,7 +74,7 @@ def validation_split(
     calibration_end: str | pd.Timestamp | None = None,
     observation_end: str | pd.Timestamp | None = None,
     holdout_weeks: int = 26,
-    freq: str = "W",
+    freq: str = "W7",
 ) -> pd.DataFrame:
     """Split a transaction log into calibration and holdout periods for model checks.
 
@@ -93,8 +93,10 @@ def validation_split(
         Last day of data; default the last transaction's day.
     holdout_weeks : int, default 26
         Holdout length used when ``calibration_end`` is not given.
-    freq : {"D", "W", "M"}, default "W"
-        Period length of the summaries.
+    freq : {"W7", "D", "W", "M"}, default "W7"
+        Period length of the summaries; the default is :func:`clvkit.rfm_summary`'s
+        (daily purchases counted in weeks of 7 days), so a model checked on the split
+        has the resolution of the model fitted on the whole history.
 
     Returns
     -------

@@ -20,6 +20,7 @@ import importlib
 from typing import Any
 
 from ._business import channel_sentences, response_sentence
+from ._covariates import covariate_effects, describe_covariates
 from ._history import (
     DEFAULT_ALERTS,
     KPI_COLUMNS,
@@ -93,9 +94,11 @@ __all__ = [
     "channel_sentences",
     "churn_evaluation",
     "churn_result",
+    "covariate_effects",
     "data_hash",
     "describe_actions",
     "describe_choice",
+    "describe_covariates",
     "describe_quality",
     "describe_summary",
     "drop_pii",

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import i18n, schema
@@ -24,12 +25,24 @@ _KEEP = ("customer_id", "customer_ref", "segment", "segment_label", "tier", "tie
          "clv", "p_alive", "churn_risk", "action", "action_label")
 
 
+def _flags(table: pd.DataFrame, threshold: float) -> np.ndarray:
+    """The at-risk flag of a scored table: its ``at_risk`` column, else the threshold."""
+    if "at_risk" in table:
+        flag = table["at_risk"]
+        if not pd.api.types.is_bool_dtype(flag):  # read back from a CSV as text
+            flag = flag.astype(str).str.lower().isin(("true", "1", "yes"))
+        return flag.to_numpy(dtype=bool)
+    return table[_RISK].ge(threshold).to_numpy()
+
+
 def newly_at_risk(
     current: pd.DataFrame, previous: pd.DataFrame | None, threshold: float = 0.5
 ) -> pd.DataFrame:
     """Return customers at risk now who were not at risk in the previous run.
 
-    A customer is at risk when ``churn_risk >= threshold``. Customers absent from
+    A customer is at risk when the table's ``at_risk`` flag says so (the scoring
+    run's rule: still active and ``churn_risk >= threshold``); a table without the
+    flag (written by an older run) uses ``churn_risk >= threshold``. Customers absent from
     the previous table (new since then) count as newly at risk when at risk now;
     without a previous table every customer at risk now is listed.
 
@@ -48,14 +61,17 @@ def newly_at_risk(
         ``previous_churn_risk`` (NaN for customers new since the previous run),
         highest risk first.
     """
-    now = current[current[_RISK].ge(threshold)]
+    now = current[_flags(current, threshold)]
     before = pd.Series(dtype=float)
+    was = pd.Series(dtype=bool)
     if previous is not None and _RISK in previous and schema.CUSTOMER_ID in previous:
-        before = previous.set_index(previous[schema.CUSTOMER_ID].astype(str))[_RISK]
+        keyed = previous.set_index(previous[schema.CUSTOMER_ID].astype(str))
+        before = keyed[_RISK]
+        was = pd.Series(_flags(keyed, threshold), index=keyed.index)
     ids = now[schema.CUSTOMER_ID].astype(str)
     prior = ids.map(before).astype(float)
     out = now[[c for c in _KEEP if c in now.columns]].assign(previous_churn_risk=prior.to_numpy())
-    out = out[~prior.ge(threshold).to_numpy()]
+    out = out[~ids.isin(was.index[was.to_numpy(dtype=bool)]).to_numpy()]
     return out.sort_values([_RISK, schema.CUSTOMER_ID], ascending=[False, True], kind="stable")
 
 

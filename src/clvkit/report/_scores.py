@@ -29,7 +29,7 @@ __all__ = ["assumptions_table", "cache_dir", "describe_choice", "kpi_definition"
 
 
 #: Bumped whenever what a scoring run stores changes, so old cache entries are ignored.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 def cache_dir() -> Path:
@@ -172,8 +172,6 @@ def assumptions_table(ctx: ReportContext, sc: Scores) -> pd.DataFrame:
     """Every assumption of the run in words: what, its value, where it comes from."""
     rows = []
     for name, item in sc.assumptions.items():
-        if name == "churn_window_days" and sc.facts.get("churn_risk_source") != "classifier":
-            continue
         if name == "penalizer_coef" and not item["value"]:
             continue
         rows.append({

@@ -52,7 +52,8 @@ class ExecutiveSummary:
     scored : pandas.DataFrame
         The scored customer table with labels in the report language.
     at_risk : pandas.DataFrame
-        Rows of ``scored`` with ``churn_risk >= at_risk_threshold``, highest risk first.
+        The run's at-risk customers (still active, ``churn_risk >= at_risk_threshold``),
+        highest risk first.
     matrix : pandas.DataFrame
         Action matrix cells with labels.
     actions : pandas.DataFrame
@@ -82,9 +83,15 @@ class ExecutiveSummary:
     at_risk_threshold: float
     churn_months: int
     value_basis: str = "margin"
+    inactivity_days: int = 365
     clv_low: float = float("nan")
     clv_high: float = float("nan")
     interval_level: float = 0.0
+
+    @property
+    def active_customers(self) -> int:
+        """Customers not yet lost: a purchase within ``inactivity_days`` of the end."""
+        return int(self.scored["recency_days"].le(self.inactivity_days).sum())
 
     @property
     def has_value(self) -> bool:
@@ -140,7 +147,10 @@ def at_risk_facts(ctx: ReportContext, sc: Scores, *, top: int) -> dict[str, str]
     """Values of the ``scoring.at_risk`` sentence: how many at risk, their expected value
     and the value at stake, and how many are listed."""
     risky = sc.at_risk
+    days = sc.settings.inactivity_days
+    active = int(sc.customers["recency_days"].le(days).sum())
     return {"n": ctx.num(len(risky)), "customers": ctx.num(len(sc.customers)),
+            "active": ctx.num(active), "days": ctx.num(days),
             "threshold": ctx.pct(sc.settings.at_risk_threshold, 0),
             "value": ctx.money(float(risky["clv"].sum())),
             "stake": ctx.money(float((risky["clv"] * risky["churn_risk"]).sum())),
@@ -217,6 +227,7 @@ def executive_summary(sc: Scores, *, lang: str | None = None) -> ExecutiveSummar
         at_risk_threshold=sc.settings.at_risk_threshold,
         churn_months=sc.settings.period_months,
         value_basis=str(sc.assumptions["value_basis"]["value"]),
+        inactivity_days=sc.settings.inactivity_days,
         **_total_interval(sc),
     )
 
@@ -323,8 +334,10 @@ def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
                              top20=ctx.pct(s.top20_share)).data)
     else:
         lines.append(ctx.t("scoring.note.clv_unavailable"))
-    share = len(s.at_risk) / len(s.scored) if len(s.scored) else 0.0
-    lines.append(ctx.say("exec_risk", n=len(s.at_risk), share=ctx.pct(share),
+    active = s.active_customers
+    share = len(s.at_risk) / active if active else 0.0
+    lines.append(ctx.say("exec_risk", n=len(s.at_risk), active=ctx.num(active),
+                         share=ctx.pct(share),
                          threshold=ctx.pct(s.at_risk_threshold, 0),
                          revenue=ctx.money(s.at_risk_revenue),
                          revenue_share=ctx.pct(s.at_risk_revenue_share)).data)

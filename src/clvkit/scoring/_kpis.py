@@ -18,7 +18,7 @@ from ..schema import AMOUNT, NPS
 from ._notes import Notes, _plain
 from ._settings import ScoreSettings
 
-__all__ = ["headline_kpis"]
+__all__ = ["at_risk_mask", "headline_kpis"]
 
 
 def _kpi(value: Any, unit: str, variant_of: str | None = None, **values: Any) -> dict[str, Any]:
@@ -67,6 +67,19 @@ def _churn(ds: Any, end: pd.Timestamp, s: ScoreSettings, notes: Notes,
     return out
 
 
+def at_risk_mask(customers: pd.DataFrame, s: ScoreSettings) -> pd.Series:
+    """Which customers are at risk: still active by the headline churn definition (a
+    purchase within ``inactivity_days`` of the observation end) and a churn risk of at
+    least ``at_risk_threshold``.
+
+    Customers already lost (no purchase for ``inactivity_days``) are counted by the
+    churn rate, not as at risk: they are win-back targets, and listing them would put
+    the same customers in both numbers.
+    """
+    active = customers["recency_days"].le(s.inactivity_days)
+    return (customers["churn_risk"].ge(s.at_risk_threshold) & active).astype(bool)
+
+
 def headline_kpis(
     ds: Any, end: pd.Timestamp, customers: pd.DataFrame, s: ScoreSettings, notes: Notes,
     tables: dict[str, pd.DataFrame], value_basis: str,
@@ -107,15 +120,16 @@ def headline_kpis(
         else None
     k["top20_share"] = _kpi(top, "share", of="clv" if has_clv else "revenue")
     risk = customers["churn_risk"]
-    at_risk = risk.ge(s.at_risk_threshold).to_numpy()
+    flags = customers["at_risk"] if "at_risk" in customers else at_risk_mask(customers, s)
+    at_risk = flags.to_numpy(dtype=bool)
     revenue = float(customers["revenue"].sum())
-    k["at_risk_customers"] = _kpi(int(at_risk.sum()), "count", threshold=s.at_risk_threshold)
-    k["at_risk_value"] = _kpi(float(clv[at_risk].sum()) if has_clv else None, "money",
-                              threshold=s.at_risk_threshold)
+    rule = {"threshold": s.at_risk_threshold, "days": s.inactivity_days}
+    k["at_risk_customers"] = _kpi(int(at_risk.sum()), "count", **rule)
+    k["at_risk_value"] = _kpi(float(clv[at_risk].sum()) if has_clv else None, "money", **rule)
     k["at_risk_revenue"] = _kpi(float(customers.loc[at_risk, "revenue"].sum()), "money",
-                                threshold=s.at_risk_threshold)
+                                **rule)
     share = float(customers.loc[at_risk, "revenue"].sum()) / revenue if revenue > 0 else 0.0
-    k["at_risk_revenue_share"] = _kpi(share, "share", threshold=s.at_risk_threshold)
+    k["at_risk_revenue_share"] = _kpi(share, "share", **rule)
     if not np.isfinite(risk.to_numpy(dtype=float)).all():
         notes.add("risk_missing", "05", customers=int(risk.isna().sum()))
     return k

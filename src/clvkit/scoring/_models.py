@@ -24,8 +24,8 @@ CLEAR_WIN = 0.02
 #: A chosen model whose total holdout purchases miss the actual by more than this
 #: share gets a visible warning.
 HOLDOUT_MISS = 0.20
-#: The classifier replaces 1 - P(alive) when its test ROC AUC is at least this much
-#: higher than the baseline's.
+#: The classifier replaces the purchase model's churn risk when its test ROC AUC is at
+#: least this much higher than the baseline's.
 AUC_MARGIN = 0.01
 
 
@@ -184,7 +184,7 @@ def fit_spend(summary: pd.DataFrame, s: ScoreSettings, notes: Notes) -> Any:
 @dataclass
 class ChurnRisk:
     """The run's one churn risk: ``values`` per customer, ``source`` (``classifier``,
-    ``p_alive`` or ``unavailable``) and the classifier's evaluation when it ran."""
+    ``purchase_model`` or ``unavailable``) and the classifier's evaluation when it ran."""
 
     values: pd.Series | None
     source: str
@@ -192,24 +192,34 @@ class ChurnRisk:
 
 
 def churn_risk(
-    ds: Any, end: pd.Timestamp, value: pd.DataFrame | None, s: ScoreSettings, notes: Notes
+    ds: Any, end: pd.Timestamp, purchase: Any, summary: pd.DataFrame, s: ScoreSettings,
+    notes: Notes,
 ) -> ChurnRisk:
-    """Decide once where the churn risk comes from.
+    """Decide once where the churn risk comes from; either way it answers one question,
+    the probability that the customer makes no purchase in the next
+    ``churn_window_days``.
 
-    The calibrated classifier (risk of no purchase in the next ``churn_window_days``)
-    when its test ROC AUC beats the BG/NBD baseline by at least 0.01; else
-    1 - P(alive) of the chosen purchase model. The classifier that is used is the one
-    that was evaluated (no second fit): it scores today's features.
+    The calibrated classifier when its test ROC AUC beats the BG/NBD baseline (the
+    model's own probability of no purchase in the window, on the same split) by at
+    least 0.01; else the chosen purchase model's probability of no purchase in the
+    window (:meth:`probability_no_purchase`: 1 - P(alive) + P(alive) x P(no purchase
+    | alive)). The classifier that is used is the one that was evaluated (no second
+    fit): it scores today's features.
     """
+    from ..models._units import summary_unit
     from ..models.churn import evaluate_churn_model
     from ..models.churn_features import churn_feature_table
     from ..models.churn_scores import BASELINE
 
     baseline = None
-    if value is not None and "p_alive" in value:
-        baseline = (1.0 - value["p_alive"]).rename("churn_risk")
+    if purchase is not None:
+        days = (summary_unit(summary) or {"days": 7.0})["days"]
+        with np.errstate(all="ignore"):
+            baseline = purchase.probability_no_purchase(summary, s.churn_window_days / days)
+        baseline = baseline.where(np.isfinite(baseline)).rename("churn_risk")
+    fallback = "purchase_model" if baseline is not None else "unavailable"
     if not s.churn_classifier:
-        return ChurnRisk(baseline, "p_alive" if baseline is not None else "unavailable")
+        return ChurnRisk(baseline, fallback)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -218,13 +228,13 @@ def churn_risk(
     except ClvkitError as err:
         code = "classifier_unavailable" if baseline is not None else "no_churn_risk"
         notes.add(code, "05", error=str(err).splitlines()[0])
-        return ChurnRisk(baseline, "p_alive" if baseline is not None else "unavailable")
+        return ChurnRisk(baseline, fallback)
     auc = ev.metric("roc_auc")
     auc_base = ev.metric("roc_auc", model=BASELINE) if BASELINE in set(ev.metrics["model"]) \
         else float("nan")
     if baseline is not None and not (auc >= auc_base + AUC_MARGIN):
         notes.add("classifier_not_better", "05", auc=auc, baseline=auc_base)
-        return ChurnRisk(baseline, "p_alive", ev)
+        return ChurnRisk(baseline, "purchase_model", ev)
     now = churn_feature_table(ds.transactions, cutoff=end, customers=ds.customers,
                               surveys=ds.surveys)
     model = ev.classifier if ev.classifier is not None else ev.pipeline

@@ -93,9 +93,13 @@ class Scores:
 
     @property
     def at_risk(self) -> pd.DataFrame:
-        """Customers with churn risk at or above the threshold, highest risk first
-        (ties: higher CLV first)."""
-        risky = self.customers[self.customers["churn_risk"].ge(self.settings.at_risk_threshold)]
+        """Customers at risk (still active, churn risk at or above the threshold: see
+        :func:`at_risk_mask`), highest risk first (ties: higher CLV first)."""
+        from ._kpis import at_risk_mask
+
+        flags = (self.customers["at_risk"] if "at_risk" in self.customers
+                 else at_risk_mask(self.customers, self.settings))
+        risky = self.customers[flags.to_numpy(dtype=bool)]
         return risky.sort_values(["churn_risk", "clv"], ascending=[False, False],
                                  kind="mergesort", na_position="last")
 

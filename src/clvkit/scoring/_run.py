@@ -15,7 +15,7 @@ from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
 from ._intervals import METHOD, add_bounds, customer_value_with_intervals, total_interval
-from ._kpis import headline_kpis
+from ._kpis import at_risk_mask, headline_kpis
 from ._models import LABELS, choose_purchase_model, churn_risk, fit_purchase, fit_spend
 from ._notes import Notes
 from ._result import Scores
@@ -97,8 +97,9 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
     one is refitted on the whole history; see :func:`choose_purchase_model` for the
     rule); Gamma-Gamma for spend; CLV over ``horizon_months``, discounted, on the
     value basis (gross margin from the data, else an assumed ``margin_rate``, else
-    revenue); one churn risk (the classifier when it beats 1 - P(alive) on the
-    holdout, else 1 - P(alive)); RFM segment, value tier and action; the headline
+    revenue); one churn risk, the probability of no purchase in the next
+    ``churn_window_days`` (from the classifier when it beats the purchase model on the
+    holdout, else from the purchase model); RFM segment, value tier and action; the headline
     KPIs; the assumptions and warnings.
 
     Parameters
@@ -166,7 +167,7 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
         notes.add("clv_unavailable", "00")
     models.update(purchase=purchase, spend=spend)
     lap("models")
-    risk = churn_risk(data, end, value, s, notes)
+    risk = churn_risk(data, end, purchase, summary, s, notes)
     if risk.evaluation is not None:
         ev = risk.evaluation
         tables.update(churn_metrics=ev.metrics, churn_calibration=ev.calibration,
@@ -198,6 +199,7 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
     ).reset_index()
     scored = scored.drop(columns=list(_LABEL_COLUMNS))
     scored["churn_risk_basis"] = risk.source
+    scored["at_risk"] = at_risk_mask(scored, s)
     spend_by_id = (value["expected_spend"] if value is not None
                    else pd.Series(np.nan, index=pd.Index([], name=CUSTOMER_ID)))
     scored["expected_spend"] = scored[CUSTOMER_ID].map(

@@ -38,8 +38,11 @@ class ScoreSettings:
         Days without a purchase after which a customer counts as lost (churn rate).
     period_months : int, default 12
         The churn period of the headline churn rate (12 = the last year).
-    churn_window_days : int, default 90
-        Window of the churn classifier: risk of no purchase in the next N days.
+    churn_window_days : int, default 365
+        Window of the churn risk: probability of no purchase in the next N days,
+        whichever model gives it (classifier or purchase model). The default equals
+        ``inactivity_days``, so the churn risk of an active customer is the
+        probability that the headline definition counts them as lost a year from now.
     at_risk_threshold : float, default 0.5
         Churn risk from which a customer counts as at risk.
     purchase_model : {"auto", "bgnbd", "paretonbd", "mbgnbd"}, default "auto"
@@ -51,7 +54,8 @@ class ScoreSettings:
         Length of the holdout period used to check and choose the models.
     churn_classifier : bool, default True
         Evaluate the scikit-learn churn classifier and use it for the churn risk
-        when it beats 1 - P(alive) on the holdout.
+        when it beats the purchase model's probability of no purchase in the window
+        on the holdout.
     action_axes : {"value_profit", "value_alive"}, default "value_profit"
         Second axis of the action matrix.
     currency : str, default ""
@@ -71,7 +75,7 @@ class ScoreSettings:
     margin_rate: float = 0.0
     inactivity_days: int = 365
     period_months: int = 12
-    churn_window_days: int = 90
+    churn_window_days: int = 365
     at_risk_threshold: float = 0.5
     purchase_model: str = "auto"
     penalizer_coef: float = 0.0
