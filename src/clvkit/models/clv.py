@@ -190,13 +190,14 @@ def _customer_value(
     cumulative = purchase_model._conditional_many(ts, x, tx, age)
     discount = (1.0 + d_m) ** -np.arange(1, horizon_months + 1)
     discounted = np.einsum("ij,j->i", np.diff(cumulative, axis=1), discount)  # no BLAS threads
+    purchases = cumulative[:, -1]
     p_alive = purchase_model._p_alive(x, tx, age)
     spend = spend_model.expected_spend(summary).to_numpy()
 
     out = pd.DataFrame(
         {
             "p_alive": packed.expand(p_alive),
-            "expected_purchases": packed.expand(cumulative[:, -1]),
+            "expected_purchases": packed.expand(purchases),
             "expected_spend": spend,
             "clv": margin * spend * packed.expand(discounted),
         },
@@ -220,7 +221,7 @@ def _customer_value(
         warnings=_nan_warnings(out),
     )
     parts = {"packed": packed, "discounted": discounted, "p_alive": p_alive,
-             "purchases": cumulative[:, -1], "ts": ts, "discount": discount,
+             "purchases": purchases, "ts": ts, "discount": discount,
              "models": (purchase_model, spend_model)}
     return out, parts
 
