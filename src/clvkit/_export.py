@@ -26,13 +26,14 @@ __all__ = [
 
 #: Columns whose names a CRM import or a check relies on: never renamed.
 PROTECTED: frozenset[str] = frozenset(
-    {"customer_id", "customer_ref", "clv", "p_alive", "churn_risk", "segment", "tier",
-     "action"})
+    {"customer_id", "customer_ref", "clv", "clv_low", "clv_high", "p_alive", "churn_risk",
+     "segment", "tier", "action"})
 
 #: What a column holds: money (report currency), share (0-1), count, days, score, date.
 COLUMN_KINDS: dict[str, str] = {
-    "clv": "money", "value": "money", "profit": "money", "revenue": "money",
-    "margin": "money", "customer_value": "money", "value_at_stake": "money",
+    "clv": "money", "clv_low": "money", "clv_high": "money", "value": "money",
+    "profit": "money", "revenue": "money", "margin": "money", "customer_value": "money",
+    "value_at_stake": "money",
     "expected_spend": "money", "mean_value": "money", "clv_per_customer": "money",
     "base_value": "money", "value_change": "money", "retention_cost": "money",
     "net_value_change": "money", "equivalent_acquisition_cost": "money",

@@ -24,6 +24,9 @@ _EXPORTS: dict[str, str] = {
     "fit_gamma_gamma": "spend",
     "customer_value": "clv",
     "monthly_discount_rate": "clv",
+    # intervals.py: confidence intervals of the CLV predictions (parameter uncertainty)
+    "clv_intervals": "intervals",
+    "CLVIntervals": "intervals",
     "BGNBDModel": "btyd",
     "ParetoNBDModel": "btyd",
     "MBGNBDModel": "btyd",

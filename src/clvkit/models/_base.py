@@ -110,6 +110,7 @@ class BTYDModel(BaseEstimator):
                 se = lt.standard_errors(self._kind, params, arrays, weights)
             converged, at_edge, penalizer = True, [], float(self.penalizer_coef)
             ll = lt.log_likelihood(self._kind, params, arrays, weights)
+            cov = None  # lifetimes gives standard errors only
         else:
             data = _data(self._kind, arrays, weights)
             # lifetimes' time scale (largest T = 1), so penalties mean the same thing
@@ -123,6 +124,7 @@ class BTYDModel(BaseEstimator):
             converged, penalizer = res.converged, res.penalizer_coef
             at_edge = [names[i] for i in res.at_edge]
             ll = _fit.log_likelihood(self._kind, res.theta, data)
+            cov = None if res.cov is None else res.cov.tolist()
             if "auto_penalizer" in res.info:
                 notes.append(warning("auto_penalizer", model=self._label,
                                      penalizer_coef=penalizer))
@@ -132,6 +134,9 @@ class BTYDModel(BaseEstimator):
         notes = edge_warnings(self._kind, self._label, params, at_edge) + notes
         self.params_ = params
         self.standard_errors_ = se
+        # covariance of the log-parameters, in the order of params_ (None: not
+        # available); clvkit.models.clv_intervals draws on it
+        self.log_params_covariance_ = cov
         self.log_likelihood_ = ll
         self.n_unique_ = int(weights.shape[0])
         self.diagnostics_ = {

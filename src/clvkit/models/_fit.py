@@ -56,6 +56,10 @@ class FitResult:
     gradient_norm: float
     restarts: int
     info: dict[str, Any] = field(default_factory=dict)
+    #: Asymptotic covariance of the log-parameters (:math:`H^{-1}/n`, unchanged by the
+    #: time scaling); NaN rows and columns for parameters at an edge, None without a
+    #: usable Hessian.
+    cov: np.ndarray | None = None
 
 
 def _objective(kind: str, data: Any, penalizer: float) -> Callable:
@@ -214,6 +218,7 @@ def fit(kind: str, data: Any, *, penalizer_coef: float, time_scale: float = 1.0,
         return retry
     theta = np.exp(phi)
     se = _standard_errors(hess, phi, ~edge, float(data.w.sum()))
+    cov = _covariance(hess, ~edge, float(data.w.sum()))
     # On a flat ridge towards the edge (e.g. a -> 0 and b -> inf together) the optimiser
     # stops before the bound: an extreme parameter that the data do not determine
     # (relative standard error above 10) is at the edge too.
@@ -225,7 +230,21 @@ def fit(kind: str, data: Any, *, penalizer_coef: float, time_scale: float = 1.0,
         se[i] /= time_scale
     return FitResult(theta=theta, se=se, converged=bool(converged),
                      at_edge=[int(i) for i in np.flatnonzero(edge)], log_likelihood=np.nan,
-                     penalizer_coef=penalizer, gradient_norm=gnorm, restarts=restarts)
+                     penalizer_coef=penalizer, gradient_norm=gnorm, restarts=restarts,
+                     cov=cov)
+
+
+def _covariance(hess: np.ndarray | None, free: np.ndarray, n: float) -> np.ndarray | None:
+    """Covariance of the log-parameters, :math:`H^{-1}/n` on the free coordinates."""
+    if hess is None or not free.any():
+        return None
+    try:
+        inner = np.linalg.inv(hess) / n
+    except np.linalg.LinAlgError:
+        return None
+    cov = np.full((free.size, free.size), np.nan)
+    cov[np.ix_(free, free)] = inner
+    return cov
 
 
 def _standard_errors(hess: np.ndarray | None, phi: np.ndarray, free: np.ndarray,

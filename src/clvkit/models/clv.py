@@ -159,6 +159,20 @@ def customer_value(
     DataValidationError
         Invalid summary (see the model ``fit`` methods).
     """
+    return _customer_value(
+        summary, bgnbd=bgnbd, gamma_gamma=gamma_gamma, horizon_months=horizon_months,
+        discount_rate_annual=discount_rate_annual, discount_rate_monthly=discount_rate_monthly,
+        margin=margin, freq=freq, periods_per_month=periods_per_month)[0]
+
+
+def _customer_value(
+    summary: pd.DataFrame, *, bgnbd: Any, gamma_gamma: Any, horizon_months: int,
+    discount_rate_annual: float, discount_rate_monthly: float | None, margin: float,
+    freq: str | None, periods_per_month: float | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`customer_value` and its parts per unique (x, t_x, T) tuple (``packed``,
+    ``discounted``, ``p_alive``, ``purchases``), the horizons ``ts`` and ``discount``
+    factors and the two models, for :func:`clvkit.models.clv_intervals`."""
     _check_settings(horizon_months, margin)
     d_m = monthly_discount_rate(discount_rate_annual, discount_rate_monthly)
     v = check_summary(summary, (FREQUENCY, RECENCY, T, MONETARY_VALUE), label="customer_value")
@@ -172,17 +186,18 @@ def customer_value(
 
     packed = compress(v[FREQUENCY], v[RECENCY], v[T])
     x, tx, age = packed.columns
-    cumulative = purchase_model._conditional_many(
-        [k * ppm for k in range(horizon_months + 1)], x, tx, age)
+    ts = [k * ppm for k in range(horizon_months + 1)]
+    cumulative = purchase_model._conditional_many(ts, x, tx, age)
     discount = (1.0 + d_m) ** -np.arange(1, horizon_months + 1)
     discounted = np.einsum("ij,j->i", np.diff(cumulative, axis=1), discount)  # no BLAS threads
+    purchases = cumulative[:, -1]
     p_alive = purchase_model._p_alive(x, tx, age)
     spend = spend_model.expected_spend(summary).to_numpy()
 
     out = pd.DataFrame(
         {
             "p_alive": packed.expand(p_alive),
-            "expected_purchases": packed.expand(cumulative[:, -1]),
+            "expected_purchases": packed.expand(purchases),
             "expected_spend": spend,
             "clv": margin * spend * packed.expand(discounted),
         },
@@ -199,12 +214,16 @@ def customer_value(
         purchase_model=type(purchase_model).__name__,
         purchase_params=purchase_model.params,
         gamma_gamma_params=spend_model.params,
-        gamma_gamma_independence=dict(spend_model.independence_),
+        # a model built from parameters (from_params) has no data, so no check
+        gamma_gamma_independence=dict(getattr(spend_model, "independence_", None) or {}),
         purchase_diagnostics=getattr(purchase_model, "diagnostics_", None),
         gamma_gamma_diagnostics=getattr(spend_model, "diagnostics_", None),
         warnings=_nan_warnings(out),
     )
-    return out
+    parts = {"packed": packed, "discounted": discounted, "p_alive": p_alive,
+             "purchases": purchases, "ts": ts, "discount": discount,
+             "models": (purchase_model, spend_model)}
+    return out, parts
 
 
 def _nan_warnings(out: pd.DataFrame) -> list[dict[str, Any]]:

@@ -43,12 +43,14 @@ from ._provenance import Provenance, data_hash, provenance, versions
 from ._scores import (
     assumptions_table,
     describe_choice,
+    interval_facts,
     kpi_definition,
     kpi_definitions,
     labelled,
     load_data,
     scores,
     show_notes,
+    value_intervals,
 )
 from ._sections import (
     describe_quality,
@@ -143,6 +145,7 @@ __all__ = [
     "history_path",
     "holdout_facts",
     "independence_facts",
+    "interval_facts",
     "kpi_changes",
     "kpi_definition",
     "kpi_definitions",
@@ -175,6 +178,7 @@ __all__ = [
     "summary_cards",
     "tier_label",
     "value_facts",
+    "value_intervals",
     "value_link_table",
     "value_risk_figure",
     "versions",

@@ -139,6 +139,8 @@ def _value_text(ctx: ReportContext, name: str, value: Any) -> str:
         "spend_model": lambda v: t(f"scoring.v.{v}"),
         "churn_risk_source": lambda v: t(f"scoring.v.{v}"),
         "churn_window_days": lambda v: t("scoring.v.window", n=v),
+        "interval_level": lambda v: t("scoring.v.interval", level=ctx.pct(v, 0)),
+        "interval_method": lambda v: t(f"scoring.v.{v}"),
     }
     return str(texts.get(name, str)(value))
 
@@ -244,3 +246,36 @@ def kpi_definitions(ctx: ReportContext, sc: Scores):
         title = ctx.t(label, months=sc.settings.horizon_months)
         items.append(f"- **{title}**{colon}{kpi_definition(ctx, sc, name)}")
     return Markdown(f"**{ctx.t('scoring.definitions.title')}**\n\n" + "\n".join(items))
+
+
+def interval_facts(ctx: ReportContext, sc: Scores) -> dict[str, str] | None:
+    """Values of the ``scoring.interval.explain`` sentence (level, total, low, high), or
+    None when the run has no interval of its total expected value."""
+    values = sc.kpis.get("clv_total", {}).get("values", {})
+    if values.get("low") is None or values.get("high") is None or not values.get("level"):
+        return None
+    return {"level": ctx.pct(values["level"], 0), "total": ctx.money(sc.kpi("clv_total")),
+            "low": ctx.money(values["low"]), "high": ctx.money(values["high"]),
+            "months": str(sc.settings.horizon_months)}
+
+
+def value_intervals(ctx: ReportContext, sc: Scores) -> pd.DataFrame | None:
+    """Total expected value with its confidence interval for every customer, then per
+    segment (labels in the report language); None when the run has no interval.
+
+    Each row's interval is the one of that group's sum (the run's ``clv_by_segment``
+    table), not a sum of the customers' bounds."""
+    from ._words_segments import segment_label
+
+    table = sc.tables.get("clv_by_segment")
+    if interval_facts(ctx, sc) is None or table is None:
+        return None
+    values = sc.kpis["clv_total"]["values"]
+    rows = table.assign(segment=[segment_label(str(c), ctx.lang) for c in table["segment"]])
+    rows = rows.sort_values("clv", ascending=False, kind="stable")
+    whole = pd.DataFrame({"segment": [ctx.t("segments.total")],
+                          "customers": [int(sc.kpi("customers"))],
+                          "clv": [sc.kpi("clv_total")], "clv_low": [values["low"]],
+                          "clv_high": [values["high"]]})
+    out = pd.concat([whole, rows[list(whole.columns)]], ignore_index=True)
+    return out.set_index("segment").rename_axis(ctx.t("col.segment_label"))

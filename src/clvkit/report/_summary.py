@@ -60,6 +60,9 @@ class ExecutiveSummary:
         recommendation; largest value at stake first.
     horizon_months, at_risk_threshold, churn_months
         The settings of the run.
+    clv_low, clv_high, interval_level
+        The confidence interval of ``clv_total`` at ``interval_level`` (parameter
+        uncertainty only; NaN and 0 when the run has none).
     """
 
     customers: int
@@ -80,6 +83,9 @@ class ExecutiveSummary:
     churn_months: int
     value_basis: str = "margin"
     inactivity_days: int = 365
+    clv_low: float = float("nan")
+    clv_high: float = float("nan")
+    interval_level: float = 0.0
 
     @property
     def active_customers(self) -> int:
@@ -217,7 +223,26 @@ def executive_summary(sc: Scores, *, lang: str | None = None) -> ExecutiveSummar
         churn_months=sc.settings.period_months,
         value_basis=str(sc.assumptions["value_basis"]["value"]),
         inactivity_days=sc.settings.inactivity_days,
+        **_total_interval(sc),
     )
+
+
+def _total_interval(sc: Scores) -> dict[str, float]:
+    """low, high and level of the clv_total KPI (NaN, NaN, 0 when there are none)."""
+    values = sc.kpis.get("clv_total", {}).get("values", {})
+    low, high = values.get("low"), values.get("high")
+    if low is None or high is None or not values.get("level"):
+        return {}
+    return {"clv_low": float(low), "clv_high": float(high),
+            "interval_level": float(values["level"])}
+
+
+def _interval_words(ctx: ReportContext, s: ExecutiveSummary, key: str, **values: Any) -> str:
+    """The total's interval in words ("90% interval ¥A–¥B"), "" when there is none."""
+    if not (s.interval_level and s.has_value and pd.notna(s.clv_low) and pd.notna(s.clv_high)):
+        return ""
+    return ctx.t(key, level=ctx.pct(s.interval_level, 0), low=ctx.money(s.clv_low),
+                 high=ctx.money(s.clv_high), **values)
 
 
 @dataclass(frozen=True)
@@ -263,7 +288,8 @@ def summary_cards(ctx: ReportContext, s: ExecutiveSummary) -> Cards:
          else t("exec_no_surveys_short")),
         (t("exec_card_clv", months=s.horizon_months),
          ctx.money(s.clv_total) if s.has_value else "–",
-         t("exec_card_top20", share=ctx.pct(s.top20_share))
+         "".join(f"{x} · " for x in [_interval_words(ctx, s, "exec_card_interval")] if x)
+         + t("exec_card_top20", share=ctx.pct(s.top20_share))
          + " · " + t(f"scoring.v.{s.value_basis}") if s.has_value
          else t("scoring.v.unavailable")),
         (t("exec_card_at_risk"), ctx.num(len(s.at_risk)),
@@ -297,8 +323,10 @@ def describe_summary(ctx: ReportContext, s: ExecutiveSummary):
     else:
         lines.append(ctx.t("exec_no_surveys"))
     if s.has_value:
-        lines.append(ctx.say("exec_value", months=s.horizon_months,
-                             total=ctx.money(s.clv_total), top20=ctx.pct(s.top20_share)).data)
+        total = (_interval_words(ctx, s, "exec_value_interval", total=ctx.money(s.clv_total))
+                 or ctx.money(s.clv_total))
+        lines.append(ctx.say("exec_value", months=s.horizon_months, total=total,
+                             top20=ctx.pct(s.top20_share)).data)
     else:
         lines.append(ctx.t("scoring.note.clv_unavailable"))
     active = s.active_customers

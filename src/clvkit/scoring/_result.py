@@ -45,11 +45,15 @@ class Scores:
         One row per customer (``customer_id`` column, highest value first): ``clv``
         (on the value basis in ``assumptions["value_basis"]``), ``p_alive``,
         ``churn_risk`` (source in ``assumptions["churn_risk_source"]``),
-        ``expected_purchases``, ``expected_spend``, ``segment``, ``tier``, ``action``
-        and the history columns of :data:`clvkit.segments.SCORED_COLUMNS` (codes,
-        no labels: the report adds labels in its language).
+        ``expected_purchases``, ``expected_spend``, ``segment``, ``tier``, ``action``,
+        ``clv_low`` and ``clv_high`` (the confidence interval of ``clv`` at
+        ``settings.interval_level``, parameter uncertainty only; NaN when off or not
+        available, see the notes) and the history columns of
+        :data:`clvkit.segments.SCORED_COLUMNS` (codes, no labels: the report adds
+        labels in its language).
     kpis : dict
-        Name -> {"value", "unit", "values"[, "variant_of"]}.
+        Name -> {"value", "unit", "values"[, "variant_of"]}; ``clv_total``'s values
+        hold its interval: ``low``, ``high`` (None without one), ``level``, ``method``.
     assumptions : dict
         Name -> {"value", "source"}.
     notes : list of Note

@@ -14,6 +14,7 @@ from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
+from ._intervals import METHOD, add_bounds, customer_value_with_intervals, total_interval
 from ._kpis import at_risk_mask, headline_kpis
 from ._models import LABELS, choose_purchase_model, churn_risk, fit_purchase, fit_spend
 from ._notes import Notes
@@ -80,6 +81,10 @@ def _assumptions(ds: Dataset, s: ScoreSettings, end: pd.Timestamp, basis: tuple[
     a["churn_risk_source"] = {"value": risk_source, "source": "holdout"}
     a["churn_window_days"] = {"value": s.churn_window_days,
                               "source": _source(s, "churn_window_days")}
+    a["interval_level"] = {"value": s.interval_level or None,
+                           "source": _source(s, "interval_level")}
+    a["interval_method"] = {"value": METHOD if s.interval_level else None,
+                            "source": "default"}
     return a
 
 
@@ -152,18 +157,11 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
     lap("holdout")
     purchase = fit_purchase(summary, choice.key, s, notes)
     spend = fit_spend(summary, s, notes) if purchase is not None else None
-    value = None
+    value = valued = None
     if purchase is not None and spend is not None:
-        from ..models.clv import customer_value
-
-        value = customer_value(summary, bgnbd=purchase, gamma_gamma=spend,
-                               horizon_months=s.horizon_months,
-                               discount_rate_annual=s.discount_rate_annual, margin=basis[1])
-        bad = ~np.isfinite(value.to_numpy(dtype=float)).all(axis=1)
-        if bad.any():
-            notes.add("prediction_not_finite", "04", customers=int(bad.sum()),
-                      model=LABELS[choice.key])
-            value.loc[bad, :] = np.nan
+        valued = customer_value_with_intervals(summary, purchase, spend, s, basis[1], notes,
+                                               LABELS[choice.key])
+        value = valued.value
     elif purchase is not None:
         notes.add("clv_unavailable", "00")
     models.update(purchase=purchase, spend=spend)
@@ -202,9 +200,11 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
                    else pd.Series(np.nan, index=pd.Index([], name=CUSTOMER_ID)))
     scored["expected_spend"] = scored[CUSTOMER_ID].map(
         spend_by_id.set_axis(spend_by_id.index.astype(str))).astype(float)
+    add_bounds(scored, valued, tables)  # NaN bounds when intervals are off or impossible
     lap("segments")
     assumptions = _assumptions(data, s, end, basis, choice, spend, risk.source)
     kpis = headline_kpis(data, end, scored, s, notes, tables, basis[0])
+    total_interval(kpis["clv_total"], valued, s)  # low, high: None without an interval
     kpis["revenue"]["values"]["currency"] = assumptions["currency"]["value"]
     facts = {"purchase_model": choice.key, "purchase_model_label": LABELS[choice.key],
              "purchase_reason": choice.reason, "churn_risk_source": risk.source,

@@ -62,6 +62,12 @@ class ScoreSettings:
         Currency symbol; "" takes the data configuration's (or none).
     seed : int, default 42
         Random seed of every model.
+    interval_level : float, default 0.9
+        Coverage of the confidence intervals of customer value (``clv_low``,
+        ``clv_high``; the total's low and high): 0.9 = a 90% interval. 0 turns them
+        off. They cover the uncertainty of the fitted parameters only (see
+        :func:`clvkit.models.clv_intervals`; the run uses its delta method, which
+        stays within a few times the point estimate's cost at a million customers).
     """
 
     horizon_months: int = 12
@@ -78,6 +84,7 @@ class ScoreSettings:
     action_axes: str = "value_profit"
     currency: str = ""
     seed: int = 42
+    interval_level: float = 0.9
 
     def __post_init__(self) -> None:
         checks = {
@@ -90,13 +97,15 @@ class ScoreSettings:
             "at_risk_threshold": 0 < self.at_risk_threshold <= 1,
             "penalizer_coef": self.penalizer_coef >= 0,
             "holdout_weeks": self.holdout_weeks >= 1,
+            "interval_level": 0 <= self.interval_level < 1,
         }
         wrong = [name for name, ok in checks.items() if not ok]
         if wrong:
             shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in wrong)
             msg = (f"invalid scoring settings: {shown}. Expected horizon_months >= 1, "
                    "0 <= discount_rate_annual < 1, 0 <= margin_rate <= 1, whole days and "
-                   "months >= 1, 0 < at_risk_threshold <= 1, penalizer_coef >= 0.")
+                   "months >= 1, 0 < at_risk_threshold <= 1, penalizer_coef >= 0, "
+                   "0 <= interval_level < 1 (0: no intervals).")
             raise ParameterError(msg)
         if self.purchase_model not in PURCHASE_MODELS:
             msg = (f"purchase_model must be one of {', '.join(map(repr, PURCHASE_MODELS))}; "
