@@ -61,6 +61,14 @@ def test_chinese_texts_are_chinese():
     assert not untranslated, f"zh entries identical to English: {untranslated[:10]}"
 
 
+def test_english_texts_have_no_chinese():
+    """An English report must not show Chinese (a zh text pasted into the en table)."""
+    cjk = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+    mixed = [(name, key, en) for name in FILES for key, en in _load(name)["en"].items()
+             if cjk.search(en)]
+    assert not mixed, f"en entries with Chinese characters: {mixed[:10]}"
+
+
 def test_no_key_defined_twice_with_different_text():
     """The catalogues are merged into one; a key in two files must mean the same."""
     seen: dict[str, dict[str, str]] = defaultdict(dict)
