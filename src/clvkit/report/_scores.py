@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from ._notebook import ReportContext
 
 __all__ = ["assumptions_table", "cache_dir", "describe_choice", "kpi_definition",
-           "kpi_definitions", "labelled", "load_data", "note_key", "scores", "show_notes"]
+           "kpi_definitions", "labelled", "load_data", "model_comparison_table", "note_key",
+           "scores", "show_notes"]
 
 
 #: Bumped whenever what a scoring run stores changes, so old cache entries are ignored.
@@ -193,6 +194,22 @@ def show_notes(ctx: ReportContext, sc: Scores, section: str | None = None):
         text = ctx.t(note_key(note.code), **_note_values(ctx, note.values))
         items.append(f"- {text}")
     return Markdown(f"**{ctx.t('scoring.warnings.title')}**\n\n" + "\n".join(items))
+
+
+def model_comparison_table(ctx: ReportContext, sc: Scores) -> pd.DataFrame | None:
+    """The purchase models compared on the check period, in words: whether each could
+    be fitted, its calibration log-likelihood, holdout errors and which one is used
+    (None when the run had no check period)."""
+    table = sc.tables.get("model_comparison")
+    if table is None:
+        return None
+    table = table.set_index("model") if "model" in table else table
+    columns = [c for c in ("status", "log_likelihood", "mae", "rmse", "total_error_pct",
+                           "chosen") if c in table]
+    out = table[columns].copy()
+    if "status" in out:
+        out["status"] = [ctx.t(f"scoring.status.{v}") for v in out["status"]]
+    return out
 
 
 def describe_choice(ctx: ReportContext, sc: Scores) -> str:

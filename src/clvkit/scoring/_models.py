@@ -14,7 +14,8 @@ from ..exceptions import ClvkitError
 from ._notes import Notes
 from ._settings import ScoreSettings
 
-__all__ = ["ChurnRisk", "PurchaseChoice", "choose_purchase_model", "churn_risk", "fit_spend"]
+__all__ = ["ChurnRisk", "PurchaseChoice", "choose_by_rmse", "choose_purchase_model", "churn_risk",
+           "fit_spend"]
 
 #: Model key -> label used in tables and sentences.
 LABELS = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD"}
@@ -75,10 +76,10 @@ def choose_purchase_model(
     """Fit BG/NBD, Pareto/NBD and MBG/NBD on the calibration period, score each on the
     holdout, and choose one.
 
-    Rule (stated on page 04): the model with the lowest per-customer holdout RMSE wins
-    when it is at least 2% below every other valid model; otherwise BG/NBD, the
-    standard model, is kept ("no clear difference"). A model whose fit fails or whose
-    predictions are not finite is left out with a warning, never silently.
+    Rule (stated on page 04, see :func:`choose_by_rmse`): BG/NBD, the standard model,
+    unless another model's per-customer holdout RMSE is at least 2% lower; then the
+    lowest. A model whose fit fails or whose predictions are not finite is left out
+    with a warning, never silently.
     """
     from ..models.validation import (
         calibration_summary,
@@ -128,15 +129,7 @@ def choose_purchase_model(
     elif len(valid) == 1:
         key, reason = valid[0], "only_valid"
     else:
-        rmse = table.loc[valid, "rmse"].astype(float)
-        best = str(rmse.idxmin())
-        others = rmse.drop(best)
-        clear = bool((rmse[best] <= others * (1 - CLEAR_WIN)).all())
-        if best == "bgnbd" or clear:
-            key, reason = best, "lowest_holdout_error"
-        else:
-            key = "bgnbd" if "bgnbd" in valid else best
-            reason = "no_clear_winner"
+        key, reason = choose_by_rmse(table.loc[valid, "rmse"].astype(float))
     table["chosen"] = table.index == key
     choice = PurchaseChoice(key, reason, table, calibrated, predictions.get(key), split)
     miss = (table.loc[key, "total_error_pct"]
@@ -145,6 +138,23 @@ def choose_purchase_model(
         notes.add("holdout_miss", "04", model=LABELS[key], error=float(miss),
                   threshold=HOLDOUT_MISS)
     return choice
+
+
+def choose_by_rmse(rmse: pd.Series) -> tuple[str, str]:
+    """Choose a purchase model from the holdout RMSE of the valid ones (index: keys).
+
+    BG/NBD is kept unless another model's error per customer is at least
+    ``CLEAR_WIN`` (2%) below BG/NBD's; then the model with the lowest error is used
+    (reason ``lowest_holdout_error``; also when BG/NBD itself is lowest). Without a
+    valid BG/NBD the lowest error wins. ``no_clear_winner``: another model was lower,
+    but by less than 2%, so the standard model is kept.
+    """
+    best = str(rmse.idxmin())
+    if "bgnbd" not in rmse.index or best == "bgnbd":
+        return best, "lowest_holdout_error"
+    if rmse[best] <= rmse["bgnbd"] * (1 - CLEAR_WIN):
+        return best, "lowest_holdout_error"
+    return "bgnbd", "no_clear_winner"
 
 
 def fit_purchase(summary: pd.DataFrame, key: str, s: ScoreSettings, notes: Notes) -> Any:
