@@ -52,7 +52,8 @@ def compress(*columns: np.ndarray) -> Compressed:
 
     Each column is factorised by hashing (``pandas.factorize``, linear time), the
     codes are combined into one integer key per row, and the key is factorised
-    again; no row-wise sort is needed, so a million rows take tens of milliseconds.
+    once more; no row-wise sort is needed, so a million rows take tens of
+    milliseconds.
     Values are compared exactly (floats are not rounded).
 
     Parameters
@@ -71,12 +72,22 @@ def compress(*columns: np.ndarray) -> Compressed:
         raise TypeError(msg)
     arrays = [np.asarray(c) for c in columns]
     n = arrays[0].shape[0]
-    key = np.zeros(n, dtype=np.int64)
-    for arr in arrays:
-        codes, uniques = pd.factorize(arr, sort=False)
-        # Mixed-radix key; factorising again after each column keeps it < n.
-        key, _ = pd.factorize(key * len(uniques) + codes, sort=False)
-        key = key.astype(np.int64, copy=False)
+    factorized = [pd.factorize(arr, sort=False) for arr in arrays]
+    sizes = [len(uniques) for _, uniques in factorized]
+    if len(factorized) == 1:  # the codes are numbered in order of first appearance
+        key = factorized[0][0]
+    elif float(np.prod([max(k, 1) for k in sizes], dtype=float)) < 2.0**62:
+        # One mixed-radix key of all the column codes, factorised once.
+        key = np.zeros(n, dtype=np.int64)
+        for (codes, _), size in zip(factorized, sizes, strict=True):
+            key *= size
+            key += codes
+        key, _ = pd.factorize(key, sort=False)
+    else:  # factorising after each column keeps the key < n
+        key = np.zeros(n, dtype=np.int64)
+        for (codes, _), size in zip(factorized, sizes, strict=True):
+            key, _ = pd.factorize(key * size + codes, sort=False)
+            key = key.astype(np.int64, copy=False)
     inverse = key.astype(np.intp, copy=False)
     n_unique = int(inverse.max()) + 1 if n else 0
     weights = np.bincount(inverse, minlength=n_unique).astype(np.int64)
