@@ -36,7 +36,15 @@ from clvkit.exceptions import ParameterError
 from . import Columns, choose_engine, open_engine, read_frame
 from ._relational import check_source, day_number, end_of
 from ._sql import rfm_sql
-from .score import SCORED_COLUMNS, fit_models, score_chunk, segment_sql
+from .score import (
+    SCORED_COLUMNS,
+    fit_models,
+    joined_sql,
+    score_chunk,
+    score_tuples,
+    segment_codes,
+    segment_sql,
+)
 
 __all__ = ["RunSettings", "score_data"]
 
@@ -144,39 +152,69 @@ def _fit(tuples: pd.DataFrame, spend: pd.DataFrame, settings: RunSettings,
 
 
 def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: RunSettings,
-                     steps: _Steps, out: Path, batches: Any, n_customers: int,
-                     notes: Any) -> dict:
-    """Steps 2-4 on a DuckDB connection holding the summary table ``summary``."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+                     steps: _Steps, out: Path, notes: Any) -> dict:
+    """Steps 2-4 on a DuckDB connection holding the summary table ``summary``.
 
+    The models are fitted on the driver, the purchase-model columns computed once per
+    unique (frequency, recency, T) tuple (:func:`score_tuples`), and one query joins
+    them back to the customers, adds CLV, segment and tier and writes the Parquet file.
+    """
     with steps.step("fit"):
         t_sql, m_sql = _tuple_sql(summary)
         tuples, spend = con.execute(t_sql).df(), con.execute(m_sql).df()
         bgnbd, gamma_gamma = _fit(tuples, spend, settings, notes)
-    scores_tmp = out / f".{SCORED_FILE}.scores.tmp"
     kwargs = _score_kwargs(settings)
-    with steps.step("score"), steps.bar(n_customers, "scoring") as bar:
-        writer = None
-        try:
-            for chunk in batches():
-                part = pa.Table.from_pandas(score_chunk(chunk, bgnbd, gamma_gamma, **kwargs),
-                                            preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(scores_tmp, part.schema)
-                writer.write_table(part)
-                bar.update(len(chunk))
-        finally:
-            if writer is not None:
-                writer.close()
+    with steps.step("score"):
+        scores = score_tuples(tuples, bgnbd, periods_per_month=kwargs["periods_per_month"],
+                              horizon_months=kwargs["horizon_months"],
+                              discount_rate_annual=kwargs["discount_rate_annual"])
+        con.register("clvkit_tuple_scores", scores)
     with steps.step("segments"):
-        tmp = out / f".{SCORED_FILE}.tmp"
-        scores = f"read_parquet('{scores_tmp.as_posix()}')"
-        sql = segment_sql(_duckdb_dialect(), summary, scores, end_day)
-        con.execute(f"COPY ({sql}) TO '{tmp.as_posix()}' (FORMAT parquet)")
-        _replace(tmp, out / SCORED_FILE)
-        scores_tmp.unlink()
+        _write_scored(con, summary, end_day, gamma_gamma, kwargs["margin"], out)
+        con.unregister("clvkit_tuple_scores")
     return {"bgnbd": bgnbd, "gamma_gamma": gamma_gamma, "n_unique_tuples": len(tuples)}
+
+
+def _arrow(con: Any, sql: str) -> Any:
+    """A query's result as a pyarrow Table (DuckDB 2 and 1.x spellings)."""
+    result = con.execute(sql)
+    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    return fetch()
+
+
+def _write_scored(con: Any, summary: str, end_day: int, gamma_gamma: Any, margin: float,
+                  out: Path) -> None:
+    """Join tuple scores to the customers in DuckDB, rank in numpy, write the Parquet file.
+
+    Numeric ids break rank ties as numbers; text ids are fetched in id order and break
+    them by position (one sort instead of one per ranking key).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = con.execute(f"SELECT typeof(c) FROM {summary} LIMIT 1").fetchone()[0].upper()
+    numeric = kind.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "U",
+                               "FLOAT", "DOUBLE", "DECIMAL"))
+    table = _arrow(con, joined_sql(_duckdb_dialect(), summary, "clvkit_tuple_scores",
+                                   end_day, gamma_gamma, margin, order_by_id=not numeric))
+    col = {name: table.column(name) for name in table.column_names}
+    ids = (col[s.CUSTOMER_ID].to_numpy() if numeric else np.arange(table.num_rows))
+    num = {k: col[k].to_numpy() for k in ("clv", "recency_days", "n_rows", "revenue")}
+    segment, tier = segment_codes(num["recency_days"], num["n_rows"], num["revenue"],
+                                  num["clv"], ids)
+    scored = pa.table({
+        s.CUSTOMER_ID: col[s.CUSTOMER_ID], "clv": col["clv"], "p_alive": col["p_alive"],
+        "churn_risk": col["churn_risk"], "expected_purchases": col["expected_purchases"],
+        "segment": pc.cast(pa.array(segment, type=pa.string()), pa.string()),
+        "tier": pa.array(tier, type=pa.string())})
+    del table, col, num
+    tmp = out / f".{SCORED_FILE}.tmp"
+    con.register("clvkit_scored", scored)
+    try:
+        con.execute(f"COPY clvkit_scored TO '{tmp.as_posix()}' (FORMAT parquet)")
+    finally:
+        con.unregister("clvkit_scored")
+    _replace(tmp, out / SCORED_FILE)
 
 
 def _duckdb_dialect() -> Any:
@@ -213,14 +251,8 @@ def _pandas(data: Any, cols: Columns, settings: RunSettings, steps: _Steps,
     con = duckdb.connect()
     try:
         con.register("clvkit_summary", table)
-
-        def batches() -> Any:
-            step = settings.chunk_rows
-            for start in range(0, len(table), step):
-                yield table.iloc[start:start + step].rename(columns={"c": s.CUSTOMER_ID})
-
         info = _run_duckdb_like(con, "clvkit_summary", day_number(end), settings, steps, out,
-                                batches, len(table), notes)
+                                notes)
     finally:
         con.close()
     return dict(info, observation_end=end, n_rows=n_rows, n_customers=len(table))
@@ -238,13 +270,8 @@ def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out:
                           period_of(end, settings.freq), extras=True)
             eng.con.execute(f"CREATE TABLE clvkit_summary AS {sql}")
             n_customers = eng.con.execute("SELECT COUNT(*) FROM clvkit_summary").fetchone()[0]
-
-        def batches() -> Any:
-            return eng.batches("SELECT c AS customer_id, frequency, recency, T, "
-                               "monetary_value FROM clvkit_summary", settings.chunk_rows)
-
         info = _run_duckdb_like(eng.con, "clvkit_summary", day_number(end), settings, steps,
-                                out, batches, int(n_customers), notes)
+                                out, notes)
     return dict(info, observation_end=end, n_rows=st["n_rows"], n_customers=int(n_customers))
 
 

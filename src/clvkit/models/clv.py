@@ -172,9 +172,9 @@ def customer_value(
 
     packed = compress(v[FREQUENCY], v[RECENCY], v[T])
     x, tx, age = packed.columns
-    ts = [k * ppm for k in range(horizon_months + 1)]
-    discount = (1.0 + d_m) ** -np.arange(1, horizon_months + 1)
-    discounted, purchases, p_alive = _purchases(purchase_model, ts, discount, x, tx, age)
+    ts, discount = month_grid(horizon_months, d_m, ppm)
+    discounted, purchases, p_alive = purchases_per_tuple(purchase_model, ts, discount, x, tx,
+                                                         age)
     spend = _spend(spend_model, summary, v)
 
     out = pd.DataFrame(
@@ -205,8 +205,17 @@ def customer_value(
     return out
 
 
-def _purchases(model: _PurchaseModel, ts: list[float], discount: np.ndarray, x: np.ndarray,
-               tx: np.ndarray, age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def month_grid(horizon_months: int, discount_rate_monthly: float,
+               periods_per_month: float) -> tuple[list[float], np.ndarray]:
+    """Month ends in periods (0, tau, ..., H tau) and each month's discount factor
+    :math:`(1+d_m)^{-k}`, k = 1..H, as :func:`customer_value` sums them."""
+    ts = [k * periods_per_month for k in range(horizon_months + 1)]
+    return ts, (1.0 + discount_rate_monthly) ** -np.arange(1, horizon_months + 1)
+
+
+def purchases_per_tuple(model: _PurchaseModel, ts: list[float], discount: np.ndarray,
+                        x: np.ndarray, tx: np.ndarray,
+                        age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Discounted purchases over the horizon, expected purchases and P(alive) per tuple.
 
     clvkit's own closed forms work once per distinct (x, T) pair
