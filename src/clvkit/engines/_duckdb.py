@@ -81,11 +81,65 @@ class DuckDBEngine:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.cols = cols
+        self._parquet: str | None = None
         if isinstance(data, pd.DataFrame):
             self.con.register("clvkit_transactions", data)
             self.source = "clvkit_transactions"
         else:
             self.source = file_source(data)
+            if self.source.startswith("read_parquet("):
+                self._parquet = self.source[len("read_parquet("):-1]
+
+    def file_stats(self, end_day: int | None) -> dict[str, int] | None:
+        """The checking pass's counts from Parquet footers, without reading the data.
+
+        Row counts, null counts and the first/last day come from the row-group
+        statistics (null counts of every column, exact min/max of the timestamp) when
+        every row group has them and no value is missing; rows after ``end_day`` are
+        then known only when ``end_day`` is not before the last day. Otherwise (CSV, frames, files without
+        statistics, missing values, an earlier end) None: the caller scans the data.
+        """
+        cols = self.cols
+        names = [c for c in (cols.customer, cols.timestamp, cols.amount) if c is not None]
+        if self._parquet is None or any("." in c for c in names):
+            return None
+        ts_type = self.con.execute(f"SELECT column_type FROM (DESCRIBE SELECT * FROM "
+                                   f"{self.source}) WHERE column_name = ?",
+                                   [cols.timestamp]).fetchone()
+        if ts_type is None:
+            return None
+        day = (f"CAST(date_diff('day', DATE '1970-01-01', CAST(CAST({{v}} AS {ts_type[0]}) "
+               f"AS DATE)) AS BIGINT)")
+        listed = ", ".join(_literal(c) for c in names)
+        sql = (f"SELECT path_in_schema AS name, SUM(num_values) AS n, "
+               f"SUM(stats_null_count) AS nulls, COUNT(*) AS groups, "
+               f"COUNT(stats_null_count) AS with_nulls, "
+               f"COUNT(stats_min_value) AS with_min, COUNT(stats_max_value) AS with_max, "
+               f"bool_and(coalesce(min_is_exact, true) AND coalesce(max_is_exact, true)) "
+               f"AS exact, MIN(CASE WHEN path_in_schema = {_literal(cols.timestamp)} THEN "
+               f"{day.format(v='stats_min_value')} END) AS first_day, "
+               f"MAX(CASE WHEN path_in_schema = {_literal(cols.timestamp)} THEN "
+               f"{day.format(v='stats_max_value')} END) AS last_day "
+               f"FROM parquet_metadata({self._parquet}) WHERE path_in_schema IN ({listed}) "
+               f"GROUP BY path_in_schema")
+        try:
+            rows = {r[0]: r[1:] for r in self.con.execute(sql).fetchall()}
+        except Exception:  # unusual metadata: scan the data instead
+            return None
+        if set(rows) != set(names):
+            return None
+        counts = {r[0] for r in rows.values()}
+        ts = rows[cols.timestamp]
+        complete = all(r[2] == r[3] and r[1] == 0 for r in rows.values()) and (
+            ts[2] == ts[4] == ts[5] and ts[6])
+        first, last = ts[7], ts[8]
+        if len(counts) != 1 or not complete or first is None or last is None:
+            return None
+        if end_day is not None and end_day < last:
+            return None
+        return {"n_rows": int(counts.pop()), "missing_customer": 0, "missing_timestamp": 0,
+                "missing_amount": 0, "first_day": int(first), "last_day": int(last),
+                "n_after": 0}
 
     def types(self) -> dict[str, str]:
         """Column name -> kind ("datetime", "numeric" or the engine's type name)."""

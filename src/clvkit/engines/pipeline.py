@@ -16,9 +16,11 @@ moved into place when complete, so a killed run leaves the previous files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -258,6 +260,21 @@ def _pandas(data: Any, cols: Columns, settings: RunSettings, steps: _Steps,
     return dict(info, observation_end=end, n_rows=n_rows, n_customers=len(table))
 
 
+def _preload_models() -> threading.Thread:
+    """Import the model stack (scikit-learn, SciPy: a second or more) in a thread while
+    DuckDB aggregates (its query releases the GIL); the fit step then finds it loaded.
+    A failed import here is ignored: the fit imports again and reports the error."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            import clvkit.models.btyd
+            import clvkit.scoring._models  # noqa: F401
+
+    thread = threading.Thread(target=run, name="clvkit-preload-models", daemon=True)
+    thread.start()
+    return thread
+
+
 def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out: Path,
             memory_limit: str | None, notes: Any) -> dict:
     from clvkit.summary import period_of
@@ -268,8 +285,10 @@ def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out:
             end, st = end_of(eng, settings.observation_end, "clvkit score")
             sql = rfm_sql(eng.dialect, eng.source, cols, settings.freq, 1, day_number(end),
                           period_of(end, settings.freq), extras=True)
+            preload = _preload_models()
             eng.con.execute(f"CREATE TABLE clvkit_summary AS {sql}")
             n_customers = eng.con.execute("SELECT COUNT(*) FROM clvkit_summary").fetchone()[0]
+            preload.join()
         info = _run_duckdb_like(eng.con, "clvkit_summary", day_number(end), settings, steps,
                                 out, notes)
     return dict(info, observation_end=end, n_rows=st["n_rows"], n_customers=int(n_customers))
