@@ -96,8 +96,9 @@ class DuckDBEngine:
         Row counts, null counts and the first/last day come from the row-group
         statistics (null counts of every column, exact min/max of the timestamp) when
         every row group has them and no value is missing; rows after ``end_day`` are
-        then known only when ``end_day`` is not before the last day. Otherwise (CSV, frames, files without
-        statistics, missing values, an earlier end) None: the caller scans the data.
+        then known only when ``end_day`` is not before the last day. Otherwise (CSV,
+        frames, files without statistics, missing values, an earlier end) None: the
+        caller scans the data.
         """
         cols = self.cols
         names = [c for c in (cols.customer, cols.timestamp, cols.amount) if c is not None]
