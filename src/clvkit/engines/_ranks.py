@@ -26,14 +26,18 @@ import numpy as np
 __all__ = ["above", "quintile_scores", "tier_index"]
 
 
-def above(key: np.ndarray, ids: np.ndarray, b: int) -> np.ndarray:
-    """True where the (key, id) pair ranks after the ``b``-th smallest (1-based)."""
+def above(key: np.ndarray, ids: np.ndarray, b: int, kv: object = None) -> np.ndarray:
+    """True where the (key, id) pair ranks after the ``b``-th smallest (1-based).
+
+    ``kv``, when given, is the ``b``-th smallest key (from a shared partition).
+    """
     n = key.size
     if b <= 0:
         return np.ones(n, dtype=bool)
     if b >= n:
         return np.zeros(n, dtype=bool)
-    kv = np.partition(key, b - 1)[b - 1]
+    if kv is None:
+        kv = np.partition(key, b - 1)[b - 1]
     ties = key == kv
     j = b - int(np.count_nonzero(key < kv))  # rank of the boundary among the ties
     tie_ids = ids[ties]
@@ -43,19 +47,24 @@ def above(key: np.ndarray, ids: np.ndarray, b: int) -> np.ndarray:
     return out
 
 
+def _bands(key: np.ndarray, ids: np.ndarray, bounds: list[int]) -> np.ndarray:
+    """How many of the boundary ranks ``bounds`` each pair ranks after (int8)."""
+    n = key.size
+    inner = sorted({b - 1 for b in bounds if 0 < b < n})
+    part = np.partition(key, inner) if inner else key  # one selection for all bounds
+    out = np.zeros(n, dtype=np.int8)
+    for b in bounds:
+        out += above(key, ids, b, part[b - 1] if 0 < b < n else None)
+    return out
+
+
 def quintile_scores(key: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """``ceil(5 r / n)`` for the rank ``r`` of each (key, id) pair, as int8 (1..5)."""
     n = key.size
-    score = np.ones(n, dtype=np.int8)
-    for s in range(1, 5):
-        score += above(key, ids, s * n // 5)
-    return score
+    return (_bands(key, ids, [s * n // 5 for s in range(1, 5)]) + 1).astype(np.int8)
 
 
 def tier_index(key: np.ndarray, ids: np.ndarray, cuts: Sequence[float]) -> np.ndarray:
     """Tier number (0 = best) of each customer: ranks by (key, id), cut at ceil(c n)."""
     n = key.size
-    tier = np.zeros(n, dtype=np.int8)
-    for c in cuts:
-        tier += above(key, ids, math.ceil(float(c) * n))
-    return tier
+    return _bands(key, ids, [math.ceil(float(c) * n) for c in cuts])

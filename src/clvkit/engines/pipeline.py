@@ -179,8 +179,8 @@ def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: RunSettings
 
 def _arrow(con: Any, sql: str) -> Any:
     """A query's result as a pyarrow Table (DuckDB 2 and 1.x spellings)."""
-    result = con.execute(sql)
-    fetch = getattr(result, "to_arrow_table", None) or result.fetch_arrow_table
+    relation = con.sql(sql)
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
     return fetch()
 
 
@@ -192,9 +192,8 @@ def _write_scored(con: Any, summary: str, end_day: int, gamma_gamma: Any, margin
     them by position (one sort instead of one per ranking key).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    kind = con.execute(f"SELECT typeof(c) FROM {summary} LIMIT 1").fetchone()[0].upper()
+    kind = con.execute(f"SELECT typeof(c) FROM {summary} LIMIT 1").fetchall()[0][0].upper()
     numeric = kind.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "U",
                                "FLOAT", "DOUBLE", "DECIMAL"))
     table = _arrow(con, joined_sql(_duckdb_dialect(), summary, "clvkit_tuple_scores",
@@ -207,8 +206,7 @@ def _write_scored(con: Any, summary: str, end_day: int, gamma_gamma: Any, margin
     scored = pa.table({
         s.CUSTOMER_ID: col[s.CUSTOMER_ID], "clv": col["clv"], "p_alive": col["p_alive"],
         "churn_risk": col["churn_risk"], "expected_purchases": col["expected_purchases"],
-        "segment": pc.cast(pa.array(segment, type=pa.string()), pa.string()),
-        "tier": pa.array(tier, type=pa.string())})
+        "segment": segment, "tier": tier})
     del table, col, num
     tmp = out / f".{SCORED_FILE}.tmp"
     con.register("clvkit_scored", scored)
@@ -287,7 +285,7 @@ def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out:
                           period_of(end, settings.freq), extras=True)
             preload = _preload_models()
             eng.con.execute(f"CREATE TABLE clvkit_summary AS {sql}")
-            n_customers = eng.con.execute("SELECT COUNT(*) FROM clvkit_summary").fetchone()[0]
+            n_customers = eng.con.execute("SELECT COUNT(*) FROM clvkit_summary").fetchall()[0][0]
             preload.join()
         info = _run_duckdb_like(eng.con, "clvkit_summary", day_number(end), settings, steps,
                                 out, notes)

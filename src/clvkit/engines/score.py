@@ -212,15 +212,17 @@ def joined_sql(d: Dialect, summary: str, tuple_scores: str, end_day: int, gamma_
 
 def segment_codes(recency_days: np.ndarray, n_rows: np.ndarray, revenue: np.ndarray,
                   clv: np.ndarray, ids: np.ndarray,
-                  cuts: Sequence[float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  cuts: Sequence[float] | None = None) -> tuple[Any, Any]:
     """``segment`` and ``tier`` codes of every customer, as :func:`segment_sql` ranks them.
 
     Quintile scores of recency (days since the last purchase, most recent best),
     transactions and revenue, ties by ``ids`` ascending (numbers, or positions in id
     order); the segment of (r_score, fm_score = floor((f + m + 1) / 2)); the tier of
     the rank by CLV, highest first (NaN last, as the SQL ranks a missing value).
-    Linear time (:mod:`clvkit.engines._ranks`); returns two string arrays.
+    Linear time (:mod:`clvkit.engines._ranks`); returns two Arrow string arrays.
     """
+    import pyarrow as pa
+
     from clvkit.segments.rfm import _match, segment_rules
     from clvkit.segments.tiers import DEFAULT_TIER_CUTS, tier_codes
 
@@ -230,16 +232,18 @@ def segment_codes(recency_days: np.ndarray, n_rows: np.ndarray, revenue: np.ndar
     r = quintile_scores(-np.asarray(recency_days, dtype=np.int64), ids)
     f = quintile_scores(np.asarray(n_rows, dtype=np.int64), ids)
     m = quintile_scores(np.asarray(revenue, dtype=np.float64), ids)
-    fm = (f.astype(np.int16) + m + 1) // 2
+    fm = (f.astype(np.int8) + m + 1) // 2
     table = segment_rules()
-    names = np.full((6, 6), "", dtype=object)  # [r_score, fm_score], both 1..5
-    for a in range(1, 6):
-        for b in range(1, 6):
-            names[a, b] = f"{_match(table, a, b)}"
+    names = [f"{_match(table, a, b)}" if a and b else "" for a in range(6) for b in range(6)]
     value = -np.asarray(clv, dtype=np.float64)
     value[np.isnan(value)] = np.inf  # a missing value ranks last (SQL NULLS LAST)
-    tiers = np.array(tier_codes(cuts), dtype=object)
-    return names[r, fm], tiers[tier_index(value, ids, cuts)]
+    tiers = tier_index(value, ids, cuts)
+
+    def strings(index: np.ndarray, labels: list[str]) -> Any:
+        codes = pa.array(index.astype(np.int32), type=pa.int32())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(labels)).cast(pa.string())
+
+    return strings(r.astype(np.int32) * 6 + fm, names), strings(tiers, tier_codes(cuts))
 
 
 def _segment_cases() -> str:
