@@ -96,7 +96,8 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # wall-clock time in the data's own time zone
     out = pd.DataFrame({s.CUSTOMER_ID: transactions[customer_col].to_numpy(),
-                        s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")})
+                        s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")},
+                       copy=False)  # views of the caller's columns, never written to
     if monetary_col:
         amount = transactions[monetary_col]
         if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
