@@ -76,10 +76,15 @@ def _period(d: Dialect, cols: Columns, freq: str) -> str:
     return day  # "D" and "W7" count days
 
 
-def _rows(d: Dialect, source: str, cols: Columns, freq: str) -> str:
-    """One row per transaction: customer c, day, period p and amount a."""
+def _rows(d: Dialect, source: str, cols: Columns, freq: str, *, day: bool = True) -> str:
+    """One row per transaction: customer c, day, period p and amount a.
+
+    Without ``day`` there is no day column (for "D" and "W7", whose period is the day:
+    the day number is then computed once per row, not twice).
+    """
     amount = f", CAST({d.ident(cols.amount)} AS DOUBLE) AS a" if cols.amount else ""
-    return (f"SELECT {d.ident(cols.customer)} AS c, {d.day(cols.timestamp)} AS day, "
+    day_col = f"{d.day(cols.timestamp)} AS day, " if day else ""
+    return (f"SELECT {d.ident(cols.customer)} AS c, {day_col}"
             f"{_period(d, cols, freq)} AS p{amount} FROM {source}")
 
 
@@ -130,8 +135,9 @@ def rfm_sql(d: Dialect, source: str, cols: Columns, freq: str, freq_multiplier: 
     select = _summary_select(period_divisor(freq, freq_multiplier), end_period, amount,
                              extras=extras, daily=daily)
     return (
-        f"WITH t AS ({_rows(d, source, cols, freq)}), "
-        f"pp AS (SELECT c, p{sum_a}{more} FROM t WHERE day <= {int(end_day)} GROUP BY c, p) "
+        f"WITH t AS ({_rows(d, source, cols, freq, day=not daily)}), "
+        f"pp AS (SELECT c, p{sum_a}{more} FROM t WHERE {'p' if daily else 'day'} <= "
+        f"{int(end_day)} GROUP BY c, p) "
         f"SELECT {select} FROM pp GROUP BY c"
     )
 

@@ -5,10 +5,14 @@ The steps, each on the chosen engine:
 1. the RFM summary (:func:`clvkit.engines._sql.rfm_sql`, or :func:`clvkit.rfm_summary`
    in pandas) plus each customer's transactions, revenue and last day;
 2. BG/NBD and Gamma-Gamma fitted on the driver from the unique tuples with counts;
-3. per-customer scores in chunks: DuckDB streams the summary in record batches, pandas
-   slices it, Spark runs :func:`clvkit.engines.score.score_chunk` in ``mapInPandas``;
-4. segment and tier from global ranks (:func:`clvkit.engines.score.segment_sql`), written
-   to ``DIR/scored_customers.parquet`` (a Parquet folder on Spark) with ``DIR/run.json``.
+3. scores: DuckDB and pandas score each unique (frequency, recency, T) tuple once
+   (:func:`clvkit.engines.score.score_tuples`) and join them back to the customers in
+   SQL (:func:`clvkit.engines.score.joined_sql`); Spark runs
+   :func:`clvkit.engines.score.score_chunk` in ``mapInPandas``;
+4. segment and tier from global ranks: by linear-time selection in numpy on DuckDB and
+   pandas (:func:`clvkit.engines.score.segment_codes`), by SQL windows on Spark
+   (:func:`clvkit.engines.score.segment_sql`), the same codes; written to
+   ``DIR/scored_customers.parquet`` (a Parquet folder on Spark) with ``DIR/run.json``.
 
 Nothing else in ``DIR`` is touched; each file is written under a temporary name and
 moved into place when complete, so a killed run leaves the previous files.
@@ -37,14 +41,13 @@ from clvkit.exceptions import ParameterError
 
 from . import Columns, choose_engine, open_engine, read_frame
 from ._relational import check_source, day_number, end_of
+from ._scored import write_scored
 from ._sql import rfm_sql
 from .score import (
     SCORED_COLUMNS,
     fit_models,
-    joined_sql,
     score_chunk,
     score_tuples,
-    segment_codes,
     segment_sql,
 )
 
@@ -172,49 +175,11 @@ def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: RunSettings
                               discount_rate_annual=kwargs["discount_rate_annual"])
         con.register("clvkit_tuple_scores", scores)
     with steps.step("segments"):
-        _write_scored(con, summary, end_day, gamma_gamma, kwargs["margin"], out)
+        write_scored(con, summary, end_day, gamma_gamma, kwargs["margin"],
+                     out / f".{SCORED_FILE}.tmp")
+        _replace(out / f".{SCORED_FILE}.tmp", out / SCORED_FILE)
         con.unregister("clvkit_tuple_scores")
     return {"bgnbd": bgnbd, "gamma_gamma": gamma_gamma, "n_unique_tuples": len(tuples)}
-
-
-def _arrow(con: Any, sql: str) -> Any:
-    """A query's result as a pyarrow Table (DuckDB 2 and 1.x spellings)."""
-    relation = con.sql(sql)
-    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
-    return fetch()
-
-
-def _write_scored(con: Any, summary: str, end_day: int, gamma_gamma: Any, margin: float,
-                  out: Path) -> None:
-    """Join tuple scores to the customers in DuckDB, rank in numpy, write the Parquet file.
-
-    Numeric ids break rank ties as numbers; text ids are fetched in id order and break
-    them by position (one sort instead of one per ranking key).
-    """
-    import pyarrow as pa
-
-    kind = con.execute(f"SELECT typeof(c) FROM {summary} LIMIT 1").fetchall()[0][0].upper()
-    numeric = kind.startswith(("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "U",
-                               "FLOAT", "DOUBLE", "DECIMAL"))
-    table = _arrow(con, joined_sql(_duckdb_dialect(), summary, "clvkit_tuple_scores",
-                                   end_day, gamma_gamma, margin, order_by_id=not numeric))
-    col = {name: table.column(name) for name in table.column_names}
-    ids = (col[s.CUSTOMER_ID].to_numpy() if numeric else np.arange(table.num_rows))
-    num = {k: col[k].to_numpy() for k in ("clv", "recency_days", "n_rows", "revenue")}
-    segment, tier = segment_codes(num["recency_days"], num["n_rows"], num["revenue"],
-                                  num["clv"], ids)
-    scored = pa.table({
-        s.CUSTOMER_ID: col[s.CUSTOMER_ID], "clv": col["clv"], "p_alive": col["p_alive"],
-        "churn_risk": col["churn_risk"], "expected_purchases": col["expected_purchases"],
-        "segment": segment, "tier": tier})
-    del table, col, num
-    tmp = out / f".{SCORED_FILE}.tmp"
-    con.register("clvkit_scored", scored)
-    try:
-        con.execute(f"COPY clvkit_scored TO '{tmp.as_posix()}' (FORMAT parquet)")
-    finally:
-        con.unregister("clvkit_scored")
-    _replace(tmp, out / SCORED_FILE)
 
 
 def _duckdb_dialect() -> Any:

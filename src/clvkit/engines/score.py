@@ -1,16 +1,17 @@
-"""Per-customer scoring over summary chunks: models in, columns out.
+"""Per-customer scoring: models in, columns out.
 
-Plain functions the scoring command (:mod:`clvkit.engines.pipeline`) runs chunk by
-chunk (DuckDB record batches, pandas slices or Spark ``mapInPandas`` partitions):
+Plain functions the scoring command (:mod:`clvkit.engines.pipeline`) runs:
 
 * :func:`fit_models` fits BG/NBD and Gamma-Gamma on the *unique* (frequency, recency,
   T) and (frequency, monetary_value) tuples with their counts, which is all the
   likelihoods need (a few hundred thousand rows for tens of millions of customers);
-* :func:`score_chunk` turns one chunk of the RFM summary into the per-customer
-  columns with :func:`clvkit.models.customer_value` (one definition of CLV);
-* :func:`segment_sql` ranks every customer once for the RFM segment and the value
-  tier (global ranks cannot be computed chunk by chunk), in SQL that DuckDB and Spark
-  SQL both run.
+* :func:`score_tuples` computes the purchase-model columns once per unique tuple and
+  :func:`joined_sql` joins them back to every customer with CLV (DuckDB, pandas);
+  :func:`score_chunk` does the same per chunk with
+  :func:`clvkit.models.customer_value` (Spark ``mapInPandas``): one definition of CLV;
+* :func:`segment_codes` (numpy, linear time) and :func:`segment_sql` (SQL windows that
+  DuckDB and Spark SQL both run) rank every customer once for the RFM segment and the
+  value tier (global ranks cannot be computed chunk by chunk).
 
 Column definitions of the scored table:
 
