@@ -124,7 +124,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", nargs="+", default=["10M", "30M"])
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "clvkit-bench")
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default=None,
+                        help="DuckDB memory limit of clvkit score (default: clvkit's)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     py = sys.executable
@@ -136,9 +137,10 @@ def main() -> None:
         floor_wall, floor_rss, out = run_child([py, "-c", FLOOR.format(path=path.as_posix())])
         n_customers, floor_query = out.split()
         out_dir = args.dir / f"scored_{label}"
+        limit = ["--memory-limit", args.memory_limit] if args.memory_limit else []
         score_wall, score_rss, _ = run_child(
             [py, "-m", "clvkit.cli", "score", "--data", str(path), "--engine", "duckdb",
-             "--out", str(out_dir), "--quiet", "--memory-limit", args.memory_limit])
+             "--out", str(out_dir), "--quiet", *limit])
         run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
         sec = run["seconds"]
         print(f"{n_rows:,} | {int(n_customers):,} | {gen:.1f} | {floor_wall:.1f} "

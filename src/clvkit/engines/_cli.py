@@ -99,7 +99,7 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
                    help=f"customers scored per chunk (default {d.chunk_rows:,})")
     p.add_argument("--memory-limit", metavar="SIZE",
                    help="DuckDB memory limit, e.g. 4GB (default CLVKIT_DUCKDB_MEMORY_LIMIT "
-                        "or 4GB)")
+                        "or 6GB, half the memory on smaller machines)")
     p.add_argument("--spark-master", metavar="URL",
                    help="spark.master (default CLVKIT_SPARK_MASTER or local[2])")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
