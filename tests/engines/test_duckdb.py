@@ -204,8 +204,8 @@ def test_default_memory_limit_is_6gb_or_half_the_memory(monkeypatch):
     from clvkit.engines import _duckdb
 
     assert _duckdb.DEFAULT_MEMORY_LIMIT == "6GB"
-    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 8 * 1000**3 // 4096}  # an 8 GB machine
+    pages = {"SC_PAGE_SIZE": 1000, "SC_PHYS_PAGES": 8 * 1000**2}  # an 8 GB machine
     monkeypatch.setattr(_duckdb.os, "sysconf", lambda name: pages[name])
-    assert _duckdb.default_memory_limit() == "3999MB"
-    pages["SC_PHYS_PAGES"] = 32 * 1000**3 // 4096
+    assert _duckdb.default_memory_limit() == "4000MB"
+    pages["SC_PHYS_PAGES"] = 32 * 1000**2
     assert _duckdb.default_memory_limit() == "6GB"
