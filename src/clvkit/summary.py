@@ -194,7 +194,8 @@ def _customer_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         change = np.empty(ids.size, dtype=bool)
         change[0] = True
         np.not_equal(ids[1:], ids[:-1], out=change[1:])
-        codes = np.cumsum(change) - 1
+        codes = np.cumsum(change)
+        codes -= 1
         return codes, ids[change]
     codes, customers = pd.factorize(ids, sort=True)
     return codes.astype(np.int64, copy=False), np.asarray(customers)
@@ -213,7 +214,9 @@ def _customer_periods(tx: pd.DataFrame, freq: str) -> tuple:
     period = _period(tx[s.TIMESTAMP].to_numpy(), freq)
     p0 = period.min()
     span = int(period.max() - p0 + 1)
-    key = codes * span + (period - p0)
+    key = codes * span  # in place from here: fewer fresh pages for a big log
+    key += period
+    key -= p0
     amount = tx[s.AMOUNT].to_numpy() if s.AMOUNT in tx else None
     if key.size > 1 and not bool(np.all(key[1:] >= key[:-1])):
         order = np.argsort(key, kind="stable")
@@ -223,11 +226,14 @@ def _customer_periods(tx: pd.DataFrame, freq: str) -> tuple:
     new[0] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
     starts = np.flatnonzero(new)
-    pair_key = key[starts]
-    cust, per = pair_key // span, pair_key % span + p0
+    cust, per = np.divmod(key[starts], span)
+    per += p0
     spend = None
     if amount is not None:  # summed in row order, one bin per pair
-        spend = np.bincount(np.cumsum(new) - 1, weights=amount, minlength=starts.size)
+        pair = np.cumsum(new)
+        pair -= 1
+        spend = np.bincount(pair, weights=amount, minlength=starts.size)
+        del pair
     new_cust = np.empty(cust.size, dtype=bool)
     new_cust[0] = True
     np.not_equal(cust[1:], cust[:-1], out=new_cust[1:])

@@ -107,6 +107,15 @@ class PurchaseData:
                  c.inverse) for c in (compress(self.T), compress(self.tx)))
         return self.__dict__["_times"]
 
+    def buffers(self, k: int) -> list[np.ndarray]:
+        """``k`` work arrays of one float per tuple, allocated once and reused (a fit
+        evaluates the likelihood dozens of times; fresh arrays each time cost page
+        faults of the same order as the arithmetic)."""
+        bufs = self.__dict__.setdefault("_buffers", [])
+        while len(bufs) < k:
+            bufs.append(np.empty(self.x.size))
+        return bufs
+
     def subset(self, rows: np.ndarray) -> PurchaseData:
         """The tuples at positions ``rows``."""
         return PurchaseData(self.x[rows], self.tx[rows], self.T[rows], self.w[rows])
@@ -168,23 +177,37 @@ def bgnbd(theta: np.ndarray, d: PurchaseData) -> tuple[float, np.ndarray]:
               + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))
     (t_first, t_inv), (tx_first, tx_inv) = d.times()
     u_t, u_tx = al + d.T[t_first], al + d.tx[tx_first]
-    l_t, l_tx = np.log(u_t)[t_inv], np.log(u_tx)[tx_inv]
-    rx = r + d.x
+    buf = d.buffers(8)  # per-tuple work arrays, reused by every evaluation
+    l_t, l_tx = np.take(np.log(u_t), t_inv, out=buf[0]), np.take(np.log(u_tx), tx_inv,
+                                                                  out=buf[1])
+    rx = np.add(d.x, r, out=buf[2])
     # delta = log(a / (b + x - 1)) + (r + x) log((al + T) / (al + t_x)); -inf when x = 0
     lbx = np.log(a) - np.log(b + np.maximum(ux, 1) - 1)
     lbx[0] = -np.inf
-    delta = lbx[d.ix] + rx * (l_t - l_tx)
-    e = np.exp(-np.abs(delta))
-    softplus = np.maximum(delta, 0.0) + np.log1p(e)
-    omega = np.where(delta >= 0, 1.0, e) / (1.0 + e)  # share of the second term
-    w4 = omega * d.w
-    w3 = d.w - w4
-    ll = _dot(wx, x_only) - _dot(d.w * rx, l_t) + _dot(d.w, softplus)
+    delta = np.subtract(l_t, l_tx, out=buf[3])
+    delta *= rx
+    delta += np.take(lbx, d.ix, out=buf[4])
+    e = np.abs(delta, out=buf[4])
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    softplus = np.maximum(delta, 0.0, out=buf[5])
+    tmp = np.log1p(e, out=buf[6])
+    softplus += tmp
+    omega = buf[6]  # share of the second term: (1 if delta >= 0 else e) / (1 + e)
+    np.copyto(omega, e)
+    omega[delta >= 0] = 1.0
+    np.add(e, 1.0, out=e)
+    omega /= e
+    w4 = np.multiply(omega, d.w, out=buf[6])
+    w3 = np.subtract(d.w, w4, out=buf[3])
+    tmp = np.multiply(d.w, rx, out=buf[4])
+    ll = _dot(wx, x_only) - _dot(tmp, l_t) + _dot(d.w, softplus)
     w4x = np.bincount(d.ix, weights=w4, minlength=ux.size)
-    inv_t, inv_tx = (1 / u_t)[t_inv], (1 / u_tx)[tx_inv]
+    inv_t, inv_tx = np.take(1 / u_t, t_inv, out=buf[5]), np.take(1 / u_tx, tx_inv, out=buf[7])
     g = np.array([
         _dot(wx, digamma(r + ux) - digamma(r) + np.log(al)) - _dot(w3, l_t) - _dot(w4, l_tx),
-        wx.sum() * r / al - _dot(w3 * rx, inv_t) - _dot(w4 * rx, inv_tx),
+        wx.sum() * r / al - _dot(np.multiply(w3, rx, out=buf[0]), inv_t)
+        - _dot(np.multiply(w4, rx, out=buf[1]), inv_tx),
         _dot(wx, digamma(a + b) - digamma(a + b + ux)) + w4.sum() / a,
         _dot(wx, digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux))
         - _dot(w4x, np.where(ux > 0, 1 / (b + np.maximum(ux, 1) - 1), 0.0)),
