@@ -17,7 +17,9 @@ Then, each in a fresh child process (peak RSS from ``os.wait4``):
   SUM(amount) FROM file GROUP BY customer_id`` into a table (the least any per-customer
   summary of the file can cost);
 * **score**: ``clvkit score --data FILE --engine duckdb --out DIR`` (summary, BG/NBD and
-  Gamma-Gamma fits on the unique tuples, chunked scoring, segments and tiers, Parquet).
+  Gamma-Gamma fits on the unique tuples, scores per unique tuple joined back to the
+  customers, segments and tiers, Parquet), with clvkit's default DuckDB memory limit
+  unless ``--memory-limit`` is given.
 
 and prints the wall times, the ratios to the floor and the peak RSS of each child,
 plus the step times from run.json. Targets (issue 13): 100 M rows scored in <= 2 min and
@@ -130,7 +132,7 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     print("rows | customers | gen s | floor s (query) | score s | ratio | summary s | fit s | "
-          "score-chunks s | segments s | floor RSS GB | score RSS GB")
+          "scoring s | segments s | floor RSS GB | score RSS GB")
     for label in args.rows:
         path = args.dir / f"log_{label}.parquet"
         n_rows, gen = generate(_size(label), path)

@@ -66,7 +66,7 @@ class RunSettings:
 
     observation_end: Any = None
     freq: str = "W7"
-    chunk_rows: int = 500_000
+    chunk_rows: int = 500_000  # recorded only: scores are computed per unique tuple
     scoring: Any = None
 
     def model_settings(self) -> Any:
