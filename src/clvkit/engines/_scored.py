@@ -42,9 +42,12 @@ def write_scored(con: Any, summary: str, end_day: int, gamma_gamma: Any, margin:
                        "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE")
     table = _arrow(con, joined_sql(DUCKDB, summary, "clvkit_tuple_scores",
                                    end_day, gamma_gamma, margin, order_by_id=not numeric))
+    table = table.combine_chunks()  # one chunk per column: numpy views, one Parquet write
     col = {name: table.column(name) for name in table.column_names}
     ids = (col[s.CUSTOMER_ID].to_numpy() if numeric else np.arange(table.num_rows))
     num = {k: col[k].to_numpy() for k in ("clv", "recency_days", "n_rows", "revenue")}
+    # (n_rows is cast to BIGINT in the SQL: DuckDB's SUM of BIGINT is a HUGEINT, which
+    # Arrow carries as decimals and numpy as Python objects)
     segment, tier = segment_codes(num["recency_days"], num["n_rows"], num["revenue"],
                                   num["clv"], ids)
     scored = pa.table({

@@ -114,7 +114,7 @@ def _summary_select(freq_div: float, end_period: int, amount: bool, suffix: str 
         cols.append(f"CASE WHEN COUNT(*) > 1 THEN (SUM(a) - MIN_BY(a, p)) / (COUNT(*) - 1) "
                     f"ELSE CAST(0 AS DOUBLE) END AS monetary_value{suffix}")
     if extras:  # for RFM scores: rows, revenue and last day over the whole window
-        cols += ["SUM(n) AS n_rows", "MAX(p) AS last_day" if daily else
+        cols += ["CAST(SUM(n) AS BIGINT) AS n_rows", "MAX(p) AS last_day" if daily else
                  "MAX(last_day) AS last_day"]
         if amount:
             cols.append("SUM(a) AS revenue")

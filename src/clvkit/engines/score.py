@@ -220,7 +220,8 @@ def segment_codes(recency_days: np.ndarray, n_rows: np.ndarray, revenue: np.ndar
     transactions and revenue, ties by ``ids`` ascending (numbers, or positions in id
     order); the segment of (r_score, fm_score = floor((f + m + 1) / 2)); the tier of
     the rank by CLV, highest first (NaN last, as the SQL ranks a missing value).
-    Linear time (:mod:`clvkit.engines._ranks`); returns two Arrow string arrays.
+    Linear time (:mod:`clvkit.engines._ranks`); returns two Arrow dictionary arrays of
+    strings.
     """
     import pyarrow as pa
 
@@ -241,8 +242,9 @@ def segment_codes(recency_days: np.ndarray, n_rows: np.ndarray, revenue: np.ndar
     tiers = tier_index(value, ids, cuts)
 
     def strings(index: np.ndarray, labels: list[str]) -> Any:
+        """Dictionary-encoded strings (Parquet writes them as plain string columns)."""
         codes = pa.array(index.astype(np.int32), type=pa.int32())
-        return pa.DictionaryArray.from_arrays(codes, pa.array(labels)).cast(pa.string())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(labels, type=pa.string()))
 
     return strings(r.astype(np.int32) * 6 + fm, names), strings(tiers, tier_codes(cuts))
 
