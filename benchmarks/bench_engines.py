@@ -17,7 +17,9 @@ Then, each in a fresh child process (peak RSS from ``os.wait4``):
   SUM(amount) FROM file GROUP BY customer_id`` into a table (the least any per-customer
   summary of the file can cost);
 * **score**: ``clvkit score --data FILE --engine duckdb --out DIR`` (summary, BG/NBD and
-  Gamma-Gamma fits on the unique tuples, chunked scoring, segments and tiers, Parquet).
+  Gamma-Gamma fits on the unique tuples, scores per unique tuple joined back to the
+  customers, segments and tiers, Parquet), with clvkit's default DuckDB memory limit
+  unless ``--memory-limit`` is given.
 
 and prints the wall times, the ratios to the floor and the peak RSS of each child,
 plus the step times from run.json. Targets (issue 13): 100 M rows scored in <= 2 min and
@@ -124,21 +126,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", nargs="+", default=["10M", "30M"])
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "clvkit-bench")
-    parser.add_argument("--memory-limit", default="4GB")
+    parser.add_argument("--memory-limit", default=None,
+                        help="DuckDB memory limit of clvkit score (default: clvkit's)")
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     print("rows | customers | gen s | floor s (query) | score s | ratio | summary s | fit s | "
-          "score-chunks s | segments s | floor RSS GB | score RSS GB")
+          "scoring s | segments s | floor RSS GB | score RSS GB")
     for label in args.rows:
         path = args.dir / f"log_{label}.parquet"
         n_rows, gen = generate(_size(label), path)
         floor_wall, floor_rss, out = run_child([py, "-c", FLOOR.format(path=path.as_posix())])
         n_customers, floor_query = out.split()
         out_dir = args.dir / f"scored_{label}"
+        limit = ["--memory-limit", args.memory_limit] if args.memory_limit else []
         score_wall, score_rss, _ = run_child(
             [py, "-m", "clvkit.cli", "score", "--data", str(path), "--engine", "duckdb",
-             "--out", str(out_dir), "--quiet", "--memory-limit", args.memory_limit])
+             "--out", str(out_dir), "--quiet", *limit])
         run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
         sec = run["seconds"]
         print(f"{n_rows:,} | {int(n_customers):,} | {gen:.1f} | {floor_wall:.1f} "

@@ -155,8 +155,11 @@ def main() -> None:
     args = parser.parse_args()
 
     # Import lifetimes (and clvkit's modules) before forking, so neither timing
-    # includes one-off imports of lifetimes, autograd and scipy.
-    from clvkit.models import _fit, _lifetimes, _predict  # noqa: F401
+    # includes one-off imports of lifetimes, autograd and scipy, nor clvkit's of
+    # scikit-learn (the estimators' base class, which imports scipy.stats) and of the
+    # engine dispatch of rfm_summary.
+    from clvkit import engines  # noqa: F401
+    from clvkit.models import _fit, _lifetimes, _predict, btyd, clv, spend  # noqa: F401
 
     _lifetimes._lifetimes()
     for n in args.customers:

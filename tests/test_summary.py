@@ -216,6 +216,37 @@ def test_rfm_reproduces_the_btyd_cdnow_sample_summary():
     np.testing.assert_allclose(ours["monetary_value"], ref["monetary_value"], atol=0.0051)
 
 
+@pytest.mark.parametrize("freq", ["W7", "D", "W", "M"])
+def test_rfm_is_the_same_whatever_the_row_order(freq):
+    """A log sorted by customer and time takes the no-sort path; shuffled, reversed and
+    text-id logs the sorted one: all give the same summary and holdout split."""
+    tx = make_demo(300, seed=2).transactions
+    ordered = tx.sort_values(["customer_id", "timestamp"], kind="mergesort")
+    numeric = ordered.assign(customer_id=pd.factorize(ordered["customer_id"], sort=True)[0])
+    expected = ck.rfm_summary(numeric, "2025-06-30", freq=freq)
+    split = ck.calibration_holdout_split(numeric, "2025-01-31", "2025-06-30", freq=freq)
+    for variant in (numeric.sample(frac=1.0, random_state=3), numeric.iloc[::-1],
+                    numeric.assign(customer_id=numeric["customer_id"].astype(float))):
+        got = ck.rfm_summary(variant, "2025-06-30", freq=freq)
+        pd.testing.assert_frame_equal(got.set_axis(got.index.astype("int64")), expected,
+                                      check_exact=False, rtol=1e-12)
+        got = ck.calibration_holdout_split(variant, "2025-01-31", "2025-06-30", freq=freq)
+        pd.testing.assert_frame_equal(got.set_axis(got.index.astype("int64")), split,
+                                      check_exact=False, rtol=1e-12)
+    text = ck.rfm_summary(ordered, "2025-06-30", freq=freq)
+    np.testing.assert_allclose(text.to_numpy(), expected.to_numpy(), rtol=1e-12)
+    assert text.index.tolist() == sorted(ordered["customer_id"].unique())
+
+
+def test_rfm_counts_days_before_1970():
+    tx = pd.DataFrame({"customer_id": [1, 1, 1],
+                       "timestamp": pd.to_datetime(["1969-12-30 23:00", "1969-12-31 01:00",
+                                                    "1970-01-01 00:30"]),
+                       "amount": [1.0, 2.0, 4.0]})
+    out = ck.rfm_summary(tx, "1970-01-02", freq="D")
+    assert out.loc[1].tolist() == [2.0, 2.0, 3.0, 3.0]
+
+
 _day = st.integers(min_value=0, max_value=120)
 
 

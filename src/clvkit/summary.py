@@ -96,7 +96,8 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # wall-clock time in the data's own time zone
     out = pd.DataFrame({s.CUSTOMER_ID: transactions[customer_col].to_numpy(),
-                        s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")})
+                        s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")},
+                       copy=False)  # views of the caller's columns, never written to
     if monetary_col:
         amount = transactions[monetary_col]
         if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
@@ -174,35 +175,77 @@ def _period(ts: np.ndarray | pd.Timestamp, freq: str) -> np.ndarray:
     v = np.asarray(v, dtype="datetime64[ns]")
     if freq == "M":
         return v.astype("datetime64[M]").astype(np.int64)
-    days = v.astype("datetime64[D]").astype(np.int64)
+    days = v.view(np.int64) // _NS_PER_DAY  # floor division: days before 1970 too
     return (days + 3) // 7 if freq == "W" else days  # 1970-01-01 is a Thursday
 
 
 # --- RFM -------------------------------------------------------------------------------
 
+_NS_PER_DAY = 86_400_000_000_000
+
+
+def _customer_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's customer code (0..n-1 in sorted id order) and the sorted unique ids.
+
+    A log already sorted by a numeric customer id (a common export order) is coded by
+    one comparison of neighbours; any other log by :func:`pandas.factorize`.
+    """
+    if ids.dtype.kind in "iuf" and ids.size and bool(np.all(ids[1:] >= ids[:-1])):
+        change = np.empty(ids.size, dtype=bool)
+        change[0] = True
+        np.not_equal(ids[1:], ids[:-1], out=change[1:])
+        codes = np.cumsum(change)
+        codes -= 1
+        return codes, ids[change]
+    codes, customers = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(customers)
+
 
 def _customer_periods(tx: pd.DataFrame, freq: str) -> tuple:
     """Distinct (customer, period) pairs of prepared rows, sorted by customer then period.
 
-    Returns the row codes and sorted customers of :func:`pandas.factorize`, each pair's
-    customer code and period, and each row's pair (``inverse``).
+    Returns each row's customer code, the sorted customers, each pair's customer code,
+    period and (with an amount column) summed amount, and the position of each
+    customer's first pair. The rows are put in (customer, period) order by a stable
+    sort of one integer key, skipped when they already are (logs are often exported
+    sorted by customer and time); amounts of a pair are summed in row order.
     """
-    codes, customers = pd.factorize(tx[s.CUSTOMER_ID], sort=True)
+    codes, customers = _customer_codes(tx[s.CUSTOMER_ID].to_numpy())
     period = _period(tx[s.TIMESTAMP].to_numpy(), freq)
     p0 = period.min()
     span = int(period.max() - p0 + 1)
-    key = codes.astype(np.int64) * span + (period - p0)
-    unique_key, inverse = np.unique(key, return_inverse=True)
-    return codes, customers, unique_key // span, unique_key % span + p0, inverse.ravel()
+    key = codes * span  # in place from here: fewer fresh pages for a big log
+    key += period
+    key -= p0
+    amount = tx[s.AMOUNT].to_numpy() if s.AMOUNT in tx else None
+    if key.size > 1 and not bool(np.all(key[1:] >= key[:-1])):
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        amount = amount[order] if amount is not None else None
+    new = np.empty(key.size, dtype=bool)
+    new[0] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    cust, per = np.divmod(key[starts], span)
+    per += p0
+    spend = None
+    if amount is not None:  # summed in row order, one bin per pair
+        pair = np.cumsum(new)
+        pair -= 1
+        spend = np.bincount(pair, weights=amount, minlength=starts.size)
+        del pair
+    new_cust = np.empty(cust.size, dtype=bool)
+    new_cust[0] = True
+    np.not_equal(cust[1:], cust[:-1], out=new_cust[1:])
+    return codes, customers, cust, per, spend, np.flatnonzero(new_cust)
 
 
 def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
                freq_multiplier: float) -> pd.DataFrame:
     """frequency, recency, T (+ monetary_value) from prepared rows, all on or before the end."""
-    _, customers, cust, per, inverse = _customer_periods(tx, freq)
+    _, customers, cust, per, spend, first = _customer_periods(tx, freq)
     div = _divisor(freq, freq_multiplier)
-    count = np.bincount(cust, minlength=len(customers))
-    first = np.concatenate([[0], np.cumsum(count)[:-1]])  # position of each first period
+    count = np.diff(np.append(first, cust.size))  # periods with a purchase
     out = pd.DataFrame(
         {
             s.FREQUENCY: count - 1,
@@ -211,9 +254,8 @@ def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
         },
         index=pd.Index(customers, name=s.CUSTOMER_ID),
     )
-    if s.AMOUNT in tx:
-        spend = np.bincount(inverse, weights=tx[s.AMOUNT].to_numpy())  # per period
-        repeat = np.bincount(cust, weights=spend, minlength=len(customers)) - spend[first]
+    if spend is not None:
+        repeat = np.add.reduceat(spend, first) - spend[first]
         with np.errstate(invalid="ignore", divide="ignore"):
             out[s.MONETARY_VALUE] = np.where(count > 1, repeat / (count - 1), 0.0)
     return out
@@ -352,7 +394,7 @@ def rfm_summary(
 
 def _holdout(tx: pd.DataFrame, freq: str) -> pd.DataFrame:
     """frequency_holdout (distinct periods) and monetary_value_holdout (mean of rows)."""
-    codes, customers, cust, _, _ = _customer_periods(tx, freq)
+    codes, customers, cust, _, _, _ = _customer_periods(tx, freq)
     out = pd.DataFrame({"frequency_holdout": np.bincount(cust, minlength=len(customers))},
                        index=pd.Index(customers, name=s.CUSTOMER_ID))
     if s.AMOUNT in tx:

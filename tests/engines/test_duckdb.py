@@ -175,3 +175,37 @@ def test_non_path_input():
                                                      "DataFrame or the path of a Parquet/CSV "
                                                      "file; got int"):
         ck.rfm_summary(42, engine="duckdb")
+
+
+def test_parquet_footers_replace_the_checking_scan(log, tmp_path):
+    """Row counts and first/last day from Parquet statistics equal the scan's; a file
+    with a missing value (or an earlier observation end) falls back to the scan."""
+    from clvkit.engines._duckdb import DuckDBEngine
+    from clvkit.engines._sql import DUCKDB, stats_sql
+
+    path = tmp_path / "tx.parquet"
+    log.to_parquet(path, row_group_size=500)
+    cols = engines.Columns("customer_id", "timestamp", "amount")
+    with DuckDBEngine(path, cols) as eng:
+        quick = eng.file_stats(None)
+        scanned = eng.df(stats_sql(DUCKDB, eng.source, cols, None)).iloc[0].to_dict()
+        assert quick == {k: int(v) for k, v in scanned.items()}
+        assert eng.file_stats(quick["last_day"]) == quick
+        assert eng.file_stats(quick["last_day"] - 1) is None
+    holed = log.assign(amount=log["amount"].where(log.index != 3))
+    holed.to_parquet(path, row_group_size=500)
+    with DuckDBEngine(path, cols) as eng:
+        assert eng.file_stats(None) is None
+    with pytest.raises(ck.DataValidationError, match=r"1 of [\d,]+ rows have a missing 'amount'"):
+        ck.rfm_summary(path, engine="duckdb")
+
+
+def test_default_memory_limit_is_6gb_or_half_the_memory(monkeypatch):
+    from clvkit.engines import _duckdb
+
+    assert _duckdb.DEFAULT_MEMORY_LIMIT == "6GB"
+    pages = {"SC_PAGE_SIZE": 1000, "SC_PHYS_PAGES": 8 * 1000**2}  # an 8 GB machine
+    monkeypatch.setattr(_duckdb.os, "sysconf", lambda name: pages[name])
+    assert _duckdb.default_memory_limit() == "4000MB"
+    pages["SC_PHYS_PAGES"] = 32 * 1000**2
+    assert _duckdb.default_memory_limit() == "6GB"

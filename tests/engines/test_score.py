@@ -146,3 +146,35 @@ def test_score_spark_equals_duckdb(spark, scored, log_file, tmp_path):
                      str(tmp_path), "--observation-end", END, "--quiet"]) == 0
     pd.testing.assert_frame_equal(_read(tmp_path), _read(scored), check_exact=False,
                                   rtol=1e-9)
+
+
+@pytest.mark.parametrize("ids", ["numbers", "text"])
+@pytest.mark.parametrize("n", [1, 2, 7, 1001])
+def test_linear_time_ranks_equal_the_sql_window_ranks(ids, n):
+    """segment_codes (selection, no sort) = segment_sql's ROW_NUMBER windows on DuckDB,
+    with many ties, NaN values and both kinds of ids."""
+    import duckdb
+
+    from clvkit.engines._sql import DUCKDB
+    from clvkit.engines.score import _ranked, segment_codes
+
+    rng = np.random.default_rng(n)
+    key = rng.permutation(n) * 3 + 5 if ids == "numbers" else rng.permutation(n)
+    cid = key if ids == "numbers" else np.array([f"c{k:05d}" for k in key], dtype=object)
+    clv = rng.choice([0.0, 1.5, 2.0, np.nan], n) * rng.integers(1, 3, n)
+    frame = pd.DataFrame({"customer_id": cid, "clv": clv, "p_alive": 0.5, "churn_risk": 0.5,
+                          "expected_purchases": 1.0, "last_day": rng.integers(0, 4, n),
+                          "n_rows": rng.integers(1, 4, n),
+                          "revenue": rng.choice([1.0, 2.5, 3.0], n)})
+    con = duckdb.connect()
+    con.register("f", frame)
+    sql = _ranked(DUCKDB, "f", 10, None)
+    theirs = con.execute(sql).df().set_index("customer_id").loc[cid]
+    order = np.argsort(cid, kind="stable")
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    segment, tier = segment_codes(10 - frame["last_day"].to_numpy(), frame["n_rows"].to_numpy(),
+                                  frame["revenue"].to_numpy(), clv,
+                                  cid if ids == "numbers" else position)
+    assert segment.tolist() == theirs["segment"].tolist()
+    assert tier.tolist() == theirs["tier"].tolist()

@@ -118,6 +118,26 @@ def test_compress_groups_identical_rows() -> None:
     assert packed.expand(np.array([10, 20, 30])).tolist() == [10, 20, 10, 30, 20]
 
 
+def test_compress_of_runs_equals_compress_of_shuffled_rows() -> None:
+    """Rows in runs of equal neighbours (tuples repeated by their counts) take the
+    run-by-run path; it gives the same unique rows, counts and inverse as hashing."""
+    rng = np.random.default_rng(4)
+    counts = rng.integers(1, 6, 60)
+    x, t = np.repeat(rng.integers(0, 4, 60), counts), np.repeat(rng.integers(0, 3, 60) / 7,
+                                                                 counts)
+    assert np.count_nonzero((x[1:] != x[:-1]) | (t[1:] != t[:-1])) < 0.75 * x.size
+    runs = compress(x, t)
+    order = rng.permutation(x.size)
+    mixed = compress(x[order], t[order])
+    assert runs.n_unique == mixed.n_unique < x.size
+    assert (runs.columns[0][runs.inverse] == x).all()
+    assert (runs.columns[1][runs.inverse] == t).all()
+    assert sorted(zip(*runs.columns, runs.weights, strict=True)) == sorted(
+        zip(*mixed.columns, mixed.weights, strict=True))
+    first = [int(np.flatnonzero(runs.inverse == k)[0]) for k in range(runs.n_unique)]
+    assert first == sorted(first)  # unique rows in order of first appearance
+
+
 @pytest.mark.parametrize(
     ("fit", "rel"), [(fit_bgnbd, 1e-6), (fit_mbgnbd, 1e-6), (fit_paretonbd, 1e-4)]
 )
@@ -354,7 +374,12 @@ def test_no_interior_optimum_is_a_finite_fit_not_an_error() -> None:
     # best fit it reaches, finite, with its diagnostics, and predicts finite values.
     summary = pd.DataFrame({"frequency": [1, 0] * 20, "recency": [5.0, 0.0] * 20,
                             "T": [5.0, 5.0] * 20})
-    model = fit_bgnbd(summary)
+    # Along the ridge r, alpha -> infinity (a Poisson limit) the likelihood is flat: how
+    # far the optimiser walks depends on rounding, and beyond r = 1e6 the fit says so.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = fit_bgnbd(summary)
+    assert all("ill-conditioned (extreme parameters: r;" in str(w.message) for w in caught)
     diag = model.diagnostics_
     assert diag["n_customers"] == 40 and diag["n_repeaters"] == 20
     assert np.isfinite(diag["log_likelihood"])

@@ -9,7 +9,7 @@ DuckDB and Spark SQL both run) and give the same numbers on every engine (tested
     in memory; the default for pandas frames and small files.
 ``"duckdb"``
     embedded and out of core: reads Parquet/CSV files directly with a memory limit
-    (``CLVKIT_DUCKDB_MEMORY_LIMIT``, default 4GB) and spills to a temporary folder;
+    (``CLVKIT_DUCKDB_MEMORY_LIMIT``, default 6GB) and spills to a temporary folder;
     the ``"auto"`` choice for files of at least :data:`AUTO_DUCKDB_BYTES` bytes.
 ``"spark"``
     PySpark, only when asked or when given a Spark DataFrame; ``spark.master`` from

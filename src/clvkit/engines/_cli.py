@@ -96,10 +96,11 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--penalizer", type=float, default=0.0, metavar="C",
                    help="L2 penalty of the model fits (try 0.001 on awkward data)")
     p.add_argument("--chunk-rows", type=int, default=d.chunk_rows, metavar="N",
-                   help=f"customers scored per chunk (default {d.chunk_rows:,})")
+                   help="no longer used: scores are computed once per unique (frequency, "
+                        "recency, T) tuple; accepted so existing scripts keep working")
     p.add_argument("--memory-limit", metavar="SIZE",
                    help="DuckDB memory limit, e.g. 4GB (default CLVKIT_DUCKDB_MEMORY_LIMIT "
-                        "or 4GB)")
+                        "or 6GB, half the memory on smaller machines)")
     p.add_argument("--spark-master", metavar="URL",
                    help="spark.master (default CLVKIT_SPARK_MASTER or local[2])")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -73,7 +73,10 @@ def end_of(engine: Any, observation_end: Any, func: str, name: str = "observatio
     cols: Columns = engine.cols
     end = None if observation_end is None else as_date(observation_end, name).normalize()
     end_day = None if end is None else day_number(end)
-    st = engine.df(stats_sql(engine.dialect, engine.source, cols, end_day)).iloc[0]
+    quick = getattr(engine, "file_stats", None)
+    known = quick(end_day) if quick is not None else None
+    st = (pd.Series(known) if known is not None else
+          engine.df(stats_sql(engine.dialect, engine.source, cols, end_day)).iloc[0])
     n = int(st["n_rows"])
     if n == 0:
         msg = f"{func}() got an empty transactions table (0 rows); nothing to summarise."

@@ -76,10 +76,15 @@ def _period(d: Dialect, cols: Columns, freq: str) -> str:
     return day  # "D" and "W7" count days
 
 
-def _rows(d: Dialect, source: str, cols: Columns, freq: str) -> str:
-    """One row per transaction: customer c, day, period p and amount a."""
+def _rows(d: Dialect, source: str, cols: Columns, freq: str, *, day: bool = True) -> str:
+    """One row per transaction: customer c, day, period p and amount a.
+
+    Without ``day`` there is no day column (for "D" and "W7", whose period is the day:
+    the day number is then computed once per row, not twice).
+    """
     amount = f", CAST({d.ident(cols.amount)} AS DOUBLE) AS a" if cols.amount else ""
-    return (f"SELECT {d.ident(cols.customer)} AS c, {d.day(cols.timestamp)} AS day, "
+    day_col = f"{d.day(cols.timestamp)} AS day, " if day else ""
+    return (f"SELECT {d.ident(cols.customer)} AS c, {day_col}"
             f"{_period(d, cols, freq)} AS p{amount} FROM {source}")
 
 
@@ -98,7 +103,7 @@ def stats_sql(d: Dialect, source: str, cols: Columns, end_day: int | None) -> st
 
 
 def _summary_select(freq_div: float, end_period: int, amount: bool, suffix: str = "",
-                    extras: bool = False) -> str:
+                    extras: bool = False, daily: bool = False) -> str:
     """Per-customer frequency, recency, T (+ monetary) from the per-period table ``pp``."""
     div = f"CAST({freq_div!r} AS DOUBLE)"
     cols = [f"c AS c{suffix}",
@@ -109,7 +114,8 @@ def _summary_select(freq_div: float, end_period: int, amount: bool, suffix: str 
         cols.append(f"CASE WHEN COUNT(*) > 1 THEN (SUM(a) - MIN_BY(a, p)) / (COUNT(*) - 1) "
                     f"ELSE CAST(0 AS DOUBLE) END AS monetary_value{suffix}")
     if extras:  # for RFM scores: rows, revenue and last day over the whole window
-        cols += ["SUM(n) AS n_rows", "MAX(last_day) AS last_day"]
+        cols += ["CAST(SUM(n) AS BIGINT) AS n_rows", "MAX(p) AS last_day" if daily else
+                 "MAX(last_day) AS last_day"]
         if amount:
             cols.append("SUM(a) AS revenue")
     return ", ".join(cols)
@@ -123,13 +129,15 @@ def rfm_sql(d: Dialect, source: str, cols: Columns, freq: str, freq_multiplier: 
     ``revenue`` (sum of amounts), which the RFM scores of ``clvkit score`` use.
     """
     amount = cols.amount is not None
+    daily = freq in ("D", "W7")  # the period is the day: last_day = MAX(p)
     sum_a = ", SUM(a) AS a" if amount else ""
-    more = ", COUNT(*) AS n, MAX(day) AS last_day" if extras else ""
+    more = (", COUNT(*) AS n" + ("" if daily else ", MAX(day) AS last_day")) if extras else ""
     select = _summary_select(period_divisor(freq, freq_multiplier), end_period, amount,
-                             extras=extras)
+                             extras=extras, daily=daily)
     return (
-        f"WITH t AS ({_rows(d, source, cols, freq)}), "
-        f"pp AS (SELECT c, p{sum_a}{more} FROM t WHERE day <= {int(end_day)} GROUP BY c, p) "
+        f"WITH t AS ({_rows(d, source, cols, freq, day=not daily)}), "
+        f"pp AS (SELECT c, p{sum_a}{more} FROM t WHERE {'p' if daily else 'day'} <= "
+        f"{int(end_day)} GROUP BY c, p) "
         f"SELECT {select} FROM pp GROUP BY c"
     )
 

@@ -5,10 +5,14 @@ The steps, each on the chosen engine:
 1. the RFM summary (:func:`clvkit.engines._sql.rfm_sql`, or :func:`clvkit.rfm_summary`
    in pandas) plus each customer's transactions, revenue and last day;
 2. BG/NBD and Gamma-Gamma fitted on the driver from the unique tuples with counts;
-3. per-customer scores in chunks: DuckDB streams the summary in record batches, pandas
-   slices it, Spark runs :func:`clvkit.engines.score.score_chunk` in ``mapInPandas``;
-4. segment and tier from global ranks (:func:`clvkit.engines.score.segment_sql`), written
-   to ``DIR/scored_customers.parquet`` (a Parquet folder on Spark) with ``DIR/run.json``.
+3. scores: DuckDB and pandas score each unique (frequency, recency, T) tuple once
+   (:func:`clvkit.engines.score.score_tuples`) and join them back to the customers in
+   SQL (:func:`clvkit.engines.score.joined_sql`); Spark runs
+   :func:`clvkit.engines.score.score_chunk` in ``mapInPandas``;
+4. segment and tier from global ranks: by linear-time selection in numpy on DuckDB and
+   pandas (:func:`clvkit.engines.score.segment_codes`), by SQL windows on Spark
+   (:func:`clvkit.engines.score.segment_sql`), the same codes; written to
+   ``DIR/scored_customers.parquet`` (a Parquet folder on Spark) with ``DIR/run.json``.
 
 Nothing else in ``DIR`` is touched; each file is written under a temporary name and
 moved into place when complete, so a killed run leaves the previous files.
@@ -16,9 +20,11 @@ moved into place when complete, so a killed run leaves the previous files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import threading
 import time
 import warnings
 from contextlib import contextmanager
@@ -35,8 +41,15 @@ from clvkit.exceptions import ParameterError
 
 from . import Columns, choose_engine, open_engine, read_frame
 from ._relational import check_source, day_number, end_of
+from ._scored import write_scored
 from ._sql import rfm_sql
-from .score import SCORED_COLUMNS, fit_models, score_chunk, segment_sql
+from .score import (
+    SCORED_COLUMNS,
+    fit_models,
+    score_chunk,
+    score_tuples,
+    segment_sql,
+)
 
 __all__ = ["RunSettings", "score_data"]
 
@@ -53,7 +66,7 @@ class RunSettings:
 
     observation_end: Any = None
     freq: str = "W7"
-    chunk_rows: int = 500_000
+    chunk_rows: int = 500_000  # recorded only: scores are computed per unique tuple
     scoring: Any = None
 
     def model_settings(self) -> Any:
@@ -144,38 +157,28 @@ def _fit(tuples: pd.DataFrame, spend: pd.DataFrame, settings: RunSettings,
 
 
 def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: RunSettings,
-                     steps: _Steps, out: Path, batches: Any, n_customers: int,
-                     notes: Any) -> dict:
-    """Steps 2-4 on a DuckDB connection holding the summary table ``summary``."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+                     steps: _Steps, out: Path, notes: Any) -> dict:
+    """Steps 2-4 on a DuckDB connection holding the summary table ``summary``.
 
+    The models are fitted on the driver, the purchase-model columns computed once per
+    unique (frequency, recency, T) tuple (:func:`score_tuples`), and one query joins
+    them back to the customers, adds CLV, segment and tier and writes the Parquet file.
+    """
     with steps.step("fit"):
         t_sql, m_sql = _tuple_sql(summary)
         tuples, spend = con.execute(t_sql).df(), con.execute(m_sql).df()
         bgnbd, gamma_gamma = _fit(tuples, spend, settings, notes)
-    scores_tmp = out / f".{SCORED_FILE}.scores.tmp"
     kwargs = _score_kwargs(settings)
-    with steps.step("score"), steps.bar(n_customers, "scoring") as bar:
-        writer = None
-        try:
-            for chunk in batches():
-                part = pa.Table.from_pandas(score_chunk(chunk, bgnbd, gamma_gamma, **kwargs),
-                                            preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(scores_tmp, part.schema)
-                writer.write_table(part)
-                bar.update(len(chunk))
-        finally:
-            if writer is not None:
-                writer.close()
+    with steps.step("score"):
+        scores = score_tuples(tuples, bgnbd, periods_per_month=kwargs["periods_per_month"],
+                              horizon_months=kwargs["horizon_months"],
+                              discount_rate_annual=kwargs["discount_rate_annual"])
+        con.register("clvkit_tuple_scores", scores)
     with steps.step("segments"):
-        tmp = out / f".{SCORED_FILE}.tmp"
-        scores = f"read_parquet('{scores_tmp.as_posix()}')"
-        sql = segment_sql(_duckdb_dialect(), summary, scores, end_day)
-        con.execute(f"COPY ({sql}) TO '{tmp.as_posix()}' (FORMAT parquet)")
-        _replace(tmp, out / SCORED_FILE)
-        scores_tmp.unlink()
+        write_scored(con, summary, end_day, gamma_gamma, kwargs["margin"],
+                     out / f".{SCORED_FILE}.tmp")
+        _replace(out / f".{SCORED_FILE}.tmp", out / SCORED_FILE)
+        con.unregister("clvkit_tuple_scores")
     return {"bgnbd": bgnbd, "gamma_gamma": gamma_gamma, "n_unique_tuples": len(tuples)}
 
 
@@ -213,17 +216,26 @@ def _pandas(data: Any, cols: Columns, settings: RunSettings, steps: _Steps,
     con = duckdb.connect()
     try:
         con.register("clvkit_summary", table)
-
-        def batches() -> Any:
-            step = settings.chunk_rows
-            for start in range(0, len(table), step):
-                yield table.iloc[start:start + step].rename(columns={"c": s.CUSTOMER_ID})
-
         info = _run_duckdb_like(con, "clvkit_summary", day_number(end), settings, steps, out,
-                                batches, len(table), notes)
+                                notes)
     finally:
         con.close()
     return dict(info, observation_end=end, n_rows=n_rows, n_customers=len(table))
+
+
+def _preload_models() -> threading.Thread:
+    """Import the model stack (scikit-learn, SciPy: a second or more) in a thread while
+    DuckDB aggregates (its query releases the GIL); the fit step then finds it loaded.
+    A failed import here is ignored: the fit imports again and reports the error."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            import clvkit.models.btyd
+            import clvkit.scoring._models  # noqa: F401
+
+    thread = threading.Thread(target=run, name="clvkit-preload-models", daemon=True)
+    thread.start()
+    return thread
 
 
 def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out: Path,
@@ -236,15 +248,12 @@ def _duckdb(data: Any, cols: Columns, settings: RunSettings, steps: _Steps, out:
             end, st = end_of(eng, settings.observation_end, "clvkit score")
             sql = rfm_sql(eng.dialect, eng.source, cols, settings.freq, 1, day_number(end),
                           period_of(end, settings.freq), extras=True)
+            preload = _preload_models()
             eng.con.execute(f"CREATE TABLE clvkit_summary AS {sql}")
-            n_customers = eng.con.execute("SELECT COUNT(*) FROM clvkit_summary").fetchone()[0]
-
-        def batches() -> Any:
-            return eng.batches("SELECT c AS customer_id, frequency, recency, T, "
-                               "monetary_value FROM clvkit_summary", settings.chunk_rows)
-
+            n_customers = eng.con.execute("SELECT COUNT(*) FROM clvkit_summary").fetchall()[0][0]
+            preload.join()
         info = _run_duckdb_like(eng.con, "clvkit_summary", day_number(end), settings, steps,
-                                out, batches, int(n_customers), notes)
+                                out, notes)
     return dict(info, observation_end=end, n_rows=st["n_rows"], n_customers=int(n_customers))
 
 

@@ -1,16 +1,17 @@
-"""Per-customer scoring over summary chunks: models in, columns out.
+"""Per-customer scoring: models in, columns out.
 
-Plain functions the scoring command (:mod:`clvkit.engines.pipeline`) runs chunk by
-chunk (DuckDB record batches, pandas slices or Spark ``mapInPandas`` partitions):
+Plain functions the scoring command (:mod:`clvkit.engines.pipeline`) runs:
 
 * :func:`fit_models` fits BG/NBD and Gamma-Gamma on the *unique* (frequency, recency,
   T) and (frequency, monetary_value) tuples with their counts, which is all the
   likelihoods need (a few hundred thousand rows for tens of millions of customers);
-* :func:`score_chunk` turns one chunk of the RFM summary into the per-customer
-  columns with :func:`clvkit.models.customer_value` (one definition of CLV);
-* :func:`segment_sql` ranks every customer once for the RFM segment and the value
-  tier (global ranks cannot be computed chunk by chunk), in SQL that DuckDB and Spark
-  SQL both run.
+* :func:`score_tuples` computes the purchase-model columns once per unique tuple and
+  :func:`joined_sql` joins them back to every customer with CLV (DuckDB, pandas);
+  :func:`score_chunk` does the same per chunk with
+  :func:`clvkit.models.customer_value` (Spark ``mapInPandas``): one definition of CLV;
+* :func:`segment_codes` (numpy, linear time) and :func:`segment_sql` (SQL windows that
+  DuckDB and Spark SQL both run) rank every customer once for the RFM segment and the
+  value tier (global ranks cannot be computed chunk by chunk).
 
 Column definitions of the scored table:
 
@@ -44,7 +45,8 @@ from clvkit import schema as s
 
 from ._sql import Dialect
 
-__all__ = ["SCORED_COLUMNS", "fit_models", "score_chunk", "segment_sql"]
+__all__ = ["SCORED_COLUMNS", "fit_models", "joined_sql", "score_chunk", "score_tuples",
+           "segment_codes", "segment_sql"]
 
 SCORED_COLUMNS = ("customer_id", "clv", "p_alive", "churn_risk", "expected_purchases",
                   "segment", "tier")
@@ -153,6 +155,100 @@ def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit:
     })
 
 
+def score_tuples(tuples: pd.DataFrame, bgnbd: Any, *, periods_per_month: float,
+                 horizon_months: int = 12, discount_rate_annual: float = 0.10) -> pd.DataFrame:
+    """The purchase-model columns once per unique (frequency, recency, T) tuple.
+
+    Everything :func:`clvkit.models.customer_value` computes from the purchase model
+    depends on a customer only through the tuple, so the scale-out command scores the
+    unique tuples (a few hundred thousand to a few million) and joins them back to the
+    customers in SQL (:func:`scored_sql`), where the per-customer spend is one formula.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tuple columns plus ``p_alive``, ``expected_purchases`` (over the horizon)
+        and ``discounted`` (the discounted sum of monthly expected purchases that
+        ``customer_value`` multiplies by margin and expected spend).
+    """
+    from clvkit.models.clv import month_grid, monthly_discount_rate, purchases_per_tuple
+
+    x, tx, age = (tuples[c].to_numpy(dtype="float64") for c in (s.FREQUENCY, s.RECENCY, s.T))
+    ts, discount = month_grid(horizon_months, monthly_discount_rate(discount_rate_annual),
+                              periods_per_month)
+    discounted, purchases, p_alive = purchases_per_tuple(bgnbd, ts, discount, x, tx, age)
+    return pd.DataFrame({s.FREQUENCY: tuples[s.FREQUENCY].to_numpy(), s.RECENCY: tx, s.T: age,
+                         "p_alive": p_alive, "expected_purchases": purchases,
+                         "discounted": discounted})
+
+
+def _spend_sql(gamma_gamma: Any) -> str:
+    """Gamma-Gamma expected spend (eq. 5 of note 025) of a joined row, as
+    :func:`clvkit.models._predict.expected_spend` evaluates it."""
+    p, q, v = (float(gamma_gamma.params[k]) for k in ("p", "q", "v"))
+    x, m = f"CAST(su.{s.FREQUENCY} AS DOUBLE)", f"su.{s.MONETARY_VALUE}"
+    return f"{p!r} * ({v!r} + {x} * {m}) / ({p!r} * {x} + {q!r} - 1)"
+
+
+def joined_sql(d: Dialect, summary: str, tuple_scores: str, end_day: int, gamma_gamma: Any,
+               margin: float, *, order_by_id: bool = False) -> str:
+    """Every customer with the scores of its tuple, CLV and the ranking keys.
+
+    ``summary`` has the extras of :func:`clvkit.engines._sql.rfm_sql` (``c``,
+    ``n_rows``, ``revenue``, ``last_day``); ``tuple_scores`` is :func:`score_tuples`'s
+    output. ``clv`` is ``margin * expected spend * discounted`` in the order
+    :func:`clvkit.models.customer_value` multiplies them (NaN without a spend model);
+    ``recency_days``, ``n_rows`` and ``revenue`` are the keys of the RFM quintiles.
+    """
+    clv = ("CAST('NaN' AS DOUBLE)" if gamma_gamma is None
+           else f"CAST({float(margin)!r} AS DOUBLE) * ({_spend_sql(gamma_gamma)}) * ts.discounted")
+    return (
+        f"SELECT su.c AS {d.ident(s.CUSTOMER_ID)}, {clv} AS clv, ts.p_alive, "
+        f"1 - ts.p_alive AS churn_risk, ts.expected_purchases, "
+        f"{int(end_day)} - su.last_day AS recency_days, su.n_rows, su.revenue "
+        f"FROM {summary} su JOIN {tuple_scores} ts ON su.{s.FREQUENCY} = ts.{s.FREQUENCY} "
+        f"AND su.{s.RECENCY} = ts.{s.RECENCY} AND su.{d.ident(s.T)} = ts.{d.ident(s.T)}"
+        + (" ORDER BY su.c" if order_by_id else ""))
+
+
+def segment_codes(recency_days: np.ndarray, n_rows: np.ndarray, revenue: np.ndarray,
+                  clv: np.ndarray, ids: np.ndarray,
+                  cuts: Sequence[float] | None = None) -> tuple[Any, Any]:
+    """``segment`` and ``tier`` codes of every customer, as :func:`segment_sql` ranks them.
+
+    Quintile scores of recency (days since the last purchase, most recent best),
+    transactions and revenue, ties by ``ids`` ascending (numbers, or positions in id
+    order); the segment of (r_score, fm_score = floor((f + m + 1) / 2)); the tier of
+    the rank by CLV, highest first (NaN last, as the SQL ranks a missing value).
+    Linear time (:mod:`clvkit.engines._ranks`); returns two Arrow dictionary arrays of
+    strings.
+    """
+    import pyarrow as pa
+
+    from clvkit.segments.rfm import _match, segment_rules
+    from clvkit.segments.tiers import DEFAULT_TIER_CUTS, tier_codes
+
+    from ._ranks import quintile_scores, tier_index
+
+    cuts = DEFAULT_TIER_CUTS if cuts is None else cuts
+    r = quintile_scores(-np.asarray(recency_days, dtype=np.int64), ids)
+    f = quintile_scores(np.asarray(n_rows, dtype=np.int64), ids)
+    m = quintile_scores(np.asarray(revenue, dtype=np.float64), ids)
+    fm = (f.astype(np.int8) + m + 1) // 2
+    table = segment_rules()
+    names = [f"{_match(table, a, b)}" if a and b else "" for a in range(6) for b in range(6)]
+    value = -np.asarray(clv, dtype=np.float64)
+    value[np.isnan(value)] = np.inf  # a missing value ranks last (SQL NULLS LAST)
+    tiers = tier_index(value, ids, cuts)
+
+    def strings(index: np.ndarray, labels: list[str]) -> Any:
+        """Dictionary-encoded strings (Parquet writes them as plain string columns)."""
+        codes = pa.array(index.astype(np.int32), type=pa.int32())
+        return pa.DictionaryArray.from_arrays(codes, pa.array(labels, type=pa.string()))
+
+    return strings(r.astype(np.int32) * 6 + fm, names), strings(tiers, tier_codes(cuts))
+
+
 def _segment_cases() -> str:
     from clvkit.segments.rfm import _match, segment_rules
 
@@ -178,15 +274,24 @@ def segment_sql(d: Dialect, summary: str, scores: str, end_day: int,
     ``summary`` must have ``c``, ``n_rows``, ``revenue``, ``last_day`` (the extras of
     :func:`clvkit.engines._sql.rfm_sql`); ``scores`` the output of :func:`score_chunk`.
     """
+    cid = d.ident(s.CUSTOMER_ID)
+    joined = (f"(SELECT sc.{cid}, sc.clv, sc.p_alive, sc.churn_risk, sc.expected_purchases, "
+              f"su.last_day, su.n_rows, su.revenue FROM {summary} su JOIN {scores} sc "
+              f"ON su.c = sc.{cid})")
+    return _ranked(d, joined, end_day, cuts)
+
+
+def _ranked(d: Dialect, joined: str, end_day: int, cuts: Sequence[float] | None) -> str:
+    """Quintile scores and CLV rank over all customers of ``joined``; segment and tier."""
     from clvkit.segments.tiers import DEFAULT_TIER_CUTS
 
     cuts = DEFAULT_TIER_CUTS if cuts is None else cuts
     cid = d.ident(s.CUSTOMER_ID)
     quintile = "CAST(CEIL(CAST(5 AS DOUBLE) * ROW_NUMBER() OVER (ORDER BY {key}) / n) AS INT)"
     return (
-        f"WITH j AS (SELECT sc.{cid} AS customer_id, sc.clv, sc.p_alive, sc.churn_risk, "
-        f"sc.expected_purchases, {int(end_day)} - su.last_day AS recency_days, "
-        f"su.n_rows, su.revenue FROM {summary} su JOIN {scores} sc ON su.c = sc.{cid}), "
+        f"WITH j AS (SELECT {cid} AS customer_id, clv, p_alive, churn_risk, "
+        f"expected_purchases, {int(end_day)} - last_day AS recency_days, n_rows, revenue "
+        f"FROM {joined} jt), "
         f"k AS (SELECT COUNT(*) AS n FROM j), "
         f"r AS (SELECT j.*, k.n, "
         f"{quintile.format(key='recency_days DESC, customer_id')} AS r_score, "

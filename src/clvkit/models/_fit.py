@@ -193,7 +193,21 @@ def _warm_start(kind: str, data: Any, f: Callable, bound: float) -> np.ndarray |
 
 def fit(kind: str, data: Any, *, penalizer_coef: float, time_scale: float = 1.0,
         auto_penalize: bool = True) -> FitResult:
-    """Fit ``kind`` on ``data`` (already scaled by ``time_scale`` for purchase models)."""
+    """Fit ``kind`` on ``data`` (already scaled by ``time_scale`` for purchase models).
+
+    BLAS runs on one thread meanwhile: L-BFGS-B and the 4x4 solves call it with tiny
+    vectors, where waking a thread pool costs milliseconds per call on a busy machine
+    (100 times the optimiser's own work); the likelihoods do not use BLAS.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(kind, data, penalizer_coef=penalizer_coef, time_scale=time_scale,
+                    auto_penalize=auto_penalize)
+
+
+def _fit(kind: str, data: Any, *, penalizer_coef: float, time_scale: float,
+         auto_penalize: bool) -> FitResult:
     n = 3 if kind == "gamma_gamma" else 4
     bound = _BOUNDS["gamma_gamma" if kind == "gamma_gamma" else "purchase"]
     h = 1e-4 if kind == "paretonbd" else 1e-5

@@ -29,9 +29,9 @@ def _theta(model: Any) -> np.ndarray:
 def _purchase(kind: str, theta: np.ndarray, ts: list[float], discount: np.ndarray,
               cols: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
     """(discounted purchase sum, P(alive), expected purchases) per unique tuple."""
-    cum = _predict.conditional_purchases_many(kind, tuple(theta), ts, *cols)
-    disc = np.einsum("ij,j->i", np.diff(cum, axis=1), discount)
-    return disc, _predict.p_alive(kind, tuple(theta), *cols), cum[:, -1]
+    disc, purchases, alive = _predict.discounted_purchases(kind, tuple(theta), ts, discount,
+                                                           *cols)
+    return disc, alive, purchases
 
 
 def draws_total(parts: dict[str, Any], codes: np.ndarray, ok: np.ndarray, size: int,

@@ -74,6 +74,7 @@ class PurchaseData:
 
     def scaled(self, k: float) -> PurchaseData:
         """The same tuples with times multiplied by ``k``."""
+        self.times()  # computed once, shared by the copy
         out = PurchaseData.__new__(PurchaseData)
         out.__dict__.update(self.__dict__)
         out.tx, out.T = self.tx * k, self.T * k
@@ -92,6 +93,28 @@ class PurchaseData:
                 (np.flatnonzero(np.r_[True, np.diff(np.maximum.accumulate(c.inverse)) > 0]),
                  c.inverse) for c in (a, b))
         return self.__dict__["_pairs"]
+
+    def times(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """(first row, inverse) of the distinct T and t_x values (cached).
+
+        Indices, not values, so the cache stays valid for :meth:`scaled` copies.
+        """
+        if "_times" not in self.__dict__:
+            from ._compress import compress
+
+            self.__dict__["_times"] = tuple(
+                (np.flatnonzero(np.r_[True, np.diff(np.maximum.accumulate(c.inverse)) > 0]),
+                 c.inverse) for c in (compress(self.T), compress(self.tx)))
+        return self.__dict__["_times"]
+
+    def buffers(self, k: int) -> list[np.ndarray]:
+        """``k`` work arrays of one float per tuple, allocated once and reused (a fit
+        evaluates the likelihood dozens of times; fresh arrays each time cost page
+        faults of the same order as the arithmetic)."""
+        bufs = self.__dict__.setdefault("_buffers", [])
+        while len(bufs) < k:
+            bufs.append(np.empty(self.x.size))
+        return bufs
 
     def subset(self, rows: np.ndarray) -> PurchaseData:
         """The tuples at positions ``rows``."""
@@ -140,26 +163,51 @@ def bgnbd(theta: np.ndarray, d: PurchaseData) -> tuple[float, np.ndarray]:
         + \ln\Big[(\alpha+T)^{-(r+x)}
         + \delta_{x>0}\frac{a}{b+x-1}(\alpha+t_x)^{-(r+x)}\Big]
 
-    The bracket is evaluated with ``logaddexp``; with :math:`\omega` the share of the
-    second term in it, the gradient is, e.g.,
-    :math:`\partial\ell/\partial a = \psi(a+b) - \psi(a+b+x) + \omega/a`.
+    The bracket is :math:`(\alpha+T)^{-(r+x)}(1 + e^{\delta})` with
+    :math:`\delta = \ln\frac{a}{b+x-1} + (r+x)\ln\frac{\alpha+T}{\alpha+t_x}`, whose
+    log is taken as a softplus; with :math:`\omega = 1/(1+e^{-\delta})` the share of
+    the second term, the gradient is, e.g.,
+    :math:`\partial\ell/\partial a = \psi(a+b) - \psi(a+b+x) + \omega/a`. The
+    logarithms and reciprocals of :math:`\alpha+T` and :math:`\alpha+t_x` are taken
+    once per distinct value (days or weeks: a few thousand) and gathered.
     """
     r, al, a, b = (float(v) for v in theta)
     ux, wx = d.ux, d.wx
     x_only = (gammaln(r + ux) - gammaln(r) + r * np.log(al) + gammaln(a + b)
               + gammaln(b + ux) - gammaln(b) - gammaln(a + b + ux))
-    lbx = np.log(b + np.maximum(ux, 1) - 1)
-    rx = r + d.x
-    l_t, l_tx = np.log(al + d.T), np.log(al + d.tx)
-    a3 = -rx * l_t
-    a4 = np.where(d.rep, np.log(a) - lbx[d.ix] - rx * l_tx, -np.inf)
-    total = np.logaddexp(a3, a4)
-    w3, w4 = np.exp(a3 - total) * d.w, np.exp(a4 - total) * d.w
-    ll = _dot(wx, x_only) + _dot(d.w, total)
+    (t_first, t_inv), (tx_first, tx_inv) = d.times()
+    u_t, u_tx = al + d.T[t_first], al + d.tx[tx_first]
+    buf = d.buffers(8)  # per-tuple work arrays, reused by every evaluation
+    l_t, l_tx = np.take(np.log(u_t), t_inv, out=buf[0]), np.take(np.log(u_tx), tx_inv,
+                                                                  out=buf[1])
+    rx = np.add(d.x, r, out=buf[2])
+    # delta = log(a / (b + x - 1)) + (r + x) log((al + T) / (al + t_x)); -inf when x = 0
+    lbx = np.log(a) - np.log(b + np.maximum(ux, 1) - 1)
+    lbx[0] = -np.inf
+    delta = np.subtract(l_t, l_tx, out=buf[3])
+    delta *= rx
+    delta += np.take(lbx, d.ix, out=buf[4])
+    e = np.abs(delta, out=buf[4])
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    softplus = np.maximum(delta, 0.0, out=buf[5])
+    tmp = np.log1p(e, out=buf[6])
+    softplus += tmp
+    omega = buf[6]  # share of the second term: (1 if delta >= 0 else e) / (1 + e)
+    np.copyto(omega, e)
+    omega[delta >= 0] = 1.0
+    np.add(e, 1.0, out=e)
+    omega /= e
+    w4 = np.multiply(omega, d.w, out=buf[6])
+    w3 = np.subtract(d.w, w4, out=buf[3])
+    tmp = np.multiply(d.w, rx, out=buf[4])
+    ll = _dot(wx, x_only) - _dot(tmp, l_t) + _dot(d.w, softplus)
     w4x = np.bincount(d.ix, weights=w4, minlength=ux.size)
+    inv_t, inv_tx = np.take(1 / u_t, t_inv, out=buf[5]), np.take(1 / u_tx, tx_inv, out=buf[7])
     g = np.array([
         _dot(wx, digamma(r + ux) - digamma(r) + np.log(al)) - _dot(w3, l_t) - _dot(w4, l_tx),
-        wx.sum() * r / al - _dot(w3 * rx, 1 / (al + d.T)) - _dot(w4 * rx, 1 / (al + d.tx)),
+        wx.sum() * r / al - _dot(np.multiply(w3, rx, out=buf[0]), inv_t)
+        - _dot(np.multiply(w4, rx, out=buf[1]), inv_tx),
         _dot(wx, digamma(a + b) - digamma(a + b + ux)) + w4.sum() / a,
         _dot(wx, digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux))
         - _dot(w4x, np.where(ux > 0, 1 / (b + np.maximum(ux, 1) - 1), 0.0)),

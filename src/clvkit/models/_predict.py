@@ -28,6 +28,7 @@ from ._likelihood import pareto_terms
 __all__ = [
     "conditional_purchases",
     "conditional_purchases_many",
+    "discounted_purchases",
     "expected_purchases",
     "expected_spend",
     "p_alive",
@@ -156,6 +157,41 @@ def conditional_purchases_many(kind: str, theta: Sequence[float], ts: Sequence[f
                 bracket = _bg_bracket(kind, theta, ux, uT, np.full(ux.shape, float(t)))
                 out[:, j] = bracket[packed.inverse] * alive
     return out
+
+
+def discounted_purchases(kind: str, theta: Sequence[float], ts: Sequence[float],
+                         weights: np.ndarray, x: np.ndarray, tx: np.ndarray,
+                         T: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Discounted expected purchases per period band, the horizon total and P(alive).
+
+    With :math:`t_0 < t_1 < \dots < t_H` (``ts``, :math:`t_0 = 0`) and weights
+    :math:`w_k` (``weights``, length H), returns per row
+
+    .. math:: \sum_{k=1}^{H} w_k \big(E[Y(t_k)] - E[Y(t_{k-1})]\big), \quad
+              E[Y(t_H)], \quad P(\text{alive})
+
+    with :math:`E[Y(t)]` of :func:`conditional_purchases`. For BG/NBD and MBG/NBD
+    :math:`E[Y(t)]` is the bracket of :func:`_bg_bracket`, which depends on
+    (x, T) only, times P(alive); the weighted sum of bracket differences is taken
+    once per distinct (x, T) pair and multiplied by P(alive) per row, so the
+    per-row work does not grow with the number of periods.
+    """
+    x, tx, T = (np.asarray(v, dtype=float) for v in (x, tx, T))
+    w = np.asarray(weights, dtype=float)
+    alive = p_alive(kind, theta, x, tx, T)
+    if kind == "paretonbd":
+        cumulative = conditional_purchases_many(kind, theta, ts, x, tx, T)
+        return (np.einsum("ij,j->i", np.diff(cumulative, axis=1), w), cumulative[:, -1],
+                alive)
+    packed = compress(x, T)
+    ux, uT = packed.columns
+    brackets = np.zeros((ux.size, len(ts)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for j, t in enumerate(ts):
+            if t > 0:
+                brackets[:, j] = _bg_bracket(kind, theta, ux, uT, np.full(ux.shape, float(t)))
+    per_pair = np.einsum("ij,j->i", np.diff(brackets, axis=1), w)  # no BLAS threads
+    return (per_pair[packed.inverse] * alive, brackets[:, -1][packed.inverse] * alive, alive)
 
 
 def expected_purchases(kind: str, theta: Sequence[float], t: np.ndarray) -> np.ndarray:

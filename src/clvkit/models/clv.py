@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
 from ..schema import FREQUENCY, MONETARY_VALUE, RECENCY, T
-from . import _units
+from . import _predict, _units
 from ._checks import check_positive, check_summary
 from ._compress import compress
 from ._diagnostics import warning
@@ -186,13 +186,10 @@ def _customer_value(
 
     packed = compress(v[FREQUENCY], v[RECENCY], v[T])
     x, tx, age = packed.columns
-    ts = [k * ppm for k in range(horizon_months + 1)]
-    cumulative = purchase_model._conditional_many(ts, x, tx, age)
-    discount = (1.0 + d_m) ** -np.arange(1, horizon_months + 1)
-    discounted = np.einsum("ij,j->i", np.diff(cumulative, axis=1), discount)  # no BLAS threads
-    purchases = cumulative[:, -1]
-    p_alive = purchase_model._p_alive(x, tx, age)
-    spend = spend_model.expected_spend(summary).to_numpy()
+    ts, discount = month_grid(horizon_months, d_m, ppm)
+    discounted, purchases, p_alive = purchases_per_tuple(purchase_model, ts, discount, x, tx,
+                                                         age)
+    spend = _spend(spend_model, summary, v)
 
     out = pd.DataFrame(
         {
@@ -224,6 +221,43 @@ def _customer_value(
              "purchases": purchases, "ts": ts, "discount": discount,
              "models": (purchase_model, spend_model)}
     return out, parts
+
+
+def month_grid(horizon_months: int, discount_rate_monthly: float,
+               periods_per_month: float) -> tuple[list[float], np.ndarray]:
+    """Month ends in periods (0, tau, ..., H tau) and each month's discount factor
+    :math:`(1+d_m)^{-k}`, k = 1..H, as :func:`customer_value` sums them."""
+    ts = [k * periods_per_month for k in range(horizon_months + 1)]
+    return ts, (1.0 + discount_rate_monthly) ** -np.arange(1, horizon_months + 1)
+
+
+def purchases_per_tuple(model: _PurchaseModel, ts: list[float], discount: np.ndarray,
+                        x: np.ndarray, tx: np.ndarray,
+                        age: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Discounted purchases over the horizon, expected purchases and P(alive) per tuple.
+
+    clvkit's own closed forms work once per distinct (x, T) pair
+    (:func:`._predict.discounted_purchases`); a lifetimes-backed model (or one that
+    defines its own conditional expectation) is evaluated month by month.
+    """
+    own = (getattr(model, "backend", "clvkit") != "lifetimes"
+           and type(model)._conditional_many is _PurchaseModel._conditional_many
+           and type(model)._p_alive is _PurchaseModel._p_alive)
+    if own:
+        return _predict.discounted_purchases(model._kind, model._theta(), ts, discount, x, tx,
+                                             age)
+    cumulative = model._conditional_many(ts, x, tx, age)
+    discounted = np.einsum("ij,j->i", np.diff(cumulative, axis=1), discount)  # no BLAS threads
+    return discounted, cumulative[:, -1], model._p_alive(x, tx, age)
+
+
+def _spend(model: GammaGammaModel, summary: pd.DataFrame, v: dict[str, np.ndarray]) -> np.ndarray:
+    """Expected spend per customer: eq. 5 of note 025 is a cheap formula per row, so
+    clvkit's model evaluates it directly on the checked columns (no compression)."""
+    if getattr(model, "backend", "clvkit") == "lifetimes" or (
+            type(model)._expected_spend is not GammaGammaModel._expected_spend):
+        return model.expected_spend(summary).to_numpy()
+    return model._expected_spend(v[FREQUENCY], v[MONETARY_VALUE])
 
 
 def _nan_warnings(out: pd.DataFrame) -> list[dict[str, Any]]:
