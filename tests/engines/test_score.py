@@ -44,7 +44,9 @@ def test_score_writes_the_scored_table_and_run_json(scored, log):
     assert list(table.reset_index().columns) == list(SCORED_COLUMNS)
     assert len(table) == log["customer_id"].nunique()
     assert np.isfinite(table[["clv", "p_alive", "expected_purchases"]]).all().all()
-    np.testing.assert_allclose(table["churn_risk"], 1 - table["p_alive"])
+    # churn risk: no purchase in the next 365 days, so never below 1 - P(alive)
+    assert (table["churn_risk"] >= 1 - table["p_alive"] - 1e-12).all()
+    assert table["churn_risk"].between(0, 1).all()
     run = json.loads((scored / "run.json").read_text(encoding="utf-8"))
     assert run["engine"] == "duckdb" and run["n_rows"] == len(log)
     assert run["n_customers"] == len(table) and run["settings"]["observation_end"] == END
@@ -67,6 +69,8 @@ def test_score_is_the_library_one_truth(scored, log):
     np.testing.assert_allclose(table["clv"], cv["clv"], rtol=1e-9)
     np.testing.assert_allclose(table["p_alive"], cv["p_alive"], rtol=1e-9)
     np.testing.assert_allclose(table["expected_purchases"], cv["expected_purchases"], rtol=1e-9)
+    risk = bgnbd.probability_no_purchase(summary, 365 / 7)
+    np.testing.assert_allclose(table["churn_risk"], risk.reindex(table.index), rtol=1e-9)
     segments = ck.segments.rfm_segments(log, END)
     assert (table["segment"] == segments["segment"].astype(str)).all()
     tiers = ck.segments.customer_tiers(log, observation_end=END, customer_value=cv)
@@ -88,8 +92,8 @@ def test_score_equals_the_scoring_stage_clvkit_score(log_file, tmp_path):
     run = score_data(log_file, tmp_path, engine="duckdb",
                      settings=RunSettings(observation_end=END, scoring=settings))
     ours = _read(tmp_path)
-    assert theirs["churn_risk_basis"].eq("p_alive").all()
-    assert run["settings"]["churn_risk_source"] == "p_alive"
+    assert theirs["churn_risk_basis"].eq("purchase_model").all()
+    assert run["settings"]["churn_risk_source"] == "purchase_model"
     assert run["settings"]["margin"] == 0.4 and run["notes"] == []
     for col in ("clv", "p_alive", "churn_risk", "expected_purchases"):
         np.testing.assert_allclose(ours[col], theirs[col], rtol=1e-9, atol=1e-12)

@@ -122,7 +122,8 @@ def _score_kwargs(settings: RunSettings) -> dict[str, Any]:
     unit, s_ = _time_unit(settings.freq), settings.model_settings()
     return {"time_unit": unit["time_unit"], "periods_per_month": unit["periods_per_month"],
             "horizon_months": s_.horizon_months,
-            "discount_rate_annual": s_.discount_rate_annual, "margin": _margin(settings)}
+            "discount_rate_annual": s_.discount_rate_annual, "margin": _margin(settings),
+            "churn_window": s_.churn_window_days / unit["unit_days"]}
 
 
 def _tuple_sql(table: str) -> tuple[str, str]:
@@ -172,7 +173,8 @@ def _run_duckdb_like(con: Any, summary: str, end_day: int, settings: RunSettings
     with steps.step("score"):
         scores = score_tuples(tuples, bgnbd, periods_per_month=kwargs["periods_per_month"],
                               horizon_months=kwargs["horizon_months"],
-                              discount_rate_annual=kwargs["discount_rate_annual"])
+                              discount_rate_annual=kwargs["discount_rate_annual"],
+                              churn_window=kwargs["churn_window"])
         con.register("clvkit_tuple_scores", scores)
     with steps.step("segments"):
         write_scored(con, summary, end_day, gamma_gamma, kwargs["margin"],
@@ -375,7 +377,7 @@ def score_data(data: Any, out: str | os.PathLike[str], *, engine: str = "auto",
         "settings": {"observation_end": str(info["observation_end"].date()),
                      "freq": settings.freq, "chunk_rows": settings.chunk_rows,
                      "scoring": asdict(model_settings), "margin": _margin(settings),
-                     "churn_risk_source": "p_alive"},
+                     "churn_risk_source": "purchase_model"},
         "time_unit": _time_unit(settings.freq),
         "n_rows": int(info["n_rows"]), "n_customers": int(info["n_customers"]),
         "n_unique_tuples": int(info["n_unique_tuples"]),

@@ -21,7 +21,9 @@ Column definitions of the scored table:
 ``p_alive``
     BG/NBD probability that the customer is still active at the observation end.
 ``churn_risk``
-    ``1 - p_alive`` (source: the BG/NBD model).
+    probability of no purchase in the next ``churn_window_days`` (source: the BG/NBD
+    model, :meth:`~clvkit.models.BGNBDModel.probability_no_purchase`), the question
+    :func:`clvkit.score` answers.
 ``expected_purchases``
     expected repeat purchases over the horizon.
 ``segment``
@@ -108,7 +110,8 @@ def fit_models(tuples: pd.DataFrame, spend: pd.DataFrame | None = None, settings
 
 def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit: str | None,
                 periods_per_month: float, horizon_months: int = 12,
-                discount_rate_annual: float = 0.10, margin: float = 1.0) -> pd.DataFrame:
+                discount_rate_annual: float = 0.10, margin: float = 1.0,
+                churn_window: float = 365 / 7) -> pd.DataFrame:
     """Score one chunk of an RFM summary.
 
     Parameters
@@ -125,22 +128,28 @@ def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit:
         The summary's ``attrs["periods_per_month"]`` (4.348 for weeks).
     horizon_months, discount_rate_annual, margin
         As in :func:`clvkit.models.customer_value`.
+    churn_window : float
+        The churn risk's window in the summary's time unit (``churn_window_days`` /
+        days per period).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``customer_id``, ``clv``, ``p_alive``, ``churn_risk`` (= 1 - p_alive),
+        Columns ``customer_id``, ``clv``, ``p_alive``, ``churn_risk`` (probability of no
+        purchase in the window),
         ``expected_purchases``, one row per chunk row, in chunk order.
     """
     from clvkit.models import customer_value
 
     frame = chunk.set_index(s.CUSTOMER_ID) if s.CUSTOMER_ID in chunk.columns else chunk
+    risk = bgnbd.probability_no_purchase(frame[[s.FREQUENCY, s.RECENCY, s.T]],
+                                         churn_window).to_numpy(dtype="float64")
     if gamma_gamma is None:  # no spend model (as clvkit.score): activity only, clv NaN
         p_alive = bgnbd.p_alive(frame).to_numpy(dtype="float64")
         purchases = bgnbd.predict_purchases(frame, horizon_months * periods_per_month)
         return pd.DataFrame({s.CUSTOMER_ID: frame.index.to_numpy(),
                              "clv": np.full(len(frame), np.nan), "p_alive": p_alive,
-                             "churn_risk": 1.0 - p_alive,
+                             "churn_risk": risk,
                              "expected_purchases": purchases.to_numpy(dtype="float64")})
     cv = customer_value(frame[[s.FREQUENCY, s.RECENCY, s.T, s.MONETARY_VALUE]],
                         bgnbd=bgnbd, gamma_gamma=gamma_gamma, horizon_months=horizon_months,
@@ -150,13 +159,14 @@ def score_chunk(chunk: pd.DataFrame, bgnbd: Any, gamma_gamma: Any, *, time_unit:
         s.CUSTOMER_ID: frame.index.to_numpy(),
         "clv": cv["clv"].to_numpy(dtype="float64"),
         "p_alive": cv["p_alive"].to_numpy(dtype="float64"),
-        "churn_risk": 1.0 - cv["p_alive"].to_numpy(dtype="float64"),
+        "churn_risk": risk,
         "expected_purchases": cv["expected_purchases"].to_numpy(dtype="float64"),
     })
 
 
 def score_tuples(tuples: pd.DataFrame, bgnbd: Any, *, periods_per_month: float,
-                 horizon_months: int = 12, discount_rate_annual: float = 0.10) -> pd.DataFrame:
+                 horizon_months: int = 12, discount_rate_annual: float = 0.10,
+                 churn_window: float = 365 / 7) -> pd.DataFrame:
     """The purchase-model columns once per unique (frequency, recency, T) tuple.
 
     Everything :func:`clvkit.models.customer_value` computes from the purchase model
@@ -167,9 +177,10 @@ def score_tuples(tuples: pd.DataFrame, bgnbd: Any, *, periods_per_month: float,
     Returns
     -------
     pandas.DataFrame
-        The tuple columns plus ``p_alive``, ``expected_purchases`` (over the horizon)
-        and ``discounted`` (the discounted sum of monthly expected purchases that
-        ``customer_value`` multiplies by margin and expected spend).
+        The tuple columns plus ``p_alive``, ``churn_risk`` (probability of no purchase
+        in the next ``churn_window`` periods), ``expected_purchases`` (over the
+        horizon) and ``discounted`` (the discounted sum of monthly expected purchases
+        that ``customer_value`` multiplies by margin and expected spend).
     """
     from clvkit.models.clv import month_grid, monthly_discount_rate, purchases_per_tuple
 
@@ -177,9 +188,10 @@ def score_tuples(tuples: pd.DataFrame, bgnbd: Any, *, periods_per_month: float,
     ts, discount = month_grid(horizon_months, monthly_discount_rate(discount_rate_annual),
                               periods_per_month)
     discounted, purchases, p_alive = purchases_per_tuple(bgnbd, ts, discount, x, tx, age)
-    return pd.DataFrame({s.FREQUENCY: tuples[s.FREQUENCY].to_numpy(), s.RECENCY: tx, s.T: age,
-                         "p_alive": p_alive, "expected_purchases": purchases,
-                         "discounted": discounted})
+    frame = pd.DataFrame({s.FREQUENCY: tuples[s.FREQUENCY].to_numpy(), s.RECENCY: tx, s.T: age})
+    risk = bgnbd.probability_no_purchase(frame, churn_window).to_numpy(dtype="float64")
+    return frame.assign(p_alive=p_alive, churn_risk=risk, expected_purchases=purchases,
+                        discounted=discounted)
 
 
 def _spend_sql(gamma_gamma: Any) -> str:
@@ -204,7 +216,7 @@ def joined_sql(d: Dialect, summary: str, tuple_scores: str, end_day: int, gamma_
            else f"CAST({float(margin)!r} AS DOUBLE) * ({_spend_sql(gamma_gamma)}) * ts.discounted")
     return (
         f"SELECT su.c AS {d.ident(s.CUSTOMER_ID)}, {clv} AS clv, ts.p_alive, "
-        f"1 - ts.p_alive AS churn_risk, ts.expected_purchases, "
+        f"ts.churn_risk, ts.expected_purchases, "
         f"{int(end_day)} - su.last_day AS recency_days, su.n_rows, su.revenue "
         f"FROM {summary} su JOIN {tuple_scores} ts ON su.{s.FREQUENCY} = ts.{s.FREQUENCY} "
         f"AND su.{s.RECENCY} = ts.{s.RECENCY} AND su.{d.ident(s.T)} = ts.{d.ident(s.T)}"
