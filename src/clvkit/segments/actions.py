@@ -11,7 +11,7 @@ import pandas as pd
 from ..exceptions import ParameterError
 from ..i18n import t
 from ..tables import Dataset
-from ._base import as_tables, cut_levels, model_frame, resolve_value
+from ._base import as_tables, cut_levels, model_frame, per_pair, per_value, resolve_value
 from .profit import customer_profitability
 
 __all__ = [
@@ -149,9 +149,8 @@ def assign_actions(
     out["profit"] = profit["profit"]
     out["p_alive"] = models["p_alive"]
     out["second_level"] = _second_level(out, matrix, alive_threshold)
-    keys = zip(out["value_level"], out["second_level"], strict=True)
-    out["action"] = [cells[key] for key in keys]
-    out["action_label"] = [action_label(code, lang) for code in out["action"]]
+    out["action"] = per_pair(out["value_level"], out["second_level"], cells)
+    out["action_label"] = per_value(out["action"], lambda code: action_label(code, lang))
     out.attrs = dict(profit.attrs, value_basis=basis, matrix=matrix)
     return out
 

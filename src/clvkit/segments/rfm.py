@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..i18n import t
-from ._base import customer_history
+from ._base import customer_history, per_pair, per_value
 
 __all__ = [
     "DEFAULT_SEGMENT_RULES",
@@ -255,11 +255,11 @@ def rfm_segments(
         for r in range(1, N_SCORES + 1)
         for fm in range(1, N_SCORES + 1)
     }
-    codes = [lookup[key] for key in zip(scores["r_score"], scores["fm_score"], strict=True)]
+    codes = per_pair(scores["r_score"], scores["fm_score"], lookup)
     categories = list(dict.fromkeys(table["segment"].astype(str)))
     out = scores.copy()
     out["segment"] = pd.Categorical(codes, categories=categories, ordered=True)
-    out["segment_label"] = [segment_label(c, lang) for c in codes]
+    out["segment_label"] = per_value(codes, lambda c: segment_label(c, lang))
     out.attrs = dict(scores.attrs, rules=table.to_dict("records"))
     return out
 
