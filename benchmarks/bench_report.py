@@ -34,6 +34,8 @@ from pathlib import Path
 import clvkit as ck
 
 _PREFLIGHT = re.compile(r"preflight: data checked in ([\d.]+) s")
+_SCORING = re.compile(r"scoring done in ([\d.]+) s")
+_NOTEBOOK = re.compile(r"\[\d+/\d+\] (\S+) done in ([\d.]+) s")
 
 
 def demo_folder(root: Path, n: int) -> Path:
@@ -48,39 +50,68 @@ def demo_folder(root: Path, n: int) -> Path:
     return folder
 
 
+def _from_log(text: str) -> dict:
+    """What the run's progress lines say (kept when a run is stopped by the timeout)."""
+    found = _PREFLIGHT.search(text)
+    scoring = _SCORING.search(text)
+    return {"preflight": float(found.group(1)) if found else float("nan"),
+            "scoring": float(scoring.group(1)) if scoring else float("nan"),
+            "notebooks": {m.group(1): float(m.group(2)) for m in _NOTEBOOK.finditer(text)}}
+
+
 def run_once(root: Path, n: int, *, jobs: int, lang: str, timeout: int) -> dict:
-    """Run ``clvkit report`` on the demo of ``n`` customers; return its timings."""
+    """Run ``clvkit report`` on the demo of ``n`` customers; return its timings.
+
+    The run's progress lines go to ``DIR/report-<n>.log``; a run still going after
+    ``timeout`` seconds is stopped (SIGTERM, then SIGKILL) and what it finished is
+    returned with ``"stopped": True``.
+    """
     data = demo_folder(root, n)
     out = root / f"report-{n}"
+    log = root / f"report-{n}.log"
     cmd = [sys.executable, "-c", "import sys; from clvkit.cli import main; sys.exit(main())",
            "report", "--data", str(data), "--out", str(out), "--jobs", str(jobs),
            "--lang", lang]
     load_before = os.getloadavg()
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    with open(log, "w", encoding="utf-8") as fh:
+        child = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
+        try:
+            code, stopped = child.wait(timeout=timeout), False
+        except subprocess.TimeoutExpired:
+            child.terminate()
+            try:
+                code = child.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                code = child.wait()
+            stopped = True
     wall = time.perf_counter() - start
-    load_after = os.getloadavg()
-    if done.returncode != 0:
-        print(done.stdout[-3000:], done.stderr[-3000:], sep="\n", file=sys.stderr)
-        msg = f"clvkit report failed on {n:,} customers (exit {done.returncode})"
+    text = log.read_text(encoding="utf-8")
+    result = {"customers": n, "orders": float("nan"), **_from_log(text), "scoring_steps": {},
+              "total": wall, "wall": wall, "load": (load_before[0], os.getloadavg()[0]),
+              "stopped": stopped}
+    if stopped:
+        return result
+    if code != 0:
+        print(text[-3000:], file=sys.stderr)
+        msg = f"clvkit report failed on {n:,} customers (exit {code}); log: {log}"
         raise SystemExit(msg)
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     meta = json.loads((out / "scores" / "meta.json").read_text(encoding="utf-8"))
-    found = _PREFLIGHT.search(done.stderr)
-    return {
-        "customers": n,
-        "orders": record["kpis"]["orders"]["value"],
-        "preflight": float(found.group(1)) if found else float("nan"),
-        "scoring": record.get("scoring_seconds", float("nan")),
-        "scoring_steps": meta.get("timings", {}),
-        "notebooks": {nb["name"]: nb["seconds"] for nb in record["notebooks"]},
-        "total": record["seconds"], "wall": wall,
-        "load": (load_before[0], load_after[0]),
-    }
+    result.update(orders=record["kpis"]["orders"]["value"],
+                  scoring=record.get("scoring_seconds", result["scoring"]),
+                  scoring_steps=meta.get("timings", {}),
+                  notebooks={nb["name"]: nb["seconds"] for nb in record["notebooks"]},
+                  total=record["seconds"])
+    return result
 
 
 def _print(result: dict) -> None:
     n = result["customers"]
+    if result["stopped"]:
+        print(f"\n{n:,} customers: STOPPED by the timeout after {result['wall']:.0f} s; "
+              "what finished:")
     print(f"\n{n:,} customers, {result['orders']:,} purchases "
           f"(load average {result['load'][0]:.1f} before, {result['load'][1]:.1f} after)")
     print(f"  {'data check + load':<24} {result['preflight']:7.1f} s")
