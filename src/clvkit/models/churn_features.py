@@ -48,9 +48,20 @@ def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
 
 
 def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame:
-    """RFM, inter-purchase times and spend trend per customer from pre-cutoff rows."""
-    g = tx.groupby(schema.CUSTOMER_ID, sort=True)
+    """RFM, inter-purchase times and spend trend per customer from pre-cutoff rows.
+
+    Customers are grouped by integer codes (``pandas.factorize(..., sort=True)``, so the
+    codes sort like the ids) instead of the id strings: every group-by and sort below
+    then works on integers, and the reductions are pandas' own, so the values are the
+    same to the last bit as grouping by the ids.
+    """
+    codes, ids = pd.factorize(tx[schema.CUSTOMER_ID], sort=True)
+    key = "_customer"
     ts = tx[schema.TIMESTAMP]
+    tx = pd.DataFrame({key: codes, schema.TIMESTAMP: ts, schema.AMOUNT: tx[schema.AMOUNT],
+                       **{c: tx[c] for c in (schema.GROSS_MARGIN, schema.CHANNEL)
+                          if c in tx.columns}})
+    g = tx.groupby(key, sort=True)
     out = pd.DataFrame({
         "recency_days": (boundary - g[schema.TIMESTAMP].max()).dt.total_seconds() / 86400,
         "first_purchase": g[schema.TIMESTAMP].min(),
@@ -58,30 +69,30 @@ def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame
         "total_spend": g[schema.AMOUNT].sum(),
     })
     out["avg_order_value"] = out["total_spend"] / out["n_orders"]
-    days = tx.assign(_day=ts.dt.normalize()).drop_duplicates([schema.CUSTOMER_ID, "_day"])
-    gaps = days.sort_values([schema.CUSTOMER_ID, "_day"]).groupby(schema.CUSTOMER_ID)["_day"]
-    gaps = gaps.diff().dt.days.dropna().groupby(days[schema.CUSTOMER_ID])
-    out["n_purchase_days"] = days.groupby(schema.CUSTOMER_ID).size().astype(float)
+    days = tx.assign(_day=ts.dt.normalize()).drop_duplicates([key, "_day"])
+    gaps = days.sort_values([key, "_day"]).groupby(key)["_day"]
+    gaps = gaps.diff().dt.days.dropna().groupby(days[key])
+    out["n_purchase_days"] = days.groupby(key).size().astype(float)
     out["ipt_mean_days"] = gaps.mean()
     out["ipt_std_days"] = gaps.std()  # NaN with fewer than two gaps
     out["recency_over_ipt"] = out["recency_days"] / out["ipt_mean_days"]
     window = pd.Timedelta(days=TREND_WINDOW_DAYS)
-    recent = tx[ts >= boundary - window].groupby(schema.CUSTOMER_ID)[schema.AMOUNT]
+    recent = tx[ts >= boundary - window].groupby(key)[schema.AMOUNT]
     prior = tx[(ts >= boundary - 2 * window) & (ts < boundary - window)]
     out["spend_last_90d"] = recent.sum().reindex(out.index, fill_value=0.0)
     out["orders_last_90d"] = recent.size().reindex(out.index, fill_value=0).astype(float)
-    spend_prior = prior.groupby(schema.CUSTOMER_ID)[schema.AMOUNT].sum()
+    spend_prior = prior.groupby(key)[schema.AMOUNT].sum()
     spend_prior = spend_prior.reindex(out.index, fill_value=0.0)
     out["spend_trend"] = np.log1p(out["spend_last_90d"]) - np.log1p(spend_prior)
     if schema.GROSS_MARGIN in tx.columns:
         out["margin_rate"] = g[schema.GROSS_MARGIN].sum() / out["total_spend"].where(
             out["total_spend"] > 0)
     if schema.CHANNEL in tx.columns:
-        mode = tx.groupby([schema.CUSTOMER_ID, schema.CHANNEL]).size().rename("n").reset_index()
-        mode = mode.sort_values([schema.CUSTOMER_ID, "n", schema.CHANNEL],
-                                ascending=[True, False, True])
-        out["purchase_channel"] = mode.drop_duplicates(schema.CUSTOMER_ID).set_index(
-            schema.CUSTOMER_ID)[schema.CHANNEL].astype(str).reindex(out.index).fillna("unknown")
+        mode = tx.groupby([key, schema.CHANNEL]).size().rename("n").reset_index()
+        mode = mode.sort_values([key, "n", schema.CHANNEL], ascending=[True, False, True])
+        out["purchase_channel"] = mode.drop_duplicates(key).set_index(key)[
+            schema.CHANNEL].astype(str).reindex(out.index).fillna("unknown")
+    out.index = pd.Index(ids[out.index.to_numpy()], name=schema.CUSTOMER_ID)
     return out
 
 

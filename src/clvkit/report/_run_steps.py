@@ -3,6 +3,7 @@ and the KPI history and alerts after them."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 import time
@@ -25,7 +26,8 @@ from ._preflight import _tell as _say
 from ._preflight import declared_default
 
 __all__ = ["HISTORY_PARAM", "RUN_DATA", "SCORES_PARAM", "add_run_numbers", "alerts_for",
-           "drop_run_data", "record_history", "score_for_notebooks", "score_once"]
+           "drop_run_data", "record_history", "score_for_notebooks", "score_once",
+           "write_run_data"]
 
 #: The validated tables, loaded once per run and handed to every notebook (pickle,
 #: written and read by the same run; removed before anything is published).
@@ -91,14 +93,25 @@ def score_for_notebooks(
     if users and dataset is not None:
         _say(progress, "scoring the customers once for every page")
         seconds = score_once(dataset, declared, run_params, staging / "scores", progress)
-        with open(staging / "scores" / RUN_DATA, "wb") as fh:  # loaded once, for every page
-            pickle.dump(dataset, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        write_run_data(dataset, staging / "scores" / RUN_DATA)
         for stem in users:
             per_notebook[stem][SCORES_PARAM] = str(staging / "scores")
     for stem, found in declared.items():
         if HISTORY_PARAM in found:
             per_notebook[stem][HISTORY_PARAM] = str(history_path(out_dir))
     return seconds
+
+
+def write_run_data(dataset: Any, path: Path) -> None:
+    """Pickle the run's tables for every page, with their fingerprint computed once
+    (each page's provenance cell reads it instead of hashing the tables again)."""
+    from ._provenance import RUN_SHA256, data_hash
+
+    if dataclasses.is_dataclass(dataset) and isinstance(getattr(dataset, "extra", None), dict):
+        dataset = dataclasses.replace(dataset,
+                                      extra={**dataset.extra, RUN_SHA256: data_hash(dataset)})
+    with open(path, "wb") as fh:  # loaded once, for every page
+        pickle.dump(dataset, fh, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def add_run_numbers(record: dict[str, Any], staging: Path, out_dir: Path, stamp: datetime,

@@ -168,8 +168,9 @@ def _note_values(ctx: ReportContext, values: dict[str, Any]) -> dict[str, Any]:
     for key in ("auc", "baseline", "q"):
         if isinstance(shown.get(key), float):
             shown[key] = ctx.num(shown[key], 3)
-    if isinstance(shown.get("customers"), int):
-        shown["customers"] = ctx.num(shown["customers"])
+    for key in ("customers", "sample"):
+        if isinstance(shown.get(key), int):
+            shown[key] = ctx.num(shown[key])
     return shown
 
 

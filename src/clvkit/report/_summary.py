@@ -352,13 +352,16 @@ def describe_actions(ctx: ReportContext, s: ExecutiveSummary, top: int = TOP_ACT
     return Markdown("\n".join(items))
 
 
-def value_risk_figure(ctx: ReportContext, s: ExecutiveSummary, max_points: int = 2000):
+def value_risk_figure(ctx: ReportContext, s: ExecutiveSummary,
+                      max_points: int | None = None):
     """Return an interactive plotly scatter of past revenue against churn risk.
 
-    One point per customer (the ``max_points`` with most revenue), coloured by
-    recommended action; hovering shows the customer id as the report may show it
-    (pseudonymised for clients), the segment and the action. The dashed line marks
-    the at-risk threshold.
+    One point per customer, coloured by recommended action; hovering shows the
+    customer id as the report may show it (pseudonymised for clients), the segment and
+    the action. The dashed line marks the at-risk threshold. Above ``max_points``
+    customers (default :data:`clvkit.plots.sampling.INTERACTIVE_MAX_POINTS`) the chart
+    draws a seeded random sample and says so under its title
+    (:func:`clvkit.plots.sampling.chart_sample`); the page's numbers use everyone.
 
     Returns
     -------
@@ -366,9 +369,11 @@ def value_risk_figure(ctx: ReportContext, s: ExecutiveSummary, max_points: int =
     """
     import plotly.graph_objects as go
 
+    from ..plots.sampling import INTERACTIVE_MAX_POINTS, chart_sample
     from ..plots.style import PALETTE
 
-    data = s.scored.nlargest(max_points, "revenue")
+    sample = chart_sample(s.scored, max_points=max_points or INTERACTIVE_MAX_POINTS)
+    data, note = sample.data, sample.note(ctx.lang)
     shown_ids = ctx.ids(data[schema.CUSTOMER_ID]).to_numpy()
     fig = go.Figure()
     for i, (label, group) in enumerate(data.groupby("action_label", observed=True, sort=True)):
@@ -384,12 +389,14 @@ def value_risk_figure(ctx: ReportContext, s: ExecutiveSummary, max_points: int =
         ))
     fig.add_vline(x=s.at_risk_threshold, line_dash="dash", line_color="#616e7c")
     fig.update_layout(
-        title={"text": ctx.t("exec_risk_map_title"), "x": 0},
+        title={"text": ctx.t("exec_risk_map_title")
+               + (f"<br><sup>{html.escape(note)}</sup>" if note else ""), "x": 0},
         xaxis={"title": ctx.t("exec_axis_risk"), "tickformat": ".0%", "range": [-0.02, 1.02]},
         yaxis={"title": ctx.t("exec_axis_revenue", currency=ctx.currency), "type": "log",
                "dtick": 1, "tickprefix": ctx.currency, "tickformat": ",.0f"},
         legend={"title": {"text": ctx.t("exec_axis_action")}},
-        template="plotly_white", height=480, margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        template="plotly_white", height=480,
+        margin={"l": 60, "r": 20, "t": 75 if note else 50, "b": 50},
     )
     return fig
 

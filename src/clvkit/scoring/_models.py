@@ -28,6 +28,10 @@ HOLDOUT_MISS = 0.20
 #: The classifier replaces the purchase model's churn risk when its test ROC AUC is at
 #: least this much higher than the baseline's.
 AUC_MARGIN = 0.01
+#: The churn classifier is trained on a seeded random sample of this many customers when
+#: the train snapshot has more (see ``evaluate_churn_model(max_train_customers=)``); the
+#: page says so. Below it (the demo up to about 110,000 customers) every customer is used.
+CLASSIFIER_MAX_TRAIN = 100_000
 
 
 def _classes() -> dict[str, Any]:
@@ -234,11 +238,15 @@ def churn_risk(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             ev = evaluate_churn_model(ds, churn_window_days=s.churn_window_days,
-                                      observation_end=end, random_state=s.seed)
+                                      observation_end=end, random_state=s.seed,
+                                      max_train_customers=CLASSIFIER_MAX_TRAIN)
     except ClvkitError as err:
         code = "classifier_unavailable" if baseline is not None else "no_churn_risk"
         notes.add(code, "05", error=str(err).splitlines()[0])
         return ChurnRisk(baseline, fallback)
+    if ev.train_customers is not None:
+        notes.add("classifier_train_sample", "05", sample=CLASSIFIER_MAX_TRAIN,
+                  customers=ev.train_customers)
     auc = ev.metric("roc_auc")
     auc_base = ev.metric("roc_auc", model=BASELINE) if BASELINE in set(ev.metrics["model"]) \
         else float("nan")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -342,6 +342,27 @@ def resolve_value(
     column = {BASIS_CLV: models["clv"], BASIS_MARGIN: history["margin"]}
     value = column.get(basis, history["revenue"]).rename("value")
     return value, basis
+
+
+def per_pair(first: Any, second: Any, table: Mapping[tuple, Any]) -> list:
+    """``[table[(a, b)] for a, b in zip(first, second)]``, looked up once per distinct pair.
+
+    A million customers fall into a few dozen (level, level) cells: factorizing the pairs
+    and looking each cell up once gives the same list without a million dict lookups.
+    """
+    pairs = pd.MultiIndex.from_arrays([pd.Index(first), pd.Index(second)])
+    codes, cells = pairs.factorize()
+    if (codes < 0).any():  # a missing level: keep the plain lookup (and its KeyError)
+        return [table[key] for key in zip(first, second, strict=True)]
+    found = np.empty(len(cells), dtype=object)
+    found[:] = [table[key] for key in cells]
+    return found[codes].tolist()
+
+
+def per_value(values: Any, make: Any) -> list:
+    """``[make(v) for v in values]``, calling ``make`` once per distinct value."""
+    made = {v: make(v) for v in dict.fromkeys(values)}
+    return [made[v] for v in values]
 
 
 def rank_desc(values: pd.Series) -> pd.Series:

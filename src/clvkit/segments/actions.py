@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..tables import Dataset
-from ._base import as_tables, cut_levels, model_frame, resolve_value
+from ._base import as_tables, cut_levels, model_frame, per_pair, resolve_value
 from .profit import customer_profitability
 
 __all__ = [
@@ -130,8 +130,7 @@ def assign_actions(
     out["profit"] = profit["profit"]
     out["p_alive"] = models["p_alive"]
     out["second_level"] = _second_level(out, matrix, alive_threshold)
-    keys = zip(out["value_level"], out["second_level"], strict=True)
-    out["action"] = [cells[key] for key in keys]
+    out["action"] = per_pair(out["value_level"], out["second_level"], cells)
     out.attrs = dict(profit.attrs, value_basis=basis, matrix=matrix)
     return out
 

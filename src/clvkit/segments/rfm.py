@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from ._base import customer_history
+from ._base import customer_history, per_pair
 
 __all__ = [
     "DEFAULT_SEGMENT_RULES",
@@ -251,7 +251,7 @@ def rfm_segments(
         for r in range(1, N_SCORES + 1)
         for fm in range(1, N_SCORES + 1)
     }
-    codes = [lookup[key] for key in zip(scores["r_score"], scores["fm_score"], strict=True)]
+    codes = per_pair(scores["r_score"], scores["fm_score"], lookup)
     categories = list(dict.fromkeys(table["segment"].astype(str)))
     out = scores.copy()
     out["segment"] = pd.Categorical(codes, categories=categories, ordered=True)
