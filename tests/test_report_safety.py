@@ -249,6 +249,46 @@ def test_sigterm_stops_workers_and_kernels_and_leaves_nothing(tmp_path):
     assert not out.exists() and not list(tmp_path.glob(".staging-*"))
 
 
+def test_a_stop_request_is_not_swallowed_by_a_step_that_notes_its_failures():
+    # the scoring run turns its steps' own errors into notes (except ClvkitError /
+    # except Exception); a SIGTERM that lands there must still stop the run
+    from clvkit.exceptions import ClvkitError, RunInterrupted
+    from clvkit.report._signals import interruptible
+
+    reached = []
+    with pytest.raises(RunInterrupted) as stopped, interruptible():
+        try:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises here, at the next bytecode
+            except ClvkitError:
+                reached.append("noted as a failed step")
+        except Exception:
+            reached.append("caught as a bug")
+    assert not reached and stopped.value.exit_code == 128 + signal.SIGTERM
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_sigterm_during_the_scoring_run_stops_in_seconds(tmp_path):
+    out = tmp_path / "latest"
+    proc = subprocess.Popen([sys.executable, "-m", "clvkit.cli", "report", "--data", "demo",
+                             "-p", "demo_customers", "20000", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in proc.stdout:  # progress lines: wait until the scoring run has started
+        if "scoring the customers once" in line:
+            break
+    time.sleep(0.5)
+    assert proc.poll() is None
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.communicate(timeout=600)[0]
+    assert proc.returncode == 128 + signal.SIGTERM, rest
+    assert "error: stopped by SIGTERM" in rest and "Traceback" not in rest
+    # stopped inside the scoring run: it never finished, no notebook started
+    assert "scoring done" not in rest and "running" not in rest
+    assert not out.exists() and not list(tmp_path.glob(".staging-*"))
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_after_sigkill_children_die_and_the_next_run_cleans_up(tmp_path, project):

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .exceptions import ClvkitError, ParameterError
+from .exceptions import ClvkitError, ParameterError, RunInterrupted
 
 __all__ = ["main"]
 
@@ -226,6 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print("error: stopped by Ctrl-C", file=sys.stderr)
         return 130
+    except RunInterrupted as err:  # a report run stopped by SIGTERM/SIGINT
+        if args.debug:
+            raise
+        print(f"error: {mask_text(str(err))}", file=sys.stderr)
+        return int(err.exit_code)
     except Exception as err:  # a bug or an unanticipated failure: still one line
         if args.debug:
             raise

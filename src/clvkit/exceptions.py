@@ -27,6 +27,7 @@ __all__ = [
     "DataValidationError",
     "ParameterError",
     "ReportError",
+    "RunInterrupted",
     "SourceError",
 ]
 
@@ -82,3 +83,18 @@ class ConvergenceError(ClvkitError, RuntimeError):
 
 class ReportError(ClvkitError, RuntimeError):
     """A report notebook failed; the message names the notebook and the cell."""
+
+
+class RunInterrupted(BaseException):
+    """The run was stopped by a signal; ``exit_code`` is 128 + the signal number.
+
+    Like :class:`KeyboardInterrupt` it is not an :class:`Exception`: the handler raises
+    it wherever the main thread happens to be (inside the scoring run, say), and a
+    step that turns its own failures into a note (``except ClvkitError``, ``except
+    Exception``) must not swallow a stop request and carry on for minutes.
+    """
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -26,20 +26,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..exceptions import ReportError
+from ..exceptions import RunInterrupted
 
 __all__ = ["RunInterrupted", "interruptible", "stop_workers", "worker_init"]
 
 _PR_SET_PDEATHSIG = 1
-
-
-class RunInterrupted(ReportError):
-    """The run was stopped by a signal; ``exit_code`` is 128 + the signal number."""
-
-    def __init__(self, message: str, signum: int) -> None:
-        super().__init__(message)
-        self.signum = signum
-        self.exit_code = 128 + signum
 
 
 def _set_pdeathsig(signum: int) -> bool:
