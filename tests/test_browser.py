@@ -217,6 +217,13 @@ _RESIDUE = """() => {
   const out = {overflow: []};
   out.headers = all('main table thead th').map(text);
   out.cells = all('main table td').map(text);
+  out.columns = [];  // every body column of every table, to judge a column's format
+  for (const t of all('main table')) {
+    const rows = [...t.querySelectorAll('tbody tr')];
+    const width = Math.max(0, ...rows.map(r => r.children.length));
+    for (let i = 0; i < width; i++)
+      out.columns.push(rows.map(r => (r.children[i] ? text(r.children[i]) : '')));
+  }
   const boxes = 'main td, main th, main p, main li, main h1, main h2, main h3, main img, '
     + 'main svg, main .clv-table-wrap, main .clv-html, main pre, main .plotly-graph-div';
   for (const el of all(boxes)) {
@@ -237,6 +244,7 @@ _SEEN: dict[tuple[Path, str], dict] = {}
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 ASCII_PUNCT = re.compile(r"[\u4e00-\u9fff\uff08\uff09][,:;]|[,:;]\s*[\u4e00-\u9fff]")
 WHOLE = re.compile(r"^-?([1-9]\d{1,2}(,\d{3})*|\d{1,3}(,\d{3})+)\.0{2,}$")  # 868.000, not 0.00
+NUMBER = re.compile(r"^-?\d{1,3}(,\d{3})*(\.\d+)?$")
 DOWNLOAD = re.compile(r"^[\w.-]+\.(csv|parquet|json|md|html)$")
 RUN_HINT = re.compile(r"clvkit report|JupyterLab|papermill", re.IGNORECASE)
 
@@ -260,7 +268,14 @@ def _problems(info: dict, check: str, lang: str) -> list[str]:
     if check == "boolean_cells":
         return sorted({c for c in info["cells"] if c in ("True", "False", "true", "false")})
     if check == "whole_numbers_with_decimals":  # "868.000" for a count of customers
-        return sorted({c for c in info["cells"] if WHOLE.match(c)})
+        # a column of counts shown as floats; one estimate that rounds to 398.00 in a
+        # column of 6.01, 12.85... is a number, not residue
+        found = set()
+        for column in info["columns"]:
+            numbers = [c for c in column if NUMBER.match(c)]
+            if numbers and all(WHOLE.match(c) for c in numbers):
+                found.update(numbers)
+        return sorted(found)
     if check == "overflow":
         return info["overflow"]
     if check == "run_instructions":

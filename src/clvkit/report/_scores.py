@@ -296,4 +296,5 @@ def value_intervals(ctx: ReportContext, sc: Scores) -> pd.DataFrame | None:
                           "clv": [sc.kpi("clv_total")], "clv_low": [values["low"]],
                           "clv_high": [values["high"]]})
     out = pd.concat([whole, rows[list(whole.columns)]], ignore_index=True)
+    out["customers"] = out["customers"].astype("int64")  # a count, never "398.00"
     return out.set_index("segment").rename_axis(ctx.t("col.segment_label"))
