@@ -9,8 +9,7 @@ import pandas as pd
 
 from . import schema as s
 from ._parse import as_ids as _ids
-from ._parse import as_text as _as_text
-from ._parse import parse_numbers
+from ._parse import is_blank, parse_numbers
 
 __all__ = ["Checks", "check_optional_numbers", "exact_duplicates", "later_duplicates",
            "unknown", "whole_columns"]
@@ -69,7 +68,7 @@ def check_optional_numbers(
         if col not in raw:
             continue
         typed[col] = parse_numbers(raw[col])
-        bad = typed[col].isna() & _as_text(raw[col]).notna()
+        bad = typed[col].isna() & ~is_blank(raw[col])
         checks.set_aside("non_numeric_value", bad | np.isinf(typed[col]))
 
 
