@@ -54,3 +54,49 @@ def test_non_finite_equals_text_formula(kind):
                 | np.isinf(parsed.to_numpy(dtype=float, na_value=np.nan)))
     got = non_finite(raw, parsed)
     np.testing.assert_array_equal(np.asarray(got, dtype=bool), np.asarray(expected, dtype=bool))
+
+
+def _old_counts(raw, reason, note, reasons, kept_codes):
+    """The counts table as build_table computed it before (every row annotated)."""
+    from clvkit._quality import KEPT, OK, REASON, ROW, SET_ASIDE, _examples, label
+    kept = reason.isna()
+    outcome = np.where(kept, np.where(note.notna(), note, OK), reason)
+    annotated = raw.assign(**{REASON: outcome, ROW: raw.index + 1})
+    records = []
+    for code in (OK, *reasons):
+        rows = annotated[annotated[REASON] == code]
+        records.append({
+            "reason": code, "label": label(code),
+            "action": KEPT if (code == OK or code in kept_codes) else SET_ASIDE,
+            "rows": len(rows), "share": len(rows) / len(raw) if len(raw) else 0.0,
+            "examples": "" if code == OK else _examples(rows, code),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+@pytest.mark.parametrize("n", [0, 1, 12, 40])
+def test_build_table_counts_equal_the_full_annotation(n):
+    from clvkit import schema as s
+    from clvkit._quality import build_table
+    from clvkit.validation import REASONS
+    rng = np.random.default_rng(n)
+    raw = pd.DataFrame({
+        s.CUSTOMER_ID: [f"C{i % 7}" for i in range(n)],
+        s.TIMESTAMP: pd.date_range("2024-01-01", periods=n, freq="D"),
+        s.AMOUNT: rng.normal(50, 30, n).round(2),
+    })
+    codes = list(REASONS["transactions"])
+    reason = pd.Series([codes[i % len(codes)] if i % 3 == 0 else None for i in range(n)],
+                       dtype=object)
+    note = pd.Series([codes[-1] if i % 5 == 1 else None for i in range(n)], dtype=object)
+    got = build_table("transactions", raw, raw, reason, note, reasons=codes,
+                      observation_end=None, kept_codes=(codes[-1],))
+    pd.testing.assert_frame_equal(got.counts, _old_counts(raw, reason, note, codes,
+                                                          (codes[-1],)))
+
+
+def test_load_data_with_bad_rows_counts_every_row():
+    ds = pytest.importorskip("clvkit").load_data("demo", demo_customers=300)
+    for v in ds.quality.tables.values():
+        assert int(v.counts["rows"].sum()) == v.n_read
+        assert len(v.set_aside) == v.n_set_aside
