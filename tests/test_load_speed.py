@@ -100,3 +100,26 @@ def test_load_data_with_bad_rows_counts_every_row():
     for v in ds.quality.tables.values():
         assert int(v.counts["rows"].sum()) == v.n_read
         assert len(v.set_aside) == v.n_set_aside
+
+
+def _old_order_keys(typed):
+    from clvkit import schema as s
+    own = "#" + pd.Series(typed.index.astype(str), index=typed.index)
+    if s.ORDER_ID not in typed:
+        return own
+    oid = typed[s.ORDER_ID]
+    keyed = typed[s.CUSTOMER_ID].astype(str) + "\x1f" + oid.astype(str)
+    return keyed.where(oid.notna(), own)
+
+
+@pytest.mark.parametrize("order_ids", [["A1", "A2", "A1", "B7"], ["A1", None, "A1", np.nan],
+                                       [None, None, None, None], None])
+def test_order_keys_equal_the_formula_with_every_row_keyed(order_ids):
+    from clvkit import schema as s
+    from clvkit._orders import order_keys
+    from clvkit._parse import as_ids
+    typed = pd.DataFrame({s.CUSTOMER_ID: as_ids(pd.Series(["c1", "c2", "c1", "c3"])),
+                          s.AMOUNT: [1.0, 2.0, 3.0, 4.0]}, index=[10, 11, 12, 13])
+    if order_ids is not None:
+        typed[s.ORDER_ID] = as_ids(pd.Series(order_ids, index=typed.index, dtype=object))
+    pd.testing.assert_series_equal(order_keys(typed), _old_order_keys(typed))

@@ -29,12 +29,18 @@ def order_keys(typed: pd.DataFrame) -> pd.Series:
     (customer A's order 1, customer B's order 1) keep them apart. Rows without an
     order id are orders of their own (key ``"#<row>"``).
     """
-    own = "#" + pd.Series(typed.index.astype(str), index=typed.index)
     if s.ORDER_ID not in typed:
-        return own
+        return _own_keys(typed.index)
     oid = typed[s.ORDER_ID]
     keyed = typed[s.CUSTOMER_ID].astype(str) + "\x1f" + oid.astype(str)
-    return keyed.where(oid.notna(), own)
+    has_id = oid.notna()
+    if has_id.all():  # the usual case: no "#<row>" key to spell out
+        return keyed.where(has_id)
+    return keyed.where(has_id, _own_keys(typed.index))
+
+
+def _own_keys(index: pd.Index) -> pd.Series:
+    return "#" + pd.Series(index.astype(str), index=index)
 
 
 def is_line_level(keys: pd.Series) -> bool:
