@@ -123,3 +123,47 @@ def test_order_keys_equal_the_formula_with_every_row_keyed(order_ids):
     if order_ids is not None:
         typed[s.ORDER_ID] = as_ids(pd.Series(order_ids, index=typed.index, dtype=object))
     pd.testing.assert_series_equal(order_keys(typed), _old_order_keys(typed))
+
+
+class _OldChecks:
+    """Checks as it was: the reason and note Series rescanned on every check."""
+
+    def __init__(self, index):
+        self.index = index
+        self.reason = pd.Series(None, index=index, dtype=object)
+        self.note = pd.Series(None, index=index, dtype=object)
+
+    @property
+    def ok(self):
+        return self.reason.isna()
+
+    def set_aside(self, code, mask):
+        self.reason = self.reason.mask(self.ok & mask.fillna(False).astype(bool), code)
+
+    def keep(self, code, mask):
+        hit = self.ok & self.note.isna() & mask.fillna(False).astype(bool)
+        self.note = self.note.mask(hit, code)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_checks_equal_the_series_rescans(seed):
+    from clvkit._rowchecks import Checks
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 60))
+    index = pd.RangeIndex(n)
+    new, old = Checks(index), _OldChecks(index)
+    for step in range(12):
+        values = rng.random(n)
+        mask = pd.Series(values < 0.2, index=index)
+        if step % 4 == 1:  # a nullable mask with missing values, as comparisons give
+            mask = pd.Series(np.where(values < 0.5, values < 0.2, None), index=index,
+                             dtype="boolean")
+        if step % 3 == 2:
+            new.keep(f"note{step}", mask)
+            old.keep(f"note{step}", mask)
+        else:
+            new.set_aside(f"code{step}", mask)
+            old.set_aside(f"code{step}", mask)
+        pd.testing.assert_series_equal(new.ok, old.ok)
+        pd.testing.assert_series_equal(new.reason, old.reason)
+        pd.testing.assert_series_equal(new.note, old.note)
