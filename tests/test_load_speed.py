@@ -167,3 +167,39 @@ def test_checks_equal_the_series_rescans(seed):
         pd.testing.assert_series_equal(new.ok, old.ok)
         pd.testing.assert_series_equal(new.reason, old.reason)
         pd.testing.assert_series_equal(new.note, old.note)
+
+
+def _random_lines(seed, n):
+    from clvkit import schema as s
+    rng = np.random.default_rng(seed)
+    pick = lambda values: [values[i] for i in rng.integers(0, len(values), n)]  # noqa: E731
+    return pd.DataFrame({
+        s.CUSTOMER_ID: pick(["c1", "c2", " c1", None, "c3"]),
+        s.ORDER_ID: pick(["o1", "o2", "o3", None, np.nan, " o1"]),
+        s.TIMESTAMP: pick(["2024-01-01", "2024-01-02", "bad"]),
+        s.AMOUNT: pick([1.0, 2.5, np.nan, -1.0]),
+    })
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_duplicates_equal_the_full_row_comparison(seed):
+    from clvkit._rowchecks import exact_duplicates
+    raw = _random_lines(seed, int(np.random.default_rng(seed).integers(0, 80)))
+    among = pd.Series(np.random.default_rng(seed + 1).random(len(raw)) < 0.7, index=raw.index)
+    expected = (raw[among].duplicated(keep="first").reindex(raw.index, fill_value=False)
+                if among.any() else pd.Series(False, index=raw.index))
+    pd.testing.assert_series_equal(exact_duplicates(raw, among), expected)
+    no_ids = raw.drop(columns="order_id")
+    expected = (no_ids[among].duplicated(keep="first").reindex(raw.index, fill_value=False)
+                if among.any() else pd.Series(False, index=raw.index))
+    pd.testing.assert_series_equal(exact_duplicates(no_ids, among), expected)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_shared_order_ids_equal_the_pair_count(seed):
+    from clvkit import schema as s
+    from clvkit._orders import n_shared_order_ids
+    typed = _random_lines(seed, int(np.random.default_rng(seed).integers(0, 80)))
+    both = typed[[s.ORDER_ID, s.CUSTOMER_ID]].dropna()
+    per_id = both.drop_duplicates().groupby(s.ORDER_ID, sort=False).size()
+    assert n_shared_order_ids(typed) == int(np.sum(per_id.to_numpy() > 1))

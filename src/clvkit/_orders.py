@@ -87,6 +87,9 @@ def n_shared_order_ids(typed: pd.DataFrame) -> int:
     """How many order ids are used by more than one customer (kept apart, counted)."""
     if s.ORDER_ID not in typed:
         return 0
-    both = typed[[s.ORDER_ID, s.CUSTOMER_ID]].dropna()
-    per_id = both.drop_duplicates().groupby(s.ORDER_ID, sort=False).size()
-    return int(np.sum(per_id.to_numpy() > 1))
+    order, _ = pd.factorize(typed[s.ORDER_ID], use_na_sentinel=True)
+    customer, customers = pd.factorize(typed[s.CUSTOMER_ID], use_na_sentinel=True)
+    both = (order >= 0) & (customer >= 0)
+    pairs = np.unique(order[both].astype(np.int64) * (len(customers) + 1) + customer[both])
+    per_id = np.bincount(pairs // (len(customers) + 1))
+    return int(np.sum(per_id > 1))

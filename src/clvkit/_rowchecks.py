@@ -70,9 +70,12 @@ def later_duplicates(keys: pd.Series, among: pd.Series) -> pd.Series:
 
 
 def exact_duplicates(raw: pd.DataFrame, among: pd.Series) -> pd.Series:
+    """True for rows (in ``among``) identical in every column to an earlier such row."""
     sub = raw[among]
     if sub.empty:
         return pd.Series(False, index=raw.index)
+    if s.ORDER_ID in sub:  # identical rows share their order id: compare only those
+        sub = sub[sub[s.ORDER_ID].duplicated(keep=False)]
     return sub.duplicated(keep="first").reindex(raw.index, fill_value=False)
 
 
