@@ -203,3 +203,44 @@ def test_shared_order_ids_equal_the_pair_count(seed):
     both = typed[[s.ORDER_ID, s.CUSTOMER_ID]].dropna()
     per_id = both.drop_duplicates().groupby(s.ORDER_ID, sort=False).size()
     assert n_shared_order_ids(typed) == int(np.sum(per_id.to_numpy() > 1))
+
+
+def _old_by_order_id(orders, reversals, cancel_prefix):
+    from clvkit import schema as s
+    target = np.full(len(reversals), -1)
+    if s.ORDER_ID not in orders or s.ORDER_ID not in reversals or orders.empty:
+        return target
+    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
+    position = pd.Series(np.arange(len(orders)), index=key.where(orders[s.ORDER_ID].notna()))
+    position = position[position.index.notna() & ~position.index.duplicated()]
+    oid = reversals[s.ORDER_ID].astype("string")
+    tries = [oid]
+    if cancel_prefix:
+        stripped = oid.where(~oid.str.startswith(cancel_prefix).fillna(False),
+                             oid.str.slice(len(cancel_prefix)))
+        tries.append(stripped)
+    for ids in tries:
+        rkey = reversals[s.CUSTOMER_ID].astype(str) + "\x1f" + ids.astype(str)
+        found = rkey.where(ids.notna()).map(position).to_numpy(dtype=float, na_value=np.nan)
+        todo = (target < 0) & ~np.isnan(found)
+        target[todo] = found[todo].astype(int)
+    return target
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("prefix", [None, "C"])
+def test_reversals_find_the_orders_they_name_as_before(seed, prefix):
+    from clvkit import schema as s
+    from clvkit._parse import as_ids
+    from clvkit._refunds import _by_order_id
+    rng = np.random.default_rng(seed)
+    pick = lambda values, n: as_ids(pd.Series(  # noqa: E731
+        [values[i] for i in rng.integers(0, len(values), n)], dtype=object))
+    n_orders, n_rev = int(rng.integers(0, 40)), int(rng.integers(0, 15))
+    orders = pd.DataFrame({s.CUSTOMER_ID: pick(["c1", "c2", "c3", "c1\x1fo1"], n_orders),
+                           s.ORDER_ID: pick(["o1", "o2", "o1\x1fo2", None], n_orders)})
+    reversals = pd.DataFrame({s.CUSTOMER_ID: pick(["c1", "c2", "c9", "c1\x1fo1"], n_rev),
+                              s.ORDER_ID: pick(["o1", "Co2", "o2", "o1\x1fo2", None, "x"],
+                                               n_rev)})
+    np.testing.assert_array_equal(_by_order_id(orders, reversals, prefix),
+                                  _old_by_order_id(orders, reversals, prefix))
