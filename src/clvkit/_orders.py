@@ -29,12 +29,18 @@ def order_keys(typed: pd.DataFrame) -> pd.Series:
     (customer A's order 1, customer B's order 1) keep them apart. Rows without an
     order id are orders of their own (key ``"#<row>"``).
     """
-    own = "#" + pd.Series(typed.index.astype(str), index=typed.index)
     if s.ORDER_ID not in typed:
-        return own
+        return _own_keys(typed.index)
     oid = typed[s.ORDER_ID]
     keyed = typed[s.CUSTOMER_ID].astype(str) + "\x1f" + oid.astype(str)
-    return keyed.where(oid.notna(), own)
+    has_id = oid.notna()
+    if has_id.all():  # the usual case: no "#<row>" key to spell out
+        return keyed.where(has_id)
+    return keyed.where(has_id, _own_keys(typed.index))
+
+
+def _own_keys(index: pd.Index) -> pd.Series:
+    return "#" + pd.Series(index.astype(str), index=index)
 
 
 def is_line_level(keys: pd.Series) -> bool:
@@ -81,6 +87,9 @@ def n_shared_order_ids(typed: pd.DataFrame) -> int:
     """How many order ids are used by more than one customer (kept apart, counted)."""
     if s.ORDER_ID not in typed:
         return 0
-    both = typed[[s.ORDER_ID, s.CUSTOMER_ID]].dropna()
-    per_id = both.drop_duplicates().groupby(s.ORDER_ID, sort=False).size()
-    return int(np.sum(per_id.to_numpy() > 1))
+    order, _ = pd.factorize(typed[s.ORDER_ID], use_na_sentinel=True)
+    customer, customers = pd.factorize(typed[s.CUSTOMER_ID], use_na_sentinel=True)
+    both = (order >= 0) & (customer >= 0)
+    pairs = np.unique(order[both].astype(np.int64) * (len(customers) + 1) + customer[both])
+    per_id = np.bincount(pairs // (len(customers) + 1))
+    return int(np.sum(per_id > 1))

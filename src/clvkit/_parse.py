@@ -14,7 +14,8 @@ import pandas as pd
 
 from .exceptions import ParameterError
 
-__all__ = ["as_date", "as_ids", "as_text", "parse_dates", "parse_numbers", "text_dtype"]
+__all__ = ["as_date", "as_ids", "as_text", "is_blank", "parse_dates", "parse_numbers",
+           "text_dtype"]
 
 
 def as_date(value: object, name: str = "observation_end", *,
@@ -73,6 +74,19 @@ def as_text(values: pd.Series) -> pd.Series:
         return text.where(num.notna()).astype("string")
     text = values.astype("string").str.strip()
     return text.mask(text == "")
+
+
+def is_blank(values: pd.Series) -> pd.Series:
+    """True where a value is missing or empty: ``as_text(values).isna()``, without the text.
+
+    Numbers and dates need no formatting to know that (a number is blank when NaN or
+    NA, a date when NaT); only other columns are turned into text.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype(float).isna()
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.isna()
+    return as_text(values).isna()
 
 
 def parse_dates(values: pd.Series, date_format: str | None = None) -> pd.Series:

@@ -156,18 +156,21 @@ def _with_reason(raw: pd.DataFrame, codes: pd.Series, mask: pd.Series) -> pd.Dat
 
 
 def _counts(
-    raw_rows: pd.DataFrame, reasons: Sequence[str], n_read: int, kept_codes: Sequence[str]
+    raw_rows: pd.DataFrame, reasons: Sequence[str], n_read: int, kept_codes: Sequence[str],
+    n_ok: int,
 ) -> pd.DataFrame:
+    """One row per outcome; ``raw_rows``: the annotated rows whose outcome is not OK."""
     records = []
     for code in (OK, *reasons):
         rows = raw_rows[raw_rows[REASON] == code]
+        n = n_ok if code == OK else len(rows)
         kept = code == OK or code in kept_codes
         records.append({
             "reason": code,
             "label": label(code),
             "action": KEPT if kept else SET_ASIDE,
-            "rows": len(rows),
-            "share": len(rows) / n_read if n_read else 0.0,
+            "rows": n,
+            "share": n / n_read if n_read else 0.0,
             "examples": "" if code == OK else _examples(rows, code),
         })
     return pd.DataFrame.from_records(records)
@@ -208,14 +211,16 @@ def build_table(
         clean = clean.sort_values(sort_by, kind="stable")
     clean = _as_int(clean.reset_index(drop=True), int_columns)
     outcome = np.where(kept, np.where(note.notna(), note, OK), reason)
-    annotated = raw.assign(**{REASON: outcome, ROW: raw.index + 1})
+    # only the rows not OK are annotated and searched per reason (OK rows are counted)
+    other = outcome != OK
+    annotated = raw[other].assign(**{REASON: outcome[other], ROW: raw.index[other] + 1})
     return ValidatedTable(
         table=table,
         clean=clean,
         set_aside=_with_reason(raw, reason, ~kept),
         refunds=refunds if refunds is not None else typed.iloc[0:0].reset_index(drop=True),
         flagged=_with_reason(raw, note, kept & note.notna()),
-        counts=_counts(annotated, reasons, len(raw), kept_codes),
+        counts=_counts(annotated, reasons, len(raw), kept_codes, int((~other).sum())),
         n_read=len(raw),
         n_kept=int(kept.sum()),
         observation_end=observation_end,

@@ -87,18 +87,22 @@ def _by_order_id(orders: pd.DataFrame, reversals: pd.DataFrame,
     target = np.full(len(reversals), -1)
     if s.ORDER_ID not in orders or s.ORDER_ID not in reversals or orders.empty:
         return target
-    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
-    position = pd.Series(np.arange(len(orders)), index=key.where(orders[s.ORDER_ID].notna()))
-    position = position[position.index.notna() & ~position.index.duplicated()]
     oid = reversals[s.ORDER_ID].astype("string")
     tries = [oid]
     if cancel_prefix:
         stripped = oid.where(~oid.str.startswith(cancel_prefix).fillna(False),
                              oid.str.slice(len(cancel_prefix)))
         tries.append(stripped)
-    for ids in tries:
-        rkey = reversals[s.CUSTOMER_ID].astype(str) + "\x1f" + ids.astype(str)
-        found = rkey.where(ids.notna()).map(position).to_numpy(dtype=float, na_value=np.nan)
+    customer = reversals[s.CUSTOMER_ID].astype(str)
+    rkeys = [(customer + "\x1f" + ids.astype(str)).where(ids.notna()) for ids in tries]
+    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
+    # only the orders some reversal names can match: index those (few), not all orders
+    wanted = pd.concat(rkeys).dropna().unique()
+    named = key.isin(wanted).to_numpy() & orders[s.ORDER_ID].notna().to_numpy()
+    position = pd.Series(np.flatnonzero(named), index=key[named].to_numpy())
+    position = position[~position.index.duplicated()]
+    for rkey in rkeys:
+        found = rkey.map(position).to_numpy(dtype=float, na_value=np.nan)
         todo = (target < 0) & ~np.isnan(found)
         target[todo] = found[todo].astype(int)
     return target

@@ -9,8 +9,7 @@ import pandas as pd
 
 from . import schema as s
 from ._parse import as_ids as _ids
-from ._parse import as_text as _as_text
-from ._parse import parse_numbers
+from ._parse import is_blank, parse_numbers
 
 __all__ = ["Checks", "check_optional_numbers", "exact_duplicates", "later_duplicates",
            "unknown", "whole_columns"]
@@ -20,7 +19,11 @@ _INT_COLUMNS = (s.QUANTITY,)
 
 @dataclass
 class Checks:
-    """Collects the first reason per row (set aside) and the first note (kept)."""
+    """Collects the first reason per row (set aside) and the first note (kept).
+
+    Which rows are still OK and still without a note is kept as boolean arrays, so
+    that each check costs a few array operations instead of a scan of the text codes.
+    """
 
     index: pd.Index
     reason: pd.Series = field(init=False)
@@ -29,18 +32,36 @@ class Checks:
     def __post_init__(self) -> None:
         self.reason = pd.Series(None, index=self.index, dtype=object)
         self.note = pd.Series(None, index=self.index, dtype=object)
+        self._ok = np.ones(len(self.index), dtype=bool)  # reason.isna()
+        self._no_note = np.ones(len(self.index), dtype=bool)  # note.isna()
 
     @property
     def ok(self) -> pd.Series:
-        return self.reason.isna()
+        return pd.Series(self._ok.copy(), index=self.index)
 
     def set_aside(self, code: str, mask: pd.Series) -> None:
-        self.reason = self.reason.mask(self.ok & mask.fillna(False).astype(bool), code)
+        hit = self._ok & self._flags(mask)
+        self.reason = self._marked(self.reason, self._ok, hit, code)
+        self._ok &= ~hit
 
     def keep(self, code: str, mask: pd.Series) -> None:
-        hit = self.ok & self.note.isna() & mask.fillna(False).astype(bool)
-        self.note = self.note.mask(hit, code)
+        hit = self._ok & self._no_note & self._flags(mask)
+        self.note = self._marked(self.note, self._no_note, hit, code)
+        self._no_note &= ~hit
 
+    def _flags(self, mask: pd.Series) -> np.ndarray:
+        flags = mask.fillna(False).astype(bool)
+        if not flags.index.equals(self.index):  # align by label, as ``&`` of Series does
+            flags = flags.reindex(self.index, fill_value=False)
+        return flags.to_numpy(dtype=bool)
+
+    def _marked(self, codes: pd.Series, empty: np.ndarray, hit: np.ndarray,
+                code: str) -> pd.Series:
+        """``codes.mask(hit, code)``: ``code`` where hit, NaN for every empty cell."""
+        out = codes.to_numpy(dtype=object, copy=True)
+        out[empty] = np.nan
+        out[hit] = code
+        return pd.Series(out, index=self.index, dtype=object)
 
 def later_duplicates(keys: pd.Series, among: pd.Series) -> pd.Series:
     """True for rows whose key repeats an earlier row's key (rows in ``among`` only)."""
@@ -49,9 +70,12 @@ def later_duplicates(keys: pd.Series, among: pd.Series) -> pd.Series:
 
 
 def exact_duplicates(raw: pd.DataFrame, among: pd.Series) -> pd.Series:
+    """True for rows (in ``among``) identical in every column to an earlier such row."""
     sub = raw[among]
     if sub.empty:
         return pd.Series(False, index=raw.index)
+    if s.ORDER_ID in sub:  # identical rows share their order id: compare only those
+        sub = sub[sub[s.ORDER_ID].duplicated(keep=False)]
     return sub.duplicated(keep="first").reindex(raw.index, fill_value=False)
 
 
@@ -69,7 +93,7 @@ def check_optional_numbers(
         if col not in raw:
             continue
         typed[col] = parse_numbers(raw[col])
-        bad = typed[col].isna() & _as_text(raw[col]).notna()
+        bad = typed[col].isna() & ~is_blank(raw[col])
         checks.set_aside("non_numeric_value", bad | np.isinf(typed[col]))
 
 

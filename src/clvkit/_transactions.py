@@ -37,8 +37,13 @@ _NON_FINITE = {"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infin
 
 def non_finite(raw: pd.Series, parsed: pd.Series) -> pd.Series:
     """True where a value is infinite, or written as ``nan``/``inf`` (any case)."""
-    text = as_text(raw).str.casefold()
-    spelled = text.isin(_NON_FINITE).fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        # as_text spells a number's infinities "inf"/"-inf" and its NaN as missing
+        spelled = pd.Series(np.isinf(raw.to_numpy(dtype=float, na_value=np.nan)),
+                            index=raw.index)
+    else:
+        text = as_text(raw).str.casefold()
+        spelled = text.isin(_NON_FINITE).fillna(False).astype(bool)
     return spelled | np.isinf(parsed.to_numpy(dtype=float, na_value=np.nan))
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from . import schema as s
 from ._config import read_config
-from ._parse import as_ids, as_text, parse_dates, parse_numbers
+from ._parse import as_ids, as_text, is_blank, parse_dates, parse_numbers
 from ._readers import BUNDLED, db_kind, db_tables, is_url, masked, read_source
 from .exceptions import ConfigError, DataValidationError, ParameterError, SourceError
 from .presets import split_status, with_status_set_aside
@@ -134,7 +134,7 @@ def _convert(df: pd.DataFrame, table: str, date_format: str | None) -> pd.DataFr
                         (_NUMBER_ROLES, parse_numbers)):
         for col in roles.intersection(cols).intersection(out.columns):
             parsed = parse(out[col])
-            if (parsed.notna() | as_text(out[col]).isna()).all():
+            if (parsed.notna() | is_blank(out[col])).all():
                 out[col] = parsed
     return out
 

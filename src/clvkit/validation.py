@@ -54,9 +54,8 @@ import pandas as pd
 
 from . import schema as s
 from ._messages import require_columns
-from ._parse import as_date, parse_dates, parse_numbers
+from ._parse import as_date, is_blank, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
-from ._parse import as_text as _as_text
 from ._quality import DataQuality, ValidatedTable, build_table
 from ._refunds import CANCELLED_VALUES, REFUND_MODES, REFUNDED_VALUES, net_amounts
 from ._rowchecks import (
@@ -273,7 +272,7 @@ def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> V
     for col in (s.SIGNUP_DATE, s.CHURN_DATE):
         if col in raw:
             typed[col] = parse_dates(raw[col], date_format)
-            bad = typed[col].isna() & _as_text(raw[col]).notna()
+            bad = typed[col].isna() & ~is_blank(raw[col])
             checks.set_aside("unparseable_date", bad)
     check_optional_numbers(raw, typed, checks, (s.ACQUISITION_COST, s.COST_TO_SERVE))
     checks.set_aside(
@@ -288,7 +287,7 @@ def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> V
 def _score_ok(num: pd.Series, raw: pd.Series, low: int, high: int, required: bool) -> pd.Series:
     """True where the parsed score ``num`` is an integer in [low, high] (or optional and empty)."""
     good = num.between(low, high) & (num == np.floor(num))
-    return good | (_as_text(raw).isna() & (not required))
+    return good | (is_blank(raw) & (not required))
 
 
 def validate_surveys(
@@ -339,7 +338,7 @@ def validate_surveys(
         scores_ok &= _score_ok(typed[s.CES], raw[s.CES], 1, 7, required=False)
     if s.CSAT in raw:
         typed[s.CSAT] = parse_numbers(raw[s.CSAT])
-        scores_ok &= typed[s.CSAT].notna() | _as_text(raw[s.CSAT]).isna()
+        scores_ok &= typed[s.CSAT].notna() | is_blank(raw[s.CSAT])
     checks.set_aside("score_out_of_range", ~scores_ok)
     if end is not None:
         checks.set_aside("date_after_observation_end", typed[s.DATE].dt.normalize() > end)

@@ -1,0 +1,246 @@
+"""The fast paths of the load and validation step equal the slow formulas they replace.
+
+Each helper is checked against the expression it stands for, on every kind of column a
+reader gives (numbers with NaN/inf, nullable integers, dates with NaT, time zones,
+strings with blanks and spaces), and ``load_data`` is checked end to end on data with
+the realistic bad rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clvkit._parse import as_text, is_blank, parse_numbers
+from clvkit._transactions import _NON_FINITE, non_finite
+
+
+def _columns() -> dict[str, pd.Series]:
+    return {
+        "float": pd.Series([1.5, np.nan, np.inf, -np.inf, 0.0, 3.0, -2.0]),
+        "int": pd.Series([1, 2, 3, -4, 0, 7, 9], dtype="int64"),
+        "Int64": pd.Series([1, None, 3, -4, 0, None, 9], dtype="Int64"),
+        "Float64": pd.Series([1.5, None, 3, -4, 0, None, 9], dtype="Float64"),
+        "dates": pd.Series(pd.to_datetime(["2024-01-05", None, "2024-02-01 13:45",
+                                           None, "1997-01-01", "2099-12-31",
+                                           "2024-03-03"], format="ISO8601")),
+        "dates_tz": pd.Series(pd.to_datetime(["2024-01-05", None, "2024-02-01 13:45",
+                                              None, "1997-01-01", "2099-12-31",
+                                              "2024-03-03"], format="ISO8601")
+                              .tz_localize("Asia/Shanghai")),
+        "text": pd.Series([" a ", "", "  ", None, np.nan, "inf", "NaN"], dtype=object),
+        "mixed": pd.Series([1, "x", None, 2.5, " ", "-INF", np.inf], dtype=object),
+        "string": pd.Series(["a", "", None, " b", "Infinity", "+nan", "7"],
+                            dtype="string"),
+        "bool": pd.Series([True, False, True, False, True, True, False]),
+    }
+
+
+@pytest.mark.parametrize("kind", list(_columns()))
+def test_is_blank_is_as_text_isna(kind):
+    values = _columns()[kind]
+    pd.testing.assert_series_equal(is_blank(values), as_text(values).isna(),
+                                   check_names=False)
+
+
+@pytest.mark.parametrize("kind", list(_columns()))
+def test_non_finite_equals_text_formula(kind):
+    raw = _columns()[kind]
+    parsed = (pd.Series(np.nan, index=raw.index) if kind.startswith("dates")
+              else parse_numbers(raw))
+    text = as_text(raw).str.casefold()
+    expected = (text.isin(_NON_FINITE).fillna(False).astype(bool)
+                | np.isinf(parsed.to_numpy(dtype=float, na_value=np.nan)))
+    got = non_finite(raw, parsed)
+    np.testing.assert_array_equal(np.asarray(got, dtype=bool), np.asarray(expected, dtype=bool))
+
+
+def _old_counts(raw, reason, note, reasons, kept_codes):
+    """The counts table as build_table computed it before (every row annotated)."""
+    from clvkit._quality import KEPT, OK, REASON, ROW, SET_ASIDE, _examples, label
+    kept = reason.isna()
+    outcome = np.where(kept, np.where(note.notna(), note, OK), reason)
+    annotated = raw.assign(**{REASON: outcome, ROW: raw.index + 1})
+    records = []
+    for code in (OK, *reasons):
+        rows = annotated[annotated[REASON] == code]
+        records.append({
+            "reason": code, "label": label(code),
+            "action": KEPT if (code == OK or code in kept_codes) else SET_ASIDE,
+            "rows": len(rows), "share": len(rows) / len(raw) if len(raw) else 0.0,
+            "examples": "" if code == OK else _examples(rows, code),
+        })
+    return pd.DataFrame.from_records(records)
+
+
+@pytest.mark.parametrize("n", [0, 1, 12, 40])
+def test_build_table_counts_equal_the_full_annotation(n):
+    from clvkit import schema as s
+    from clvkit._quality import build_table
+    from clvkit.validation import REASONS
+    rng = np.random.default_rng(n)
+    raw = pd.DataFrame({
+        s.CUSTOMER_ID: [f"C{i % 7}" for i in range(n)],
+        s.TIMESTAMP: pd.date_range("2024-01-01", periods=n, freq="D"),
+        s.AMOUNT: rng.normal(50, 30, n).round(2),
+    })
+    codes = list(REASONS["transactions"])
+    reason = pd.Series([codes[i % len(codes)] if i % 3 == 0 else None for i in range(n)],
+                       dtype=object)
+    note = pd.Series([codes[-1] if i % 5 == 1 else None for i in range(n)], dtype=object)
+    got = build_table("transactions", raw, raw, reason, note, reasons=codes,
+                      observation_end=None, kept_codes=(codes[-1],))
+    pd.testing.assert_frame_equal(got.counts, _old_counts(raw, reason, note, codes,
+                                                          (codes[-1],)))
+
+
+def test_load_data_with_bad_rows_counts_every_row():
+    ds = pytest.importorskip("clvkit").load_data("demo", demo_customers=300)
+    for v in ds.quality.tables.values():
+        assert int(v.counts["rows"].sum()) == v.n_read
+        assert len(v.set_aside) == v.n_set_aside
+
+
+def _old_order_keys(typed):
+    from clvkit import schema as s
+    own = "#" + pd.Series(typed.index.astype(str), index=typed.index)
+    if s.ORDER_ID not in typed:
+        return own
+    oid = typed[s.ORDER_ID]
+    keyed = typed[s.CUSTOMER_ID].astype(str) + "\x1f" + oid.astype(str)
+    return keyed.where(oid.notna(), own)
+
+
+@pytest.mark.parametrize("order_ids", [["A1", "A2", "A1", "B7"], ["A1", None, "A1", np.nan],
+                                       [None, None, None, None], None])
+def test_order_keys_equal_the_formula_with_every_row_keyed(order_ids):
+    from clvkit import schema as s
+    from clvkit._orders import order_keys
+    from clvkit._parse import as_ids
+    typed = pd.DataFrame({s.CUSTOMER_ID: as_ids(pd.Series(["c1", "c2", "c1", "c3"])),
+                          s.AMOUNT: [1.0, 2.0, 3.0, 4.0]}, index=[10, 11, 12, 13])
+    if order_ids is not None:
+        typed[s.ORDER_ID] = as_ids(pd.Series(order_ids, index=typed.index, dtype=object))
+    pd.testing.assert_series_equal(order_keys(typed), _old_order_keys(typed))
+
+
+class _OldChecks:
+    """Checks as it was: the reason and note Series rescanned on every check."""
+
+    def __init__(self, index):
+        self.index = index
+        self.reason = pd.Series(None, index=index, dtype=object)
+        self.note = pd.Series(None, index=index, dtype=object)
+
+    @property
+    def ok(self):
+        return self.reason.isna()
+
+    def set_aside(self, code, mask):
+        self.reason = self.reason.mask(self.ok & mask.fillna(False).astype(bool), code)
+
+    def keep(self, code, mask):
+        hit = self.ok & self.note.isna() & mask.fillna(False).astype(bool)
+        self.note = self.note.mask(hit, code)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_checks_equal_the_series_rescans(seed):
+    from clvkit._rowchecks import Checks
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 60))
+    index = pd.RangeIndex(n)
+    new, old = Checks(index), _OldChecks(index)
+    for step in range(12):
+        values = rng.random(n)
+        mask = pd.Series(values < 0.2, index=index)
+        if step % 4 == 1:  # a nullable mask with missing values, as comparisons give
+            mask = pd.Series(np.where(values < 0.5, values < 0.2, None), index=index,
+                             dtype="boolean")
+        if step % 3 == 2:
+            new.keep(f"note{step}", mask)
+            old.keep(f"note{step}", mask)
+        else:
+            new.set_aside(f"code{step}", mask)
+            old.set_aside(f"code{step}", mask)
+        pd.testing.assert_series_equal(new.ok, old.ok)
+        pd.testing.assert_series_equal(new.reason, old.reason)
+        pd.testing.assert_series_equal(new.note, old.note)
+
+
+def _random_lines(seed, n):
+    from clvkit import schema as s
+    rng = np.random.default_rng(seed)
+    pick = lambda values: [values[i] for i in rng.integers(0, len(values), n)]  # noqa: E731
+    return pd.DataFrame({
+        s.CUSTOMER_ID: pick(["c1", "c2", " c1", None, "c3"]),
+        s.ORDER_ID: pick(["o1", "o2", "o3", None, np.nan, " o1"]),
+        s.TIMESTAMP: pick(["2024-01-01", "2024-01-02", "bad"]),
+        s.AMOUNT: pick([1.0, 2.5, np.nan, -1.0]),
+    })
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_exact_duplicates_equal_the_full_row_comparison(seed):
+    from clvkit._rowchecks import exact_duplicates
+    raw = _random_lines(seed, int(np.random.default_rng(seed).integers(0, 80)))
+    among = pd.Series(np.random.default_rng(seed + 1).random(len(raw)) < 0.7, index=raw.index)
+    expected = (raw[among].duplicated(keep="first").reindex(raw.index, fill_value=False)
+                if among.any() else pd.Series(False, index=raw.index))
+    pd.testing.assert_series_equal(exact_duplicates(raw, among), expected)
+    no_ids = raw.drop(columns="order_id")
+    expected = (no_ids[among].duplicated(keep="first").reindex(raw.index, fill_value=False)
+                if among.any() else pd.Series(False, index=raw.index))
+    pd.testing.assert_series_equal(exact_duplicates(no_ids, among), expected)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_shared_order_ids_equal_the_pair_count(seed):
+    from clvkit import schema as s
+    from clvkit._orders import n_shared_order_ids
+    typed = _random_lines(seed, int(np.random.default_rng(seed).integers(0, 80)))
+    both = typed[[s.ORDER_ID, s.CUSTOMER_ID]].dropna()
+    per_id = both.drop_duplicates().groupby(s.ORDER_ID, sort=False).size()
+    assert n_shared_order_ids(typed) == int(np.sum(per_id.to_numpy() > 1))
+
+
+def _old_by_order_id(orders, reversals, cancel_prefix):
+    from clvkit import schema as s
+    target = np.full(len(reversals), -1)
+    if s.ORDER_ID not in orders or s.ORDER_ID not in reversals or orders.empty:
+        return target
+    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
+    position = pd.Series(np.arange(len(orders)), index=key.where(orders[s.ORDER_ID].notna()))
+    position = position[position.index.notna() & ~position.index.duplicated()]
+    oid = reversals[s.ORDER_ID].astype("string")
+    tries = [oid]
+    if cancel_prefix:
+        stripped = oid.where(~oid.str.startswith(cancel_prefix).fillna(False),
+                             oid.str.slice(len(cancel_prefix)))
+        tries.append(stripped)
+    for ids in tries:
+        rkey = reversals[s.CUSTOMER_ID].astype(str) + "\x1f" + ids.astype(str)
+        found = rkey.where(ids.notna()).map(position).to_numpy(dtype=float, na_value=np.nan)
+        todo = (target < 0) & ~np.isnan(found)
+        target[todo] = found[todo].astype(int)
+    return target
+
+
+@pytest.mark.parametrize("seed", range(10))
+@pytest.mark.parametrize("prefix", [None, "C"])
+def test_reversals_find_the_orders_they_name_as_before(seed, prefix):
+    from clvkit import schema as s
+    from clvkit._parse import as_ids
+    from clvkit._refunds import _by_order_id
+    rng = np.random.default_rng(seed)
+    pick = lambda values, n: as_ids(pd.Series(  # noqa: E731
+        [values[i] for i in rng.integers(0, len(values), n)], dtype=object))
+    n_orders, n_rev = int(rng.integers(0, 40)), int(rng.integers(0, 15))
+    orders = pd.DataFrame({s.CUSTOMER_ID: pick(["c1", "c2", "c3", "c1\x1fo1"], n_orders),
+                           s.ORDER_ID: pick(["o1", "o2", "o1\x1fo2", None], n_orders)})
+    reversals = pd.DataFrame({s.CUSTOMER_ID: pick(["c1", "c2", "c9", "c1\x1fo1"], n_rev),
+                              s.ORDER_ID: pick(["o1", "Co2", "o2", "o1\x1fo2", None, "x"],
+                                               n_rev)})
+    np.testing.assert_array_equal(_by_order_id(orders, reversals, prefix),
+                                  _old_by_order_id(orders, reversals, prefix))
