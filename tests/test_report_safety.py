@@ -480,3 +480,22 @@ def test_unexpected_errors_are_one_line_unless_debug(tmp_path, capsys):
     assert "run again with --debug" in err
     with pytest.raises(Exception, match="Notebook does not appear to be JSON"):
         main(["--debug", *args])
+
+
+def test_a_skipped_section_on_a_client_page_names_no_customer():
+    # library errors give example rows (customer ids); a client page says only that the
+    # data cannot support the section, the analyst page keeps the reason
+    from clvkit.exceptions import DataValidationError
+
+    def fails():
+        raise DataValidationError("3 customers have no channel (e.g. customer_id C00042)",
+                                  column="channel")
+
+    client = ck.report.setup(audience="client", salt="k", lang="en")
+    assert client.attempt("covariates.section", fails) is None
+    record = client.skipped[-1]
+    assert "C00042" not in json.dumps(record) and record["reason"] == "report_skipped_client"
+    assert "analyst version of this report" in record["message"]
+    analyst = ck.report.setup(audience="analyst", lang="zh")
+    assert analyst.attempt("covariates.section", fails) is None
+    assert "C00042" in analyst.skipped[-1]["message"]

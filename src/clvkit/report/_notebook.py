@@ -189,14 +189,20 @@ class ReportContext:
         A :class:`~clvkit.exceptions.ClvkitError` (too little history, too few customers,
         a model that cannot be fitted: the library's own, explained errors) becomes
         :meth:`skip` with its message, and None is returned; any other exception is a
-        bug and still fails the notebook.
+        bug and still fails the notebook. A client page (and its ``run.json`` entry)
+        says only that the data cannot support the section: the library's messages
+        name example rows and customer ids, which stay in the analyst report.
         """
         from ..exceptions import ClvkitError
 
         try:
             return func(*args, **kwargs)
         except ClvkitError as err:
-            self.skip(section, "report_skipped_because", error=str(err).strip().splitlines()[0])
+            if self.client:
+                self.skip(section, "report_skipped_client")
+            else:
+                self.skip(section, "report_skipped_because",
+                          error=str(err).strip().splitlines()[0])
             return None
 
     # --- customers and tables --------------------------------------------------------
