@@ -31,7 +31,7 @@ __all__ = ["assumptions_table", "cache_dir", "describe_choice", "kpi_definition"
 
 
 #: Bumped whenever what a scoring run stores changes, so old cache entries are ignored.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 
 
 def cache_dir() -> Path:
