@@ -25,6 +25,7 @@ from . import _likelihood as lik
 from ._checks import check_positive, check_summary
 from ._compress import compress as _compress
 from ._diagnostics import edge_warnings, warning
+from ._estimator import FittedParameters
 
 __all__ = ["BACKENDS", "MIN_REPEATERS", "check_repeaters"]
 
@@ -32,10 +33,9 @@ BACKENDS = ("clvkit", "lifetimes")
 
 #: Fewer repeat customers than this triggers a warning: the estimates are unreliable.
 MIN_REPEATERS = 20
-_Z95 = 1.959964
 
 
-class BTYDModel(BaseEstimator):
+class BTYDModel(FittedParameters, BaseEstimator):
     """Shared machinery: fit (clvkit or lifetimes backend), diagnostics, table, JSON."""
 
     _kind: ClassVar[str]
@@ -65,30 +65,6 @@ class BTYDModel(BaseEstimator):
             p, q, v = (model.params_[k] for k in ("p", "q", "v"))
             model.mean_spend_ = p * v / (q - 1) if q > 1 else float("nan")
         return model
-
-    # --- learned state ------------------------------------------------------------
-    @property
-    def params(self) -> dict[str, float]:
-        """Fitted parameters as a plain dict (paper notation)."""
-        check_is_fitted(self, "params_")
-        return dict(self.params_)
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Parameter table: estimate, std_error and a 95% interval per parameter.
-
-        The interval is computed on the log scale, :math:`\\exp(\\log\\theta \\pm
-        1.96\\,se/\\theta)`, so it stays positive like the parameters.
-        """
-        check_is_fitted(self, "params_")
-        est = pd.Series(self.params_, dtype=float)
-        se = pd.Series(self.standard_errors_, dtype=float).reindex(est.index)
-        spread = np.exp(_Z95 * se / est)
-        table = pd.DataFrame(
-            {"estimate": est, "std_error": se, "lower_95": est / spread, "upper_95": est * spread}
-        )
-        table.index.name = "parameter"
-        return table
 
     def _fit_arrays(self, arrays: tuple[np.ndarray, ...], hint: str) -> None:
         check_positive("penalizer_coef", self.penalizer_coef, allow_zero=True)

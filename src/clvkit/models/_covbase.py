@@ -35,7 +35,7 @@ __all__ = ["CovariateModel"]
 _COLUMNS = (FREQUENCY, RECENCY, T)
 
 
-class CovariateModel(BaseEstimator):
+class CovariateModel(_estimator.FittedParameters, BaseEstimator):
     """Fit, results, predictions and JSON shared by the covariate models."""
 
     _kind: ClassVar[str]
@@ -212,18 +212,6 @@ class CovariateModel(BaseEstimator):
         return build(cls, params)
 
     # --- results -------------------------------------------------------------------
-    @property
-    def params(self) -> dict[str, float]:
-        """Base parameters (reference customer) as a plain dict, as on the plain models."""
-        check_is_fitted(self, "params_")
-        return dict(self.params_)
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Base parameters with standard errors and 95% intervals (log scale)."""
-        check_is_fitted(self, "params_")
-        return _estimator.parameter_table(self.params_, self.standard_errors_)
-
     def level_effects(self, level: float = 0.9) -> pd.DataFrame:
         """What each covariate level (or unit of a numeric covariate) changes, with
         ``level`` intervals: see the class docstring and :mod:`._coveffects`."""

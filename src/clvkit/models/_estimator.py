@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from ..exceptions import ParameterError
 
 __all__ = [
+    "FittedParameters",
     "decode_learned",
     "from_params",
     "numerical_se",
@@ -98,6 +100,28 @@ def parameter_table(params: Mapping[str, float], se: Mapping[str, float]) -> pd.
     table = pd.DataFrame({"estimate": est, "std_error": err, "lower_95": est / spread,
                           "upper_95": est * spread})
     return table.rename_axis("parameter")
+
+
+class FittedParameters:
+    """Mixin of the fitted parameter views shared by the estimators that keep
+    ``params_`` and ``standard_errors_`` (BTYD, covariate and BG/BB models)."""
+
+    params_: dict[str, float]
+    standard_errors_: dict[str, float]
+
+    @property
+    def params(self) -> dict[str, float]:
+        """Fitted parameters as a plain dict (paper notation; for covariate models the
+        reference customer's base parameters)."""
+        check_is_fitted(self, "params_")
+        return dict(self.params_)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Parameter table: estimate, std_error and a 95% interval per parameter
+        (see :func:`parameter_table`: computed on the log scale, so it stays positive)."""
+        check_is_fitted(self, "params_")
+        return parameter_table(self.params_, self.standard_errors_)
 
 
 def numerical_se(nll: Callable[[np.ndarray], float], theta: np.ndarray,

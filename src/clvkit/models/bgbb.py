@@ -44,7 +44,7 @@ from ._pmf import check_counts
 __all__ = ["N_PERIODS", "BGBBModel", "bgbb_summary", "fit_bgbb", "log_likelihood"]
 
 
-class BGBBModel(BaseEstimator):
+class BGBBModel(est.FittedParameters, BaseEstimator):
     r"""Beta-geometric/beta-Bernoulli model of discrete-time repeat transactions.
 
     Likelihood ([1]_, eq. 5) in :func:`log_likelihood`; predictions:
@@ -104,18 +104,6 @@ class BGBBModel(BaseEstimator):
     def from_params(cls, **params: float) -> BGBBModel:
         """Build the model from known ``alpha, beta, gamma, delta`` (predicts unfitted)."""
         return est.from_params(cls, _NAMES, params)
-
-    @property
-    def params(self) -> dict[str, float]:
-        """Fitted parameters as a plain dict (paper notation)."""
-        check_is_fitted(self, "params_")
-        return dict(self.params_)
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        """Parameter table: estimate, std_error, lower_95, upper_95 (log-scale interval)."""
-        check_is_fitted(self, "params_")
-        return est.parameter_table(self.params_, self.standard_errors_)
 
     # --- fit ----------------------------------------------------------------------------
     def fit(self, summary: pd.DataFrame, y: None = None,

@@ -46,29 +46,9 @@ from ._covbase import CovariateModel
 __all__ = ["BGNBDCovariateModel", "ParetoNBDCovariateModel"]
 
 
-class BGNBDCovariateModel(CovariateModel):
-    r"""BG/NBD with covariates on the purchase rate and on dropout (Fader & Hardie 2007).
-
-    .. math::
-        \alpha_i = \alpha_0 e^{-\gamma_1' x_i}, \quad a_i = a_0 e^{\gamma_2' z_i},
-        \quad b_i = b_0 e^{\gamma_3' z_i}
-
-    in the BG/NBD likelihood (eq. 6 of Fader, Hardie & Lee 2005). Coefficient
-    ``process`` names: ``purchase`` (:math:`\gamma_1`), ``dropout_a`` (:math:`\gamma_2`),
-    ``dropout_b`` (:math:`\gamma_3`). Predictions (P(alive), conditional expected
-    purchases) use each customer's own :math:`(r, \alpha_i, a_i, b_i)`.
-
-    Parameters
-    ----------
-    purchase_covariates, dropout_covariates : list of str, optional
-        Columns of the summary (or of ``covariates=`` in ``fit``) that shift the
-        purchase rate and dropout; at least one.
-    penalizer_coef : float, default 0.0
-        L2 penalty on :math:`r, \alpha_0, a_0, b_0` as in :class:`BGNBDModel` (also for
-        the null model); the coefficients are not penalised. Keep 0 for a valid
-        likelihood-ratio test.
-
-    Attributes
+#: The Attributes section both covariate models share (numpydoc), written once and put
+#: into each class docstring by :func:`_with_attributes`.
+_ATTRIBUTES = r"""Attributes
     ----------
     params_ : dict
         Base parameters (paper notation, time parameters in the summary's unit) of a
@@ -94,7 +74,41 @@ class BGNBDCovariateModel(CovariateModel):
         other levels and customers per level (numeric: scale and mean).
     log_likelihood_, n_customers_, n_repeaters_, n_unique_, time_unit_, diagnostics_
         As on the plain models; ``n_unique_`` counts (frequency, recency, T, covariate
-        pattern) tuples.
+        pattern) tuples."""
+
+
+def _with_attributes(cls: type) -> type:
+    """Put the shared Attributes section where ``cls``'s docstring says ``%(attributes)s``
+    (docstrings are None under ``python -OO``)."""
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace("%(attributes)s", _ATTRIBUTES)
+    return cls
+
+
+@_with_attributes
+class BGNBDCovariateModel(CovariateModel):
+    r"""BG/NBD with covariates on the purchase rate and on dropout (Fader & Hardie 2007).
+
+    .. math::
+        \alpha_i = \alpha_0 e^{-\gamma_1' x_i}, \quad a_i = a_0 e^{\gamma_2' z_i},
+        \quad b_i = b_0 e^{\gamma_3' z_i}
+
+    in the BG/NBD likelihood (eq. 6 of Fader, Hardie & Lee 2005). Coefficient
+    ``process`` names: ``purchase`` (:math:`\gamma_1`), ``dropout_a`` (:math:`\gamma_2`),
+    ``dropout_b`` (:math:`\gamma_3`). Predictions (P(alive), conditional expected
+    purchases) use each customer's own :math:`(r, \alpha_i, a_i, b_i)`.
+
+    Parameters
+    ----------
+    purchase_covariates, dropout_covariates : list of str, optional
+        Columns of the summary (or of ``covariates=`` in ``fit``) that shift the
+        purchase rate and dropout; at least one.
+    penalizer_coef : float, default 0.0
+        L2 penalty on :math:`r, \alpha_0, a_0, b_0` as in :class:`BGNBDModel` (also for
+        the null model); the coefficients are not penalised. Keep 0 for a valid
+        likelihood-ratio test.
+
+    %(attributes)s
 
     ``level_effects(level)`` returns, per level (the reference included) and per numeric
     column: ``rate_ratio`` :math:`e^{\gamma_1}` with ``rate_low``/``rate_high``;
@@ -119,6 +133,7 @@ class BGNBDCovariateModel(CovariateModel):
     _plain = "BGNBDModel"
 
 
+@_with_attributes
 class ParetoNBDCovariateModel(CovariateModel):
     r"""Pareto/NBD with covariates on the purchase rate and on dropout (Fader & Hardie 2007).
 
@@ -137,33 +152,7 @@ class ParetoNBDCovariateModel(CovariateModel):
     penalizer_coef : float, default 0.0
         L2 penalty on :math:`r, \alpha_0, s, \beta_0`.
 
-    Attributes
-    ----------
-    params_ : dict
-        Base parameters (paper notation, time parameters in the summary's unit) of a
-        customer at the reference level of every categorical covariate and 0 of every
-        numeric one.
-    standard_errors_ : dict
-        Their standard errors (delta method).
-    coefficients_ : pandas.DataFrame
-        One row per coefficient: ``process``, ``term`` (``"channel=social"`` or a numeric
-        column), ``column``, ``level`` (missing for a numeric column), ``reference``,
-        ``estimate``, ``std_error``, ``z``, ``p_value`` (Wald).
-    covariance_ : pandas.DataFrame
-        Asymptotic covariance of the log base parameters and the coefficients (inverse
-        Hessian of the log-likelihood).
-    lr_test_ : dict
-        Likelihood-ratio test against the model without covariates: ``statistic``
-        :math:`2(\ell_1-\ell_0)`, ``df`` (number of coefficients), ``p_value``
-        (chi-square), ``log_likelihood``, ``log_likelihood_null``.
-    null_params_ : dict
-        The plain model's parameters on the same customers.
-    design_ : dict
-        The encoding: ``purchase`` and ``dropout``, per column its kind, reference level,
-        other levels and customers per level (numeric: scale and mean).
-    log_likelihood_, n_customers_, n_repeaters_, n_unique_, time_unit_, diagnostics_
-        As on the plain models; ``n_unique_`` counts (frequency, recency, T, covariate
-        pattern) tuples.
+    %(attributes)s
 
     ``level_effects(level)`` returns ``rate_ratio`` :math:`e^{\gamma_1}` and
     ``dropout_rate_ratio`` :math:`e^{\gamma_2}` (mean dropout rate relative to the
