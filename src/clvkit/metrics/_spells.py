@@ -11,16 +11,93 @@ of the run (a customer who comes back later starts a new spell).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes, plain_dates, sorted_unique
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CHURN_DATE, CONTRACT, CUSTOMER_ID, SIGNUP_DATE, TIMESTAMP
 from ._common import require_columns
 
 SPELL_COLUMNS = (CUSTOMER_ID, "start", "last", "end")
+
+
+@dataclass
+class SpellArrays:
+    """Inactivity spells as arrays, ordered by customer (first appearance in the log),
+    then start. ``customer`` indexes ``ids``; ``start`` and ``last`` are days since
+    1970-01-01; ``dtype`` is the log's datetime dtype (for frames)."""
+
+    customer: np.ndarray
+    ids: np.ndarray
+    start: np.ndarray
+    last: np.ndarray
+    window: int
+    dtype: np.dtype
+
+    def dates(self, days: np.ndarray) -> np.ndarray:
+        """Days since 1970-01-01 as dates in the log's datetime dtype."""
+        return days.astype("datetime64[D]").astype(self.dtype)
+
+    def frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """The spells (or the spells at ``rows``) as a frame of :data:`SPELL_COLUMNS`."""
+        pick = slice(None) if rows is None else rows
+        last = self.last[pick]
+        return pd.DataFrame({CUSTOMER_ID: self.ids[self.customer[pick]],
+                             "start": self.dates(self.start[pick]), "last": self.dates(last),
+                             "end": self.dates(last + self.window)})
+
+    def first_rows(self) -> np.ndarray:
+        """Row of each customer's first spell."""
+        customer = self.customer
+        return np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+
+
+def _late_warning(n_late: int, n: int, observation_end: pd.Timestamp) -> None:
+    if n_late:
+        msg = (
+            f"{n_late:,} of {n:,} transactions are after observation_end "
+            f"{observation_end.date()} and were left out of the churn calculation."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=6)
+
+
+def spell_arrays(
+    transactions: pd.DataFrame, inactivity_days: int, observation_end: pd.Timestamp
+) -> SpellArrays | None:
+    """The inactivity spells of :func:`inactivity_spells` as arrays, computed on
+    integer customer codes and day numbers (one sort of the distinct customer-days).
+
+    Returns None when the log needs the general path (time-zone-aware or missing
+    timestamps, missing customer ids).
+    """
+    stamps = transactions[TIMESTAMP]
+    if not plain_dates(stamps):
+        return None
+    codes, ids = customer_codes(transactions[CUSTOMER_ID])
+    if codes.size and codes.min() < 0:
+        return None
+    day = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
+    end = pd.Timestamp(observation_end).to_datetime64().astype("datetime64[D]").astype(np.int64)
+    late = day > end
+    _late_warning(int(late.sum()), len(day), observation_end)
+    if late.any():
+        keep = ~late
+        codes, day = codes[keep], day[keep]
+    low = int(day.min()) if day.size else 0
+    span = int(day.max()) - low + 1 if day.size else 1
+    key = sorted_unique(codes.astype(np.int64) * span + (day - low))  # one per customer-day
+    customer, day = key // span, key % span + low
+    window = int(inactivity_days)
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = (customer[1:] != customer[:-1]) | (day[1:] - day[:-1] >= window)
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:] - 1, key.size - 1] if starts.size else starts
+    return SpellArrays(customer=customer[starts].astype(np.intp), ids=ids, start=day[starts],
+                       last=day[ends], window=window, dtype=stamps.dtype)
 
 
 def inactivity_spells(
@@ -30,16 +107,34 @@ def inactivity_spells(
 
     Returns a frame with customer_id, start (first purchase day of the spell), last
     (last purchase day) and end (= last + inactivity_days, the day the customer is
-    lost). Transactions after ``observation_end`` are dropped with a warning.
+    lost), ordered by customer and start (customers in the order of their first row
+    in the log when the timestamps are plain datetimes, else by id). Transactions after
+    ``observation_end`` are dropped with a warning.
     """
+    arrays = spell_arrays(transactions, inactivity_days, observation_end)
+    if arrays is not None:
+        return arrays.frame()
+    return _inactivity_spells_general(transactions, inactivity_days, observation_end)
+
+
+def first_spells(
+    transactions: pd.DataFrame, inactivity_days: int, observation_end: pd.Timestamp
+) -> pd.DataFrame:
+    """Each customer's first inactivity spell (the columns of :func:`inactivity_spells`)."""
+    arrays = spell_arrays(transactions, inactivity_days, observation_end)
+    if arrays is not None:
+        return arrays.frame(arrays.first_rows())
+    spells = _inactivity_spells_general(transactions, inactivity_days, observation_end)
+    return spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
+
+
+def _inactivity_spells_general(
+    transactions: pd.DataFrame, inactivity_days: int, observation_end: pd.Timestamp
+) -> pd.DataFrame:
+    """:func:`inactivity_spells` for any timestamps and ids, by pandas group-bys."""
     days = transactions[TIMESTAMP].dt.normalize()
     late = days > observation_end
-    if late.any():
-        msg = (
-            f"{int(late.sum()):,} of {len(days):,} transactions are after observation_end "
-            f"{observation_end.date()} and were left out of the churn calculation."
-        )
-        warnings.warn(msg, UserWarning, stacklevel=4)
+    _late_warning(int(late.sum()), len(days), observation_end)
     frame = pd.DataFrame({CUSTOMER_ID: transactions[CUSTOMER_ID].to_numpy(), "day": days})
     frame = frame.loc[~late.to_numpy()].drop_duplicates().sort_values([CUSTOMER_ID, "day"])
     window = pd.Timedelta(days=inactivity_days)

@@ -1,0 +1,130 @@
+"""The integer-code fast paths of the retention, churn and tracking computations give
+exactly what the pandas group-bys they replace give."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import clvkit as ck
+from clvkit._codes import customer_codes, period_ordinals, plain_dates, sorted_unique
+from clvkit.metrics import _spells, retention
+
+
+def _log(n_customers: int = 400, seed: int = 3) -> pd.DataFrame:
+    """A log with repeat days, long gaps (new spells) and shared id objects."""
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"C{i:05d}" for i in range(n_customers)], dtype=object)
+    rows = rng.integers(0, n_customers, size=6 * n_customers)
+    start = np.datetime64("2020-01-01T00:00", "s").astype("datetime64[ns]")
+    offset = rng.integers(0, 4 * 365 * 86400, size=rows.size).astype("timedelta64[s]")
+    frame = pd.DataFrame({"customer_id": ids[rows], "timestamp": start + offset,
+                          "amount": rng.gamma(2.0, 20.0, size=rows.size)})
+    # the same id text in fresh objects, as a log built row by row holds
+    fresh = rng.random(rows.size) < 0.3
+    frame.loc[fresh, "customer_id"] = ["".join(list(v)) for v in frame.loc[fresh, "customer_id"]]
+    return frame
+
+
+def test_customer_codes_equal_pandas_factorize():
+    a, b = "x", "".join(["x"])  # equal text, distinct objects
+    values = np.array([a, "y", b, None, "y", float("nan"), a, "z"], dtype=object)
+    codes, uniques = customer_codes(values)
+    expected_codes, expected_uniques = pd.factorize(values)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(uniques) == list(expected_uniques)
+    log = _log()
+    codes, uniques = customer_codes(log["customer_id"])
+    expected_codes, expected_uniques = pd.factorize(log["customer_id"].to_numpy())
+    np.testing.assert_array_equal(codes, expected_codes)
+    np.testing.assert_array_equal(uniques, expected_uniques)
+    ints = np.array([5, 3, 5, 9])
+    np.testing.assert_array_equal(customer_codes(ints)[0], pd.factorize(ints)[0])
+    assert customer_codes(np.array([], dtype=object))[0].size == 0
+
+
+def test_sorted_unique_and_period_ordinals_equal_numpy_and_pandas():
+    values = np.random.default_rng(0).integers(-50, 50, size=1000)
+    np.testing.assert_array_equal(sorted_unique(values), np.unique(values))
+    assert sorted_unique(np.array([4])).tolist() == [4]
+    days = pd.date_range("1958-03-01", "2031-12-31", freq="D") + pd.Timedelta(hours=23)
+    for freq in ("D", "W", "M", "Q", "Y"):
+        np.testing.assert_array_equal(period_ordinals(days.to_numpy(), freq),
+                                      pd.PeriodIndex(days, freq=freq).asi8, err_msg=freq)
+    assert period_ordinals(days.to_numpy(), "h") is None
+    assert plain_dates(pd.Series(days))
+    assert not plain_dates(pd.Series(days.tz_localize("UTC")))
+    assert not plain_dates(pd.Series([days[0], pd.NaT]))
+
+
+def _ordered(spells: pd.DataFrame) -> pd.DataFrame:
+    return spells.sort_values(["customer_id", "start"]).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("window", [30, 365])
+def test_inactivity_spells_equal_the_pandas_path(window):
+    log = _log()
+    end = pd.Timestamp("2023-06-30")  # later rows are left out with a warning
+    with pytest.warns(UserWarning, match="after observation_end 2023-06-30"):
+        fast = _spells.inactivity_spells(log, window, end)
+    with pytest.warns(UserWarning, match="after observation_end 2023-06-30"):
+        general = _spells._inactivity_spells_general(log, window, end)
+    pd.testing.assert_frame_equal(_ordered(fast), _ordered(general))
+    with pytest.warns(UserWarning):
+        first = _spells.first_spells(log, window, end)
+    expected = _ordered(general).drop_duplicates("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(_ordered(first), expected)
+
+
+def test_spells_fall_back_to_pandas_for_time_zones():
+    log = _log(50)
+    aware = log.assign(timestamp=log["timestamp"].dt.tz_localize("UTC"))
+    end = pd.Timestamp("2024-12-31", tz="UTC")
+    assert _spells.spell_arrays(aware, 365, end) is None
+    spells = _spells.inactivity_spells(aware, 365, end)
+    plain = _spells.inactivity_spells(log, 365, pd.Timestamp("2024-12-31"))
+    assert len(spells) == len(plain)
+
+
+@pytest.mark.parametrize("freq", ["M", "Q", "Y"])
+def test_activity_cohorts_equal_the_pandas_path(freq):
+    log = _log()
+    end = pd.Timestamp("2023-06-30")
+    counts, sizes = retention._activity_counts(log, end, freq)
+    expected_counts, expected_sizes = retention._activity_counts_general(log, end, freq)
+    width = expected_counts.shape[1]
+    pd.testing.assert_frame_equal(counts.iloc[:, :width], expected_counts, check_names=False)
+    assert (counts.iloc[:, width:] == 0).all().all()
+    pd.testing.assert_series_equal(sizes, expected_sizes, check_names=False)
+
+
+def test_survival_by_a_column_with_customers_missing_warns_and_matches_a_series():
+    log = _log()
+    customers = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(0, 400, 2)],
+                              "channel": np.where(np.arange(200) % 3, "app", "store")})
+    ds = ck.Dataset(transactions=log, customers=customers, name="t",
+                    observation_end=pd.Timestamp("2023-12-31"))
+    with pytest.warns(UserWarning, match=r"customers have no segment \(e.g. customer_id C00001"):
+        by_column = ck.metrics.survival_curves(ds, by="channel")
+    series = customers.set_index("customer_id")["channel"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        by_series = ck.metrics.survival_curves(log, by=series,
+                                               observation_end="2023-12-31")
+    pd.testing.assert_frame_equal(by_column, by_series)
+    assert set(by_column["segment"]) == {"app", "store"}
+
+
+def test_tracking_curve_equals_the_pandas_period_path():
+    log = _log()
+    split = ck.calibration_holdout_split(log, "2022-12-31", "2023-12-31")
+    with warnings.catch_warnings():  # the random log has no dropout: a fit at the edge
+        warnings.simplefilter("ignore", UserWarning)
+        model = ck.models.fit_bgnbd(ck.models.calibration_summary(split))
+    kwargs = {"calibration_end": "2022-12-31", "observation_end": "2023-12-31"}
+    fast = ck.models.tracking_curve(model, log, freq="W", **kwargs)
+    general = ck.models.tracking_curve(model, log, freq="W-SUN", **kwargs)  # PeriodIndex path
+    pd.testing.assert_frame_equal(fast, general)
