@@ -56,6 +56,7 @@ _CURRENCIES = {"¥": "cny", "￥": "cny", "元": "cny", "$": "usd", "US$": "usd"
                "£": "gbp", "₩": "krw", "₹": "inr", "HK$": "hkd", "NT$": "twd"}
 #: First characters that make Excel / LibreOffice read a text cell as a formula (OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FIRST = frozenset(_FORMULA_START)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -105,7 +106,10 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         series = out[col]
         if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-            out[col] = series.map(_formula_safe)
+            # one quick pass; the cell-by-cell rewrite only where a cell needs guarding
+            if any(isinstance(v, str) and v[:1] in _FIRST
+                   for v in series.to_numpy(dtype=object)):
+                out[col] = series.map(_formula_safe)
         elif isinstance(series.dtype, pd.CategoricalDtype):
             out[col] = series.cat.rename_categories(
                 [_formula_safe(c) for c in series.cat.categories])

@@ -128,3 +128,34 @@ def test_tracking_curve_equals_the_pandas_period_path():
     fast = ck.models.tracking_curve(model, log, freq="W", **kwargs)
     general = ck.models.tracking_curve(model, log, freq="W-SUN", **kwargs)  # PeriodIndex path
     pd.testing.assert_frame_equal(fast, general)
+
+
+def test_margin_per_active_customer_counts_customers_by_code():
+    log = _log().assign(gross_margin=lambda f: f["amount"] * 0.3)
+    end = pd.Timestamp("2023-12-31")
+    day = log["timestamp"].dt.normalize()
+    window = log.loc[(day > end - pd.DateOffset(months=12)) & (day <= end)]
+    expected = window["gross_margin"].sum() / window["customer_id"].nunique()
+    assert ck.metrics.margin_per_active_customer(log, observation_end=end) == expected
+    plain = log.drop(columns="gross_margin")
+    share = ck.metrics.margin_per_active_customer(plain, margin_share=0.5, months=6,
+                                                  observation_end=end)
+    window = plain.loc[(day > end - pd.DateOffset(months=6)) & (day <= end)]
+    assert share == (window["amount"] * 0.5).sum() / window["customer_id"].nunique() * 12 / 6
+
+
+def test_many_pseudonyms_equal_one_by_one_and_formula_guard_only_where_needed():
+    from clvkit._export import _formula_safe, neutralise_formulas
+    from clvkit.report._privacy import pseudonymise, pseudonymise_ids
+
+    ids = pd.Series(["a", None, "b", np.nan, "a", 5, "客户"], name="customer_id", dtype=object)
+    for salt in ("s", "k" * 100, "盐"):  # a key longer than SHA-256's block is hashed first
+        out = pseudonymise_ids(ids, salt)
+        assert out.tolist() == [None if pd.isna(v) else pseudonymise(v, salt) for v in ids]
+    frame = pd.DataFrame({"plain": ["x", "y", None], "risky": ["x", "=1+1", "-3"],
+                          "number": [1.0, 2.0, 3.0]})
+    out = neutralise_formulas(frame)
+    expected = frame.assign(risky=frame["risky"].map(_formula_safe))
+    expected.columns = [_formula_safe(c) for c in expected.columns]
+    pd.testing.assert_frame_equal(out, expected)
+    assert out["risky"].tolist() == ["x", "'=1+1", "-3"]
