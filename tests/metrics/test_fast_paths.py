@@ -159,3 +159,22 @@ def test_many_pseudonyms_equal_one_by_one_and_formula_guard_only_where_needed():
     expected.columns = [_formula_safe(c) for c in expected.columns]
     pd.testing.assert_frame_equal(out, expected)
     assert out["risky"].tolist() == ["x", "'=1+1", "-3"]
+
+
+def test_covariate_sample_summarises_only_the_sampled_customers_with_the_same_rows():
+    from clvkit.report._covariates import sampled_summary
+
+    log = _log()
+    end = "2023-12-31"
+    log = log.loc[log["timestamp"] < "2024-01-01"]  # kept whole: the sampled path
+    full = ck.rfm_summary(log, observation_end=end)
+    summary, total = sampled_summary(log, end, 100, seed=7)
+    expected = full.sample(n=100, random_state=7)
+    pd.testing.assert_frame_equal(summary, expected, check_exact=True)
+    assert summary.attrs == expected.attrs and total == len(full)
+    # purchases after the end: the whole summary first, then the same sample
+    summary, total = sampled_summary(_log(), end, 100, seed=7)
+    whole = ck.rfm_summary(_log(), observation_end=end)
+    pd.testing.assert_frame_equal(summary, whole.sample(n=100, random_state=7))
+    summary, total = sampled_summary(log, end, 10_000, seed=7)  # small: everyone
+    pd.testing.assert_frame_equal(summary, full)
