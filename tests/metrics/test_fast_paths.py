@@ -178,3 +178,15 @@ def test_covariate_sample_summarises_only_the_sampled_customers_with_the_same_ro
     pd.testing.assert_frame_equal(summary, whole.sample(n=100, random_state=7))
     summary, total = sampled_summary(log, end, 10_000, seed=7)  # small: everyone
     pd.testing.assert_frame_equal(summary, full)
+
+
+def test_monthly_activity_chart_counts_orders_and_revenue_by_month():
+    import matplotlib.pyplot as plt
+
+    log = _log()
+    ax = ck.plots.plot_monthly_activity(log)
+    expected = log.groupby(log["timestamp"].dt.to_period("M"))["amount"].agg(["size", "sum"])
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == expected["size"].tolist()
+    np.testing.assert_array_equal(ax.figure.axes[1].lines[0].get_ydata(), expected["sum"])
+    plt.close(ax.figure)
