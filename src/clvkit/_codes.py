@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["customer_codes", "period_ordinals", "plain_dates", "sorted_unique"]
+__all__ = ["customer_codes", "date_ordinals", "period_ordinals", "plain_dates", "sorted_unique"]
 
 
 def customer_codes(ids: pd.Series | pd.Index | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,4 +72,14 @@ def period_ordinals(values: np.ndarray, freq: str) -> np.ndarray | None:
         ordinals = values.astype(unit).astype(np.int64)
         return np.floor_divide(ordinals, 3) if freq == "Q" else ordinals
     return None
+
+
+def date_ordinals(dates: pd.Series, freq: str) -> np.ndarray:
+    """Period ordinals of ``dates``: ``dates.dt.to_period(freq).asi8``, by calendar
+    arithmetic for naive datetimes without NaT (:func:`period_ordinals`)."""
+    if plain_dates(dates):
+        ordinals = period_ordinals(dates.to_numpy(), freq)
+        if ordinals is not None:
+            return ordinals
+    return dates.dt.to_period(freq).array.asi8
 

@@ -11,7 +11,7 @@ import pytest
 
 import clvkit as ck
 from clvkit._codes import customer_codes, period_ordinals, plain_dates, sorted_unique
-from clvkit.metrics import _spells, retention
+from clvkit.metrics import _spells
 
 
 def _log(n_customers: int = 400, seed: int = 3) -> pd.DataFrame:
@@ -93,8 +93,8 @@ def test_spells_fall_back_to_pandas_for_time_zones():
 def test_activity_cohorts_equal_the_pandas_path(freq):
     log = _log()
     end = pd.Timestamp("2023-06-30")
-    counts, sizes = retention._activity_counts(log, end, freq)
-    expected_counts, expected_sizes = retention._activity_counts_general(log, end, freq)
+    counts, sizes = _spells.activity_counts(log, end, freq)
+    expected_counts, expected_sizes = _spells._activity_counts_general(log, end, freq)
     width = expected_counts.shape[1]
     pd.testing.assert_frame_equal(counts.iloc[:, :width], expected_counts, check_names=False)
     assert (counts.iloc[:, width:] == 0).all().all()

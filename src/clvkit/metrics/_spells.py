@@ -1,4 +1,5 @@
-"""Customer activity spells: the shared core of churn rates, retention and survival (private).
+"""Customer activity spells and cohort activity: the shared core of churn rates, retention
+and survival (private).
 
 A *spell* is a stretch during which a customer counts as active: it starts at
 ``start`` and the customer is lost on ``end`` (``NaT`` = not lost). With the
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._codes import customer_codes, plain_dates, sorted_unique
+from .._codes import customer_codes, date_ordinals, period_ordinals, plain_dates, sorted_unique
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CHURN_DATE, CONTRACT, CUSTOMER_ID, SIGNUP_DATE, TIMESTAMP
@@ -227,3 +228,50 @@ def customer_parts(spells: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp)
         }
     )
     return parts.groupby(CUSTOMER_ID).sum()
+
+
+def activity_counts(tx: pd.DataFrame, end: pd.Timestamp,
+                     freq: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Customers active k periods after their cohort (rows: cohort ordinals, columns
+    k) and cohort sizes, "activity" definition: integer customer codes and period
+    ordinals, one sort of the distinct customer-periods."""
+    stamps = tx[TIMESTAMP]
+    codes = None
+    if plain_dates(stamps):
+        codes, _ = customer_codes(tx[CUSTOMER_ID])
+    if codes is None or (codes.size and codes.min() < 0):
+        return _activity_counts_general(tx, end, freq)
+    keep = (stamps <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")).to_numpy()
+    period = period_ordinals(stamps.to_numpy()[keep], freq)
+    if period.size == 0:
+        return pd.DataFrame(index=pd.Index([], dtype=np.int64)), pd.Series([], dtype=np.int64)
+    low = int(period.min())
+    span = int(period.max()) - low + 1
+    key = sorted_unique(codes[keep].astype(np.int64) * span + (period - low))  # customer-periods
+    customer, period = key // span, key % span
+    first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+    cohort_of = period[first]  # each customer's first period
+    seen = np.bincount(cohort_of, minlength=span) > 0
+    cohorts = np.flatnonzero(seen)
+    per_customer = (np.cumsum(seen) - 1)[cohort_of]  # row of each customer's cohort
+    row = np.repeat(per_customer, np.diff(np.r_[first, key.size]))
+    k = period - np.repeat(cohort_of, np.diff(np.r_[first, key.size]))
+    width = int(k.max()) + 1
+    table = np.bincount(row * width + k, minlength=cohorts.size * width)
+    index = pd.Index(cohorts + low, name="cohort")
+    counts = pd.DataFrame(table.reshape(cohorts.size, width), index=index,
+                          columns=pd.Index(range(width), name="k"))
+    return counts, pd.Series(np.bincount(per_customer), index=index)
+
+
+def _activity_counts_general(tx: pd.DataFrame, end: pd.Timestamp,
+                             freq: str) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`activity_counts` for any timestamps and ids, by pandas group-bys."""
+    tx = tx.loc[tx[TIMESTAMP] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+    frame = pd.DataFrame({CUSTOMER_ID: tx[CUSTOMER_ID].to_numpy(),
+                          "p": date_ordinals(tx[TIMESTAMP], freq)})
+    frame["cohort"] = frame.groupby(CUSTOMER_ID)["p"].transform("min")
+    frame["k"] = frame["p"] - frame["cohort"]
+    pairs = frame.drop_duplicates([CUSTOMER_ID, "k"])
+    sizes = pairs.groupby("cohort")[CUSTOMER_ID].nunique()
+    return pairs.groupby(["cohort", "k"]).size().unstack(fill_value=0), sizes

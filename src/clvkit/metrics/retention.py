@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .._codes import customer_codes, period_ordinals, plain_dates, sorted_unique
+from .._codes import date_ordinals
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DAYS_PER_MONTH, TIMESTAMP
@@ -41,69 +41,15 @@ CohortDefinition = Literal["activity", "inactivity", "contractual"]
 _FREQS = ("M", "Q", "Y")
 
 
-def _ordinals(dates: pd.Series, freq: str) -> np.ndarray:
-    """Period ordinals of ``dates`` (``dates.dt.to_period(freq).asi8``)."""
-    if plain_dates(dates):
-        return period_ordinals(dates.to_numpy(), freq)
-    return dates.dt.to_period(freq).array.asi8
-
-
 def _last_full_ordinal(observation_end: pd.Timestamp, freq: str) -> int:
     period = observation_end.to_period(freq)
     full = observation_end.normalize() >= period.end_time.normalize()
     return int(period.ordinal) - (0 if full else 1)
 
 
-def _activity_counts(tx: pd.DataFrame, end: pd.Timestamp,
-                     freq: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Customers active k periods after their cohort (rows: cohort ordinals, columns
-    k) and cohort sizes, "activity" definition: integer customer codes and period
-    ordinals, one sort of the distinct customer-periods."""
-    stamps = tx[TIMESTAMP]
-    codes = None
-    if plain_dates(stamps):
-        codes, _ = customer_codes(tx[CUSTOMER_ID])
-    if codes is None or (codes.size and codes.min() < 0):
-        return _activity_counts_general(tx, end, freq)
-    keep = (stamps <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")).to_numpy()
-    period = period_ordinals(stamps.to_numpy()[keep], freq)
-    if period.size == 0:
-        return pd.DataFrame(index=pd.Index([], dtype=np.int64)), pd.Series([], dtype=np.int64)
-    low = int(period.min())
-    span = int(period.max()) - low + 1
-    key = sorted_unique(codes[keep].astype(np.int64) * span + (period - low))  # customer-periods
-    customer, period = key // span, key % span
-    first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
-    cohort_of = period[first]  # each customer's first period
-    seen = np.bincount(cohort_of, minlength=span) > 0
-    cohorts = np.flatnonzero(seen)
-    per_customer = (np.cumsum(seen) - 1)[cohort_of]  # row of each customer's cohort
-    row = np.repeat(per_customer, np.diff(np.r_[first, key.size]))
-    k = period - np.repeat(cohort_of, np.diff(np.r_[first, key.size]))
-    width = int(k.max()) + 1
-    table = np.bincount(row * width + k, minlength=cohorts.size * width)
-    index = pd.Index(cohorts + low, name="cohort")
-    counts = pd.DataFrame(table.reshape(cohorts.size, width), index=index,
-                          columns=pd.Index(range(width), name="k"))
-    return counts, pd.Series(np.bincount(per_customer), index=index)
-
-
-def _activity_counts_general(tx: pd.DataFrame, end: pd.Timestamp,
-                             freq: str) -> tuple[pd.DataFrame, pd.Series]:
-    """:func:`_activity_counts` for any timestamps and ids, by pandas group-bys."""
-    tx = tx.loc[tx[TIMESTAMP] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
-    frame = pd.DataFrame({CUSTOMER_ID: tx[CUSTOMER_ID].to_numpy(),
-                          "p": _ordinals(tx[TIMESTAMP], freq)})
-    frame["cohort"] = frame.groupby(CUSTOMER_ID)["p"].transform("min")
-    frame["k"] = frame["p"] - frame["cohort"]
-    pairs = frame.drop_duplicates([CUSTOMER_ID, "k"])
-    sizes = pairs.groupby("cohort")[CUSTOMER_ID].nunique()
-    return pairs.groupby(["cohort", "k"]).size().unstack(fill_value=0), sizes
-
-
 def _lifetime_pairs(first: pd.DataFrame, freq: str) -> pd.DataFrame:
     """Cohort and number of whole periods survived, from each customer's first spell."""
-    cohort = _ordinals(first["start"], freq)
+    cohort = date_ordinals(first["start"], freq)
     lost = first["end"].dt.to_period(freq).array.asi8.astype(float)
     lost[first["end"].isna().to_numpy()] = np.inf
     return pd.DataFrame({CUSTOMER_ID: first[CUSTOMER_ID].to_numpy(), "cohort": cohort,
@@ -166,7 +112,7 @@ def cohort_counts(
         end = observation_end_of(data, observation_end, tx[TIMESTAMP])
     last = _last_full_ordinal(end, freq)
     if definition == "activity":
-        counts, sizes = _activity_counts(tx, end, freq)
+        counts, sizes = _spells.activity_counts(tx, end, freq)
     else:
         first = (_spells.first_spells(tx, _days(inactivity_days), end)
                  if definition == "inactivity" else _first_of_each(spells))
