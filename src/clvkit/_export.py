@@ -56,6 +56,7 @@ _CURRENCIES = {"¥": "cny", "￥": "cny", "元": "cny", "$": "usd", "US$": "usd"
                "£": "gbp", "₩": "krw", "₹": "inr", "HK$": "hkd", "NT$": "twd"}
 #: First characters that make Excel / LibreOffice read a text cell as a formula (OWASP).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FIRST = frozenset(_FORMULA_START)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -92,6 +93,20 @@ def _formula_safe(value: object) -> object:
     return value
 
 
+def _starts_like_formula(values: np.ndarray) -> bool:
+    """Whether any text cell of ``values`` starts with a formula character: one pass in
+    Arrow for a column of text (and missing values), else cell by cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects among the text
+        return any(isinstance(v, str) and v[:1] in _FIRST for v in values)
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    return bool(pc.any(pc.is_in(first, value_set=pa.array(sorted(_FIRST)))).as_py())
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells cannot run as spreadsheet formulas.
 
@@ -105,7 +120,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         series = out[col]
         if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-            out[col] = series.map(_formula_safe)
+            if _starts_like_formula(series.to_numpy(dtype=object)):  # else nothing to guard
+                out[col] = series.map(_formula_safe)
         elif isinstance(series.dtype, pd.CategoricalDtype):
             out[col] = series.cat.rename_categories(
                 [_formula_safe(c) for c in series.cat.categories])

@@ -1,4 +1,5 @@
-"""Customer activity spells: the shared core of churn rates, retention and survival (private).
+"""Customer activity spells and cohort activity: the shared core of churn rates, retention
+and survival (private).
 
 A *spell* is a stretch during which a customer counts as active: it starts at
 ``start`` and the customer is lost on ``end`` (``NaT`` = not lost). With the
@@ -11,16 +12,93 @@ of the run (a customer who comes back later starts a new spell).
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes, date_ordinals, period_ordinals, plain_dates, sorted_unique
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CHURN_DATE, CONTRACT, CUSTOMER_ID, SIGNUP_DATE, TIMESTAMP
 from ._common import require_columns
 
 SPELL_COLUMNS = (CUSTOMER_ID, "start", "last", "end")
+
+
+@dataclass
+class SpellArrays:
+    """Inactivity spells as arrays, ordered by customer (first appearance in the log),
+    then start. ``customer`` indexes ``ids``; ``start`` and ``last`` are days since
+    1970-01-01; ``dtype`` is the log's datetime dtype (for frames)."""
+
+    customer: np.ndarray
+    ids: np.ndarray
+    start: np.ndarray
+    last: np.ndarray
+    window: int
+    dtype: np.dtype
+
+    def dates(self, days: np.ndarray) -> np.ndarray:
+        """Days since 1970-01-01 as dates in the log's datetime dtype."""
+        return days.astype("datetime64[D]").astype(self.dtype)
+
+    def frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """The spells (or the spells at ``rows``) as a frame of :data:`SPELL_COLUMNS`."""
+        pick = slice(None) if rows is None else rows
+        last = self.last[pick]
+        return pd.DataFrame({CUSTOMER_ID: self.ids[self.customer[pick]],
+                             "start": self.dates(self.start[pick]), "last": self.dates(last),
+                             "end": self.dates(last + self.window)})
+
+    def first_rows(self) -> np.ndarray:
+        """Row of each customer's first spell."""
+        customer = self.customer
+        return np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+
+
+def _late_warning(n_late: int, n: int, observation_end: pd.Timestamp) -> None:
+    if n_late:
+        msg = (
+            f"{n_late:,} of {n:,} transactions are after observation_end "
+            f"{observation_end.date()} and were left out of the churn calculation."
+        )
+        warnings.warn(msg, UserWarning, stacklevel=6)
+
+
+def spell_arrays(
+    transactions: pd.DataFrame, inactivity_days: int, observation_end: pd.Timestamp
+) -> SpellArrays | None:
+    """The inactivity spells of :func:`inactivity_spells` as arrays, computed on
+    integer customer codes and day numbers (one sort of the distinct customer-days).
+
+    Returns None when the log needs the general path (time-zone-aware or missing
+    timestamps, missing customer ids).
+    """
+    stamps = transactions[TIMESTAMP]
+    if not plain_dates(stamps):
+        return None
+    codes, ids = customer_codes(transactions[CUSTOMER_ID])
+    if codes.size and codes.min() < 0:
+        return None
+    day = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
+    end = pd.Timestamp(observation_end).to_datetime64().astype("datetime64[D]").astype(np.int64)
+    late = day > end
+    _late_warning(int(late.sum()), len(day), observation_end)
+    if late.any():
+        keep = ~late
+        codes, day = codes[keep], day[keep]
+    low = int(day.min()) if day.size else 0
+    span = int(day.max()) - low + 1 if day.size else 1
+    key = sorted_unique(codes.astype(np.int64) * span + (day - low))  # one per customer-day
+    customer, day = key // span, key % span + low
+    window = int(inactivity_days)
+    new = np.ones(key.size, dtype=bool)
+    new[1:] = (customer[1:] != customer[:-1]) | (day[1:] - day[:-1] >= window)
+    starts = np.flatnonzero(new)
+    ends = np.r_[starts[1:] - 1, key.size - 1] if starts.size else starts
+    return SpellArrays(customer=customer[starts].astype(np.intp), ids=ids, start=day[starts],
+                       last=day[ends], window=window, dtype=stamps.dtype)
 
 
 def inactivity_spells(
@@ -30,16 +108,34 @@ def inactivity_spells(
 
     Returns a frame with customer_id, start (first purchase day of the spell), last
     (last purchase day) and end (= last + inactivity_days, the day the customer is
-    lost). Transactions after ``observation_end`` are dropped with a warning.
+    lost), ordered by customer and start (customers in the order of their first row
+    in the log when the timestamps are plain datetimes, else by id). Transactions after
+    ``observation_end`` are dropped with a warning.
     """
+    arrays = spell_arrays(transactions, inactivity_days, observation_end)
+    if arrays is not None:
+        return arrays.frame()
+    return _inactivity_spells_general(transactions, inactivity_days, observation_end)
+
+
+def first_spells(
+    transactions: pd.DataFrame, inactivity_days: int, observation_end: pd.Timestamp
+) -> pd.DataFrame:
+    """Each customer's first inactivity spell (the columns of :func:`inactivity_spells`)."""
+    arrays = spell_arrays(transactions, inactivity_days, observation_end)
+    if arrays is not None:
+        return arrays.frame(arrays.first_rows())
+    spells = _inactivity_spells_general(transactions, inactivity_days, observation_end)
+    return spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
+
+
+def _inactivity_spells_general(
+    transactions: pd.DataFrame, inactivity_days: int, observation_end: pd.Timestamp
+) -> pd.DataFrame:
+    """:func:`inactivity_spells` for any timestamps and ids, by pandas group-bys."""
     days = transactions[TIMESTAMP].dt.normalize()
     late = days > observation_end
-    if late.any():
-        msg = (
-            f"{int(late.sum()):,} of {len(days):,} transactions are after observation_end "
-            f"{observation_end.date()} and were left out of the churn calculation."
-        )
-        warnings.warn(msg, UserWarning, stacklevel=4)
+    _late_warning(int(late.sum()), len(days), observation_end)
     frame = pd.DataFrame({CUSTOMER_ID: transactions[CUSTOMER_ID].to_numpy(), "day": days})
     frame = frame.loc[~late.to_numpy()].drop_duplicates().sort_values([CUSTOMER_ID, "day"])
     window = pd.Timedelta(days=inactivity_days)
@@ -132,3 +228,50 @@ def customer_parts(spells: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp)
         }
     )
     return parts.groupby(CUSTOMER_ID).sum()
+
+
+def activity_counts(tx: pd.DataFrame, end: pd.Timestamp,
+                     freq: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Customers active k periods after their cohort (rows: cohort ordinals, columns
+    k) and cohort sizes, "activity" definition: integer customer codes and period
+    ordinals, one sort of the distinct customer-periods."""
+    stamps = tx[TIMESTAMP]
+    codes = None
+    if plain_dates(stamps):
+        codes, _ = customer_codes(tx[CUSTOMER_ID])
+    if codes is None or (codes.size and codes.min() < 0):
+        return _activity_counts_general(tx, end, freq)
+    keep = (stamps <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")).to_numpy()
+    period = period_ordinals(stamps.to_numpy()[keep], freq)
+    if period.size == 0:
+        return pd.DataFrame(index=pd.Index([], dtype=np.int64)), pd.Series([], dtype=np.int64)
+    low = int(period.min())
+    span = int(period.max()) - low + 1
+    key = sorted_unique(codes[keep].astype(np.int64) * span + (period - low))  # customer-periods
+    customer, period = key // span, key % span
+    first = np.flatnonzero(np.r_[True, customer[1:] != customer[:-1]])
+    cohort_of = period[first]  # each customer's first period
+    seen = np.bincount(cohort_of, minlength=span) > 0
+    cohorts = np.flatnonzero(seen)
+    per_customer = (np.cumsum(seen) - 1)[cohort_of]  # row of each customer's cohort
+    row = np.repeat(per_customer, np.diff(np.r_[first, key.size]))
+    k = period - np.repeat(cohort_of, np.diff(np.r_[first, key.size]))
+    width = int(k.max()) + 1
+    table = np.bincount(row * width + k, minlength=cohorts.size * width)
+    index = pd.Index(cohorts + low, name="cohort")
+    counts = pd.DataFrame(table.reshape(cohorts.size, width), index=index,
+                          columns=pd.Index(range(width), name="k"))
+    return counts, pd.Series(np.bincount(per_customer), index=index)
+
+
+def _activity_counts_general(tx: pd.DataFrame, end: pd.Timestamp,
+                             freq: str) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`activity_counts` for any timestamps and ids, by pandas group-bys."""
+    tx = tx.loc[tx[TIMESTAMP] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
+    frame = pd.DataFrame({CUSTOMER_ID: tx[CUSTOMER_ID].to_numpy(),
+                          "p": date_ordinals(tx[TIMESTAMP], freq)})
+    frame["cohort"] = frame.groupby(CUSTOMER_ID)["p"].transform("min")
+    frame["k"] = frame["p"] - frame["cohort"]
+    pairs = frame.drop_duplicates([CUSTOMER_ID, "k"])
+    sizes = pairs.groupby("cohort")[CUSTOMER_ID].nunique()
+    return pairs.groupby(["cohort", "k"]).size().unstack(fill_value=0), sizes

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
@@ -305,10 +306,12 @@ def margin_per_active_customer(
     end = observation_end_of(data, observation_end, tx[TIMESTAMP])
     start = end - pd.DateOffset(months=months)
     day = tx[TIMESTAMP].dt.normalize()
-    window = tx.loc[(day > start) & (day <= end)]
-    if window.empty:
+    inside = ((day > start) & (day <= end)).to_numpy()
+    if not inside.any():
         msg = f"No purchase between {start.date()} and {end.date()}; choose another window."
         raise DataValidationError(msg, n_failed=0)
-    margin = (window[GROSS_MARGIN] if GROSS_MARGIN in window.columns
-              else window[AMOUNT] * margin_share).sum()
-    return float(margin / window[CUSTOMER_ID].nunique() * 12 / months)
+    margin = (tx[GROSS_MARGIN].loc[inside] if GROSS_MARGIN in tx.columns
+              else tx[AMOUNT].loc[inside] * margin_share).sum()
+    codes, _ = customer_codes(tx[CUSTOMER_ID].to_numpy()[inside])  # nunique, by integer codes
+    customers = int(codes.max()) + 1 if codes.size else 0
+    return float(margin / customers * 12 / months)

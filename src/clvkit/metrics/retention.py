@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._codes import date_ordinals
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CUSTOMER_ID, DAYS_PER_MONTH, TIMESTAMP
@@ -40,33 +41,23 @@ CohortDefinition = Literal["activity", "inactivity", "contractual"]
 _FREQS = ("M", "Q", "Y")
 
 
-def _ordinals(dates: pd.Series, freq: str) -> np.ndarray:
-    return dates.dt.to_period(freq).array.asi8
-
-
 def _last_full_ordinal(observation_end: pd.Timestamp, freq: str) -> int:
     period = observation_end.to_period(freq)
     full = observation_end.normalize() >= period.end_time.normalize()
     return int(period.ordinal) - (0 if full else 1)
 
 
-def _activity_pairs(tx: pd.DataFrame, end: pd.Timestamp, freq: str) -> pd.DataFrame:
-    tx = tx.loc[tx[TIMESTAMP] <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")]
-    frame = pd.DataFrame({CUSTOMER_ID: tx[CUSTOMER_ID].to_numpy(),
-                          "p": _ordinals(tx[TIMESTAMP], freq)})
-    frame["cohort"] = frame.groupby(CUSTOMER_ID)["p"].transform("min")
-    frame["k"] = frame["p"] - frame["cohort"]
-    return frame.drop_duplicates([CUSTOMER_ID, "k"])
-
-
-def _lifetime_pairs(spells: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Cohort and number of whole periods survived, one row per customer."""
-    first = spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
-    cohort = _ordinals(first["start"], freq)
+def _lifetime_pairs(first: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Cohort and number of whole periods survived, from each customer's first spell."""
+    cohort = date_ordinals(first["start"], freq)
     lost = first["end"].dt.to_period(freq).array.asi8.astype(float)
     lost[first["end"].isna().to_numpy()] = np.inf
     return pd.DataFrame({CUSTOMER_ID: first[CUSTOMER_ID].to_numpy(), "cohort": cohort,
                          "alive": lost - cohort})
+
+
+def _first_of_each(spells: pd.DataFrame) -> pd.DataFrame:
+    return spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
 
 
 def cohort_counts(
@@ -121,13 +112,11 @@ def cohort_counts(
         end = observation_end_of(data, observation_end, tx[TIMESTAMP])
     last = _last_full_ordinal(end, freq)
     if definition == "activity":
-        pairs = _activity_pairs(tx, end, freq)
-        sizes = pairs.groupby("cohort")[CUSTOMER_ID].nunique()
-        counts = pairs.groupby(["cohort", "k"]).size().unstack(fill_value=0)
+        counts, sizes = _spells.activity_counts(tx, end, freq)
     else:
-        if definition == "inactivity":
-            spells = _spells.inactivity_spells(tx, _days(inactivity_days), end)
-        counts, sizes = _survivor_counts(_lifetime_pairs(spells, freq), last)
+        first = (_spells.first_spells(tx, _days(inactivity_days), end)
+                 if definition == "inactivity" else _first_of_each(spells))
+        counts, sizes = _survivor_counts(_lifetime_pairs(first, freq), last)
     return _finish(counts, sizes, last, freq, definition, end)
 
 
@@ -225,8 +214,7 @@ def _durations(data, definition, inactivity_days, observation_end, what):
     else:
         tx = transactions_of(data, what)
         end = observation_end_of(data, observation_end, tx[TIMESTAMP])
-        spells = _spells.inactivity_spells(tx, _days(inactivity_days), end)
-        spells = spells.sort_values([CUSTOMER_ID, "start"]).drop_duplicates(CUSTOMER_ID)
+        spells = _spells.first_spells(tx, _days(inactivity_days), end)
         # a loss is seen only if it happened by end - window: censor every customer there
         horizon = end - pd.Timedelta(days=_days(inactivity_days))
         spells = spells.loc[spells["start"] <= horizon]
@@ -237,11 +225,13 @@ def _durations(data, definition, inactivity_days, observation_end, what):
                         index=pd.Index(spells[CUSTOMER_ID].to_numpy(), name=CUSTOMER_ID))
 
 
-def _segments(data, by, index: pd.Index, what: str) -> pd.Series:
+def _segments(data, by, index: pd.Index, what: str) -> tuple[np.ndarray, list[str]]:
+    """Segment of each customer of ``index``: codes into the sorted segment names (as
+    text), -1 for customers without one (left out with a warning)."""
     if by is None:
-        return pd.Series("all", index=index)
+        return np.zeros(len(index), dtype=np.intp), ["all"]
     if isinstance(by, pd.Series):
-        seg = by
+        values = by.reindex(index).to_numpy()
     else:
         customers = customers_of(data, what)
         if by not in customers.columns:
@@ -249,14 +239,24 @@ def _segments(data, by, index: pd.Index, what: str) -> pd.Series:
                    f"{', '.join(map(repr, customers.columns))}. Pass a column name or a Series "
                    "indexed by customer_id.")
             raise DataValidationError(msg, column=str(by))
-        seg = customers.set_index(CUSTOMER_ID)[by]
-    seg = seg.reindex(index)
-    if seg.isna().any():
-        ids = examples(seg.index[seg.isna()])
-        msg = (f"{what}: {int(seg.isna().sum()):,} of {len(seg):,} customers have no segment "
+        ids = pd.Index(customers[CUSTOMER_ID].to_numpy())
+        if ids.is_unique:
+            rows = ids.get_indexer(index)
+            values = customers[by].to_numpy()[rows]
+            if (rows < 0).any():  # not in the customers table: missing, as reindex gives
+                values = pd.Series(values).where(rows >= 0).to_numpy()
+        else:  # reindexing says what is wrong with repeated ids
+            values = customers.set_index(CUSTOMER_ID)[by].reindex(index).to_numpy()
+    missing = pd.isna(values)
+    if missing.any():
+        ids = examples(np.sort(index.to_numpy()[missing]))
+        msg = (f"{what}: {int(missing.sum()):,} of {len(values):,} customers have no segment "
                f"(e.g. customer_id {ids}); they are left out.")
         warnings.warn(msg, UserWarning, stacklevel=3)
-    return seg.dropna().astype(str)
+    codes = np.full(len(values), -1, dtype=np.intp)
+    named, names = pd.factorize(pd.Series(values[~missing]).astype(str).to_numpy(), sort=True)
+    codes[~missing] = named
+    return codes, [str(name) for name in names]
 
 
 def survival_curves(
@@ -340,15 +340,19 @@ def survival_curves(
     check_choice("definition", definition, ("inactivity", "contractual"))
     check_confidence(confidence)
     dur = _durations(data, definition, inactivity_days, observation_end, what)
-    seg = _segments(data, by, dur.index, what)
+    seg, names = _segments(data, by, dur.index, what)
+    days = dur["days"].to_numpy() / DAYS_PER_MONTH
+    events = dur["event"].to_numpy(dtype=bool)
     frames = []
-    for name, ids in seg.groupby(seg).groups.items():
-        part = dur.loc[ids]
-        curve = _kaplan_meier(part["days"].to_numpy() / DAYS_PER_MONTH,
-                              part["event"].to_numpy(dtype=bool), confidence)
+    for code, name in enumerate(names):
+        part = seg == code
+        if not part.any():
+            continue
+        curve = _kaplan_meier(days[part], events[part], confidence)
         below = curve["survival"].to_numpy() <= 0.5
         median = float(curve["time_months"].to_numpy()[below][0]) if below.any() else np.inf
-        frames.append(curve.assign(segment=name, customers=len(part), median_months=median))
+        frames.append(curve.assign(segment=name, customers=int(part.sum()),
+                                   median_months=median))
     if not frames:
         msg = (f"{what} found no customer whose lifetime can be measured ({len(dur):,} "
                "customers with a first purchase before the observation end); use a longer "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+from .._codes import customer_codes, period_ordinals, plain_dates, sorted_unique
 from .._messages import require_columns
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID, FREQUENCY, MONETARY_VALUE, RECENCY, TIMESTAMP, T
@@ -301,11 +302,13 @@ def _repeat_periods(
     ts = pd.to_datetime(transactions[datetime_col])
     end = (pd.Timestamp(observation_end) if observation_end is not None else ts.max()).normalize()
     keep = (ts < end + pd.Timedelta(days=1)).to_numpy()  # the whole last day, as rfm_summary
-    ordinals = pd.PeriodIndex(ts[keep], freq=freq).asi8
-    ids = pd.factorize(transactions[customer_col].to_numpy()[keep])[0]
+    ordinals = period_ordinals(ts.to_numpy()[keep], freq) if plain_dates(ts) else None
+    if ordinals is None:  # time zones, missing dates or another freq: pandas Periods
+        ordinals = pd.PeriodIndex(ts[keep], freq=freq).asi8
+    ids = customer_codes(transactions[customer_col].to_numpy()[keep])[0]
     low = ordinals.min() if ordinals.size else 0
     span = int(ordinals.max() - low + 1) if ordinals.size else 1
-    key = np.unique(ids.astype(np.int64) * span + (ordinals - low))  # one per customer-period
+    key = sorted_unique(ids.astype(np.int64) * span + (ordinals - low))  # one per customer-period
     pairs = np.column_stack([key // span, key % span + low])
     first_by_id = np.full(ids.max() + 1 if ids.size else 0, np.iinfo(np.int64).max)
     np.minimum.at(first_by_id, pairs[:, 0], pairs[:, 1])

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .. import schema
+from .._codes import period_ordinals, plain_dates
 from ..exceptions import DataValidationError
 from ..i18n import t
 from ._checks import require_table
@@ -148,8 +149,14 @@ def plot_monthly_activity(
     if not pd.api.types.is_datetime64_any_dtype(transactions[schema.TIMESTAMP]):
         msg = "'timestamp' must be datetime64; load the data with clvkit.load_data()"
         raise DataValidationError(msg)
-    month = transactions[schema.TIMESTAMP].dt.to_period("M")
-    monthly = transactions.groupby(month)[schema.AMOUNT].agg(["size", "sum"])
+    stamps = transactions[schema.TIMESTAMP]
+    if plain_dates(stamps):  # month ordinals by calendar arithmetic: no Period per row
+        ordinals = period_ordinals(stamps.to_numpy(), "M")
+        monthly = transactions[schema.AMOUNT].groupby(ordinals).agg(["size", "sum"])
+        monthly.index = pd.PeriodIndex.from_ordinals(monthly.index.to_numpy(), freq="M")
+    else:
+        month = stamps.dt.to_period("M")
+        monthly = transactions.groupby(month)[schema.AMOUNT].agg(["size", "sum"])
     monthly = monthly.reindex(pd.period_range(monthly.index.min(), monthly.index.max()),
                               fill_value=0)
     ax = axes_or_new(ax, (9.0, 3.8))

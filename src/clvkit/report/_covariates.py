@@ -12,11 +12,14 @@ import math
 from numbers import Real
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from .. import schema
 from ..i18n import column_label, format_int, format_number, format_pct, join_list, t
 
-__all__ = ["COVARIATE_COLUMNS", "covariate_effects", "covariate_model", "describe_covariates"]
+__all__ = ["COVARIATE_COLUMNS", "covariate_effects", "covariate_model", "describe_covariates",
+           "sampled_summary"]
 
 #: Likelihood-ratio p-value below which the attributes are said to matter.
 SIGNIFICANCE = 0.05
@@ -40,7 +43,6 @@ def covariate_model(ctx: Any, ds: Any, sc: Any, columns: tuple[str, ...] = COVAR
     """
     from ..exceptions import ClvkitError
     from ..models import fit_bgnbd
-    from ..summary import rfm_summary
 
     customers = ds.customers
     used = [c for c in columns if customers is not None and c in customers
@@ -48,10 +50,9 @@ def covariate_model(ctx: Any, ds: Any, sc: Any, columns: tuple[str, ...] = COVAR
     if not used:
         ctx.skip("covariates.section", "covariates.skip.no_attributes")
         return None
-    summary = rfm_summary(ds.transactions, observation_end=sc.facts["observation_end"])
-    if len(summary) > max_customers:
-        total = len(summary)
-        summary = summary.sample(n=max_customers, random_state=sc.settings.seed)
+    summary, total = sampled_summary(ds.transactions, sc.facts["observation_end"],
+                                     max_customers, sc.settings.seed)
+    if total > max_customers:
         from IPython.display import display
 
         display(ctx.say("covariates.sampled", n=ctx.num(max_customers), total=ctx.num(total)))
@@ -63,6 +64,59 @@ def covariate_model(ctx: Any, ds: Any, sc: Any, columns: tuple[str, ...] = COVAR
         # the error names customer ids: not for a client page; say what could not be done
         ctx.skip("covariates.section", "covariates.skip.fit_failed")
         return None
+
+
+def sampled_summary(transactions: pd.DataFrame, observation_end: Any, max_customers: int,
+                    seed: int) -> tuple[pd.DataFrame, int]:
+    """The run's RFM summary, or above ``max_customers`` customers a seeded sample of its
+    rows, and the number of customers: ``rfm_summary(...).sample(n=max_customers,
+    random_state=seed)``, row for row.
+
+    A customer's summary row depends on their own purchases only, so for a log of text
+    ids that the summary keeps whole (no missing values, nothing after the observation
+    end) the sample is drawn from the sorted ids first and only the sampled customers'
+    purchases are summarised.
+    """
+    from ..summary import rfm_summary
+
+    picked = _sample_ids(transactions, observation_end, max_customers, seed)
+    if picked is None:
+        summary = rfm_summary(transactions, observation_end=observation_end)
+        total = len(summary)
+        if total > max_customers:
+            summary = summary.sample(n=max_customers, random_state=seed)
+        return summary, total
+    rows, ids, total = picked
+    columns = [schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT]
+    summary = rfm_summary(transactions[columns].loc[rows], observation_end=observation_end)
+    return summary.loc[ids], total
+
+
+def _sample_ids(transactions: pd.DataFrame, observation_end: Any, max_customers: int,
+                seed: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Rows of the sampled customers, their ids in sample order and the number of
+    customers; None when the whole summary is needed (small, or a log the summary
+    would not keep whole)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .._codes import customer_codes, plain_dates
+
+    stamps = transactions[schema.TIMESTAMP]
+    if (schema.AMOUNT not in transactions or not plain_dates(stamps)
+            or transactions[schema.AMOUNT].isna().any()
+            or stamps.max() >= pd.Timestamp(observation_end).normalize() + pd.Timedelta(days=1)):
+        return None
+    codes, ids = customer_codes(transactions[schema.CUSTOMER_ID])
+    if len(ids) <= max_customers or codes.min() < 0 or pd.api.types.infer_dtype(
+            ids, skipna=False) != "string":
+        return None
+    order = pc.array_sort_indices(pa.array(ids, type=pa.string())).to_numpy()  # as sorted()
+    positions = pd.Series(np.arange(len(ids))).sample(n=max_customers, random_state=seed)
+    picked = order[positions.to_numpy()]
+    keep = np.zeros(len(ids), dtype=bool)
+    keep[picked] = True
+    return keep[codes], ids[picked], len(ids)
 
 
 def _ratio(v: float, decimals: int = 2) -> str:

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
@@ -116,8 +117,14 @@ def _label_column(codes: pd.Series, make: Callable[[str, str | None], str],
     order = (list(codes.cat.categories) if isinstance(codes.dtype, pd.CategoricalDtype)
              else list(dict.fromkeys(codes.dropna())))
     labels = {c: make(str(c), lang) for c in order}
-    return pd.Categorical(codes.map(labels).astype(str).to_numpy(),
-                          categories=list(dict.fromkeys(labels.values())))
+    categories = list(dict.fromkeys(labels.values()))
+    if isinstance(codes.dtype, pd.CategoricalDtype) and "nan" not in categories:
+        # the same categorical, from the codes' integer codes (no text per customer)
+        where = {label: i for i, label in enumerate(categories)}
+        recode = np.array([where[labels[c]] for c in order] + [-1], dtype=np.int64)
+        return pd.Categorical.from_codes(recode[codes.cat.codes.to_numpy()],
+                                         categories=categories)
+    return pd.Categorical(codes.map(labels).astype(str).to_numpy(), categories=categories)
 
 
 #: Codes named by default wherever they are; the others only when they index the table.
