@@ -156,3 +156,29 @@ def test_tier_shares_add_up_to_one(amounts, cuts):
     if abs(summary["margin"].sum()) > 1e-6:
         assert summary["share_margin"].sum() == pytest.approx(1.0)
     assert summary.loc[summary.index[0], "customers"] >= 1
+
+
+def test_fast_ranks_equal_rank_desc_with_ties_and_missing_values():
+    from clvkit.segments._base import rank_desc
+    from clvkit.segments.tiers import _ranks
+
+    values = pd.Series([3.0, 5.0, np.nan, 5.0, 1.0, 3.0, np.nan, -0.0, 0.0],
+                       index=[f"C{i}" for i in range(9)])
+    pd.testing.assert_series_equal(_ranks(values), rank_desc(values))
+    shuffled = values.iloc[[4, 0, 8, 2, 6, 1, 3, 7, 5]]  # ids out of order: plain path
+    pd.testing.assert_series_equal(_ranks(shuffled), rank_desc(shuffled))
+
+
+def test_customer_tiers_equal_the_full_customer_history():
+    from clvkit.segments._base import customer_history, cut_levels, rank_desc
+
+    ds = ck.datasets.make_demo(500, seed=4)
+    value = ds.transactions.groupby("customer_id")["amount"].mean().round(-1)  # many ties
+    tiers = customer_tiers(ds, customer_value=value)
+    hist = customer_history(ds.transactions, ds.observation_end)
+    pd.testing.assert_frame_equal(tiers[["revenue", "margin"]], hist[["revenue", "margin"]])
+    assert tiers.attrs["observation_end"] == hist.attrs["observation_end"]
+    pd.testing.assert_series_equal(tiers["value_rank"], rank_desc(tiers["value"]),
+                                   check_names=False)
+    levels = cut_levels(tiers["value"], (0.01, 0.05, 0.2), "cuts")
+    assert (tiers["tier"].cat.codes.to_numpy() == levels.to_numpy()).all()

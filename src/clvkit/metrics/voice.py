@@ -24,7 +24,7 @@ passed in (the scored CLV and churn risk), so the calls worth most come first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,20 +142,47 @@ def _comments(surveys: pd.DataFrame) -> pd.DataFrame:
     keep = text.notna() & (text != "")
     cols = [c for c in (s.CUSTOMER_ID, s.DATE, s.NPS, s.CES) if c in surveys]
     out = surveys.loc[keep, cols].copy()
-    out["text"] = text[keep].map(mask_contacts).astype(str)
-    out["language"] = out["text"].map(comment_language)
+    out["text"] = _per_text(text[keep], mask_contacts).astype(str)
+    out["language"] = _per_text(out["text"], comment_language)
     out.index.name = "row"
     return out
 
 
+def _per_text(texts: pd.Series, function: Callable[[str], object]) -> pd.Series:
+    """``texts.map(function)``, calling ``function`` once per distinct text (survey
+    comments repeat: "Delivery was late." thousands of times)."""
+    codes, distinct = pd.factorize(texts)
+    done = np.empty(len(distinct) + 1, dtype=object)
+    done[:-1] = [function(text) for text in distinct]
+    done[-1] = np.nan  # code -1: a missing text
+    return pd.Series(done[codes], index=texts.index, name=texts.name)
+
+
+def _once_per_text(analyse: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """``analyse`` remembering its terms for each distinct text it has seen."""
+    seen: dict[str, list[str]] = {}
+
+    def terms(text: str) -> list[str]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = analyse(text)
+        return found
+
+    return terms
+
+
 def _vectoriser(lang: str, n_docs: int) -> TfidfVectorizer:
+    """TF-IDF of one language's comments; each distinct text is split into terms once."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     min_df = 2 if n_docs >= 20 else 1
     if lang == "zh":
-        return TfidfVectorizer(analyzer=chinese_terms, min_df=min_df, sublinear_tf=True)
-    return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words="english",
-                           min_df=min_df, sublinear_tf=True, token_pattern=r"(?u)\b[a-z]{2,}\b")
+        analyse = chinese_terms
+    else:
+        analyse = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), stop_words="english",
+            token_pattern=r"(?u)\b[a-z]{2,}\b").build_analyzer()
+    return TfidfVectorizer(analyzer=_once_per_text(analyse), min_df=min_df, sublinear_tf=True)
 
 
 def _learn(texts: pd.Series, lang: str, n_themes: int, top_terms: int,
@@ -182,7 +209,8 @@ def _learn(texts: pd.Series, lang: str, n_themes: int, top_terms: int,
                 top.append(terms[j])                                   # after "delivery"
         names[f"{lang}-{i + 1}"] = " / ".join(top)
     best = weights.argmax(axis=1)
-    codes = np.where(weights.max(axis=1) > 0, [f"{lang}-{b + 1}" for b in best], OTHER)
+    labels = np.array([f"{lang}-{b + 1}" for b in range(k)])
+    codes = np.where(weights.max(axis=1) > 0, labels[best], OTHER)
     return pd.Series(codes, index=texts.index), names
 
 

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN
 from ..tables import Dataset
 from ._base import (
+    _SHARED_HISTORY,
     as_tables,
     check_cuts,
+    clean_transactions,
     customer_history,
-    cut_levels,
     model_frame,
     rank_desc,
     resolve_value,
@@ -92,19 +94,50 @@ def customer_tiers(
     """
     tables = as_tables(data, observation_end=observation_end)
     cuts = check_cuts(cuts, "cuts")
-    hist = customer_history(tables.transactions, tables.observation_end)
+    hist = _value_history(tables.transactions, tables.observation_end)
     models = model_frame(hist.index, customer_value, None)
     value, basis = resolve_value(hist, models, value_basis)
     codes = tier_codes(cuts)
-    level = cut_levels(value, cuts, "cuts")
+    ranks = _ranks(value)
+    level = np.searchsorted(np.ceil(np.asarray(cuts) * len(value)), ranks.to_numpy(),
+                            side="left")  # as cut_levels: band k holds ranks up to ceil(c_k n)
     out = hist[["revenue", "margin"]].copy()
     out["clv"] = models["clv"]
     out["value"] = value
-    out["value_rank"] = rank_desc(value)
-    out["tier"] = pd.Categorical.from_codes(level.to_numpy(), categories=codes, ordered=True)
+    out["value_rank"] = ranks
+    out["tier"] = pd.Categorical.from_codes(level, categories=codes, ordered=True)
     out["value_basis"] = basis
     out.attrs = dict(hist.attrs, value_basis=basis, cuts=tuple(cuts))
     return out
+
+
+def _value_history(transactions: pd.DataFrame, end: pd.Timestamp | None) -> pd.DataFrame:
+    """The revenue and margin columns of :func:`customer_history` (and its attrs), from
+    one group-by of the two amounts: tiers need nothing else (no order count, no dates).
+    Inside :func:`._base.shared_history` the shared history is used as it is."""
+    shared = _SHARED_HISTORY.get()
+    if shared is not None and shared[0] is transactions and end == shared[1]:
+        return customer_history(transactions, end)
+    tx, end = clean_transactions(transactions, end)
+    columns = [AMOUNT, GROSS_MARGIN] if GROSS_MARGIN in tx else [AMOUNT]
+    sums = tx.groupby(CUSTOMER_ID, sort=True)[columns].sum()
+    out = pd.DataFrame({"revenue": sums[AMOUNT].astype("float64")})
+    out["margin"] = sums[GROSS_MARGIN].astype("float64") if GROSS_MARGIN in tx else np.nan
+    out.index.name = CUSTOMER_ID
+    out.attrs["observation_end"] = end.date().isoformat()
+    return out
+
+
+def _ranks(value: pd.Series) -> pd.Series:
+    """:func:`._base.rank_desc` (1 = highest; ties, and missing values last, in
+    customer_id order) by one stable sort when the ids are already sorted and unique."""
+    index = value.index
+    if not (index.is_unique and index.is_monotonic_increasing):
+        return rank_desc(value)
+    order = np.argsort(-value.to_numpy(dtype="float64"), kind="stable")  # NaN sorts last
+    ranks = np.empty(len(order), dtype="int64")
+    ranks[order] = np.arange(1, len(order) + 1)
+    return pd.Series(ranks, index=index)
 
 
 def value_tiers(
