@@ -104,3 +104,16 @@ def test_link_equals_plain_bootstrap(demo, monkeypatch):
     monkeypatch.setattr(vl, "_pack_churn", lambda arrays: (arrays, vl._churn))
     plain = satisfaction_value_link(demo, by="ces", value=value, n_boot=300, random_state=4)
     pd.testing.assert_frame_equal(fast.table, plain.table, check_exact=True)
+
+
+@pytest.mark.parametrize("ids", [
+    ["b", "a", None, "zz", "a", np.nan, "中文", "c"],
+    [3, 1, 2, 9],
+    ["a", 1, "b", b"a"],  # mixed: the plain look-up
+])
+def test_positions_equal_get_indexer(ids):
+    index = pd.Index(["a", "b", "c", "中文"]) if isinstance(ids[0], str) else pd.Index([1, 2, 3])
+    series = pd.Series(ids, dtype=object)
+    got = vl._positions(index, series)
+    np.testing.assert_array_equal(got, index.get_indexer(series))
+    assert got.dtype == np.int64

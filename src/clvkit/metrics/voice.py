@@ -298,13 +298,22 @@ def comment_themes(
                          comments=tagged.drop(columns="text").reset_index(), method=method)
 
 
+def _by_text_id(values: pd.Series) -> pd.Series:
+    """``values`` indexed by the ids as text, the first non-missing value of each id (a
+    group-by only when ids repeat, as text: a million unique ids need no sorting)."""
+    ids = values.index.astype(str)
+    if ids.is_unique:
+        return values.set_axis(ids)
+    return values.groupby(ids).first()
+
+
 def _summarise(tagged: pd.DataFrame, names: Mapping[str, str], value: pd.Series | None,
                method: str) -> pd.DataFrame:
     if value is not None:
         if not isinstance(value, pd.Series):
             msg = f"value must be a Series indexed by customer_id; got {type(value).__name__}"
             raise ParameterError(msg)
-        value = value.groupby(value.index.astype(str)).first()
+        value = _by_text_id(value)
     records = []
     for theme, rows in tagged.groupby("theme", sort=False):
         ids = rows[s.CUSTOMER_ID].astype(str).unique()
@@ -399,8 +408,7 @@ def detractor_follow_up(
     for col in (s.CES, s.COMMENT):
         if col not in out:
             out[col] = np.nan
-    values = {n: v.groupby(v.index.astype(str)).first() for n, v in
-              (("value", value), ("churn_risk", churn_risk))}
+    values = {n: _by_text_id(v) for n, v in (("value", value), ("churn_risk", churn_risk))}
     out["value"] = out[s.CUSTOMER_ID].map(values["value"]).astype(float)
     out["churn_risk"] = out[s.CUSTOMER_ID].map(values["churn_risk"]).astype(float)
     out["value_at_stake"] = out["value"] * out["churn_risk"]
