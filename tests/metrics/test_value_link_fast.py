@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
+from clvkit._ids import positions
 from clvkit.metrics import _spells, customer_satisfaction_table, satisfaction_value_link
 from clvkit.metrics import value_link as vl
 from clvkit.metrics.churn import shift_months
@@ -114,6 +115,6 @@ def test_link_equals_plain_bootstrap(demo, monkeypatch):
 def test_positions_equal_get_indexer(ids):
     index = pd.Index(["a", "b", "c", "中文"]) if isinstance(ids[0], str) else pd.Index([1, 2, 3])
     series = pd.Series(ids, dtype=object)
-    got = vl._positions(index, series)
+    got = positions(index, series)
     np.testing.assert_array_equal(got, index.get_indexer(series))
     assert got.dtype == np.int64

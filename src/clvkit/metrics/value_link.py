@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._ids import positions
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CES, CUSTOMER_ID, DATE, DAYS_PER_YEAR, NPS, TIMESTAMP
 from ..tables import Dataset
@@ -172,30 +173,6 @@ def _day_numbers(stamps: np.ndarray) -> np.ndarray:
     return stamps.astype("datetime64[D]").astype(np.int64)
 
 
-def _positions(index: pd.Index, ids: pd.Series) -> np.ndarray:
-    """``index.get_indexer(ids)`` (position of each id in ``index``, -1 when absent).
-
-    Text ids are looked up with Arrow's hash table on the ids' bytes, a third of the
-    time of pandas' table of Python strings for millions of transactions; other ids
-    (or text Arrow cannot encode) go through pandas.
-    """
-    text = (index.dtype == object and ids.dtype == object and index.is_unique
-            and pd.api.types.infer_dtype(index, skipna=False) == "string"
-            and pd.api.types.infer_dtype(ids, skipna=True) == "string")
-    if text:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        try:
-            found = pc.index_in(pa.array(ids.to_numpy(), type=pa.string(), from_pandas=True),
-                                value_set=pa.array(index.to_numpy(), type=pa.string()))
-        except (pa.ArrowException, TypeError, ValueError):
-            pass  # ids that are not all text: the plain look-up below
-        else:
-            return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return index.get_indexer(ids)
-
-
 def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
                      start: pd.Timestamp, inactivity_days: int) -> pd.DataFrame:
     """``latest`` (one row per surveyed customer) joined with spend and churn pieces.
@@ -211,7 +188,7 @@ def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
     last day).
     """
     rows = (tx[TIMESTAMP] < end + pd.Timedelta(days=1)).to_numpy()
-    position = _positions(latest.index, tx[CUSTOMER_ID])
+    position = positions(latest.index, tx[CUSTOMER_ID])
     rows &= position >= 0
     code = position[rows].astype(np.int64)
     # the same per-group (compensated) sums as grouping all transactions by customer
