@@ -182,3 +182,24 @@ def test_customer_tiers_equal_the_full_customer_history():
                                    check_names=False)
     levels = cut_levels(tiers["value"], (0.01, 0.05, 0.2), "cuts")
     assert (tiers["tier"].cat.codes.to_numpy() == levels.to_numpy()).all()
+
+
+def test_sorted_codes_equal_pandas_factorize():
+    from clvkit._ids import sorted_codes
+
+    ids = pd.Series(["b", "a", None, "中文", "Z", "a", "é", "b", np.nan], dtype=object)
+    codes, uniques = sorted_codes(ids)
+    want_codes, want_uniques = pd.factorize(ids, sort=True)
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(uniques, np.asarray(want_uniques, dtype=object))
+    assert sorted_codes(pd.Series([3, 1])) is None
+
+
+def test_tiers_with_missing_customer_ids_equal_the_full_history():
+    from clvkit.segments._base import customer_history
+
+    tx = ladder(50)
+    tx.loc[[3, 7], "customer_id"] = None
+    tiers = customer_tiers(tx, observation_end=END)
+    hist = customer_history(tx, END)
+    pd.testing.assert_frame_equal(tiers[["revenue", "margin"]], hist[["revenue", "margin"]])
