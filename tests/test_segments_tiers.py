@@ -203,3 +203,14 @@ def test_tiers_with_missing_customer_ids_equal_the_full_history():
     tiers = customer_tiers(tx, observation_end=END)
     hist = customer_history(tx, END)
     pd.testing.assert_frame_equal(tiers[["revenue", "margin"]], hist[["revenue", "margin"]])
+
+
+def test_customer_value_in_another_order_or_with_duplicates():
+    tx = ladder(30)
+    value = pd.Series(np.arange(30, dtype=float)[::-1], index=tx["customer_id"][::-1].to_numpy())
+    shuffled = value.sample(frac=1.0, random_state=2)
+    pd.testing.assert_frame_equal(customer_tiers(tx, observation_end=END, customer_value=shuffled),
+                                  customer_tiers(tx, observation_end=END, customer_value=value))
+    doubled = pd.concat([value, value.iloc[:2]])
+    with pytest.raises(ck.DataValidationError, match="customer_value has 2 duplicated"):
+        customer_tiers(tx, observation_end=END, customer_value=doubled)

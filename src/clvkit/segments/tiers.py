@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._ids import sorted_codes
+from .._ids import positions, sorted_codes
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN
 from ..tables import Dataset
 from ._base import (
@@ -96,7 +96,7 @@ def customer_tiers(
     tables = as_tables(data, observation_end=observation_end)
     cuts = check_cuts(cuts, "cuts")
     hist = _value_history(tables.transactions, tables.observation_end)
-    models = model_frame(hist.index, customer_value, None)
+    models = model_frame(hist.index, _in_order(hist.index, customer_value), None)
     value, basis = resolve_value(hist, models, value_basis)
     codes = tier_codes(cuts)
     ranks = _ranks(value)
@@ -135,6 +135,20 @@ def _value_history(transactions: pd.DataFrame, end: pd.Timestamp | None) -> pd.D
     out.index.name = CUSTOMER_ID
     out.attrs["observation_end"] = end.date().isoformat()
     return out
+
+
+def _in_order(index: pd.Index, customer_value: Any) -> Any:
+    """``customer_value`` put in the order of ``index`` (the same index object), so that
+    :func:`._base.model_frame` aligns it without a look-up per column; as it is when it
+    does not cover every customer once (model_frame then says what is wrong)."""
+    if not isinstance(customer_value, pd.Series | pd.DataFrame):
+        return customer_value
+    if not customer_value.index.is_unique:
+        return customer_value
+    found = positions(customer_value.index, index.to_series())
+    if (found < 0).any():
+        return customer_value
+    return customer_value.take(found).set_axis(index)
 
 
 def _ranks(value: pd.Series) -> pd.Series:
