@@ -214,3 +214,17 @@ def test_customer_value_in_another_order_or_with_duplicates():
     doubled = pd.concat([value, value.iloc[:2]])
     with pytest.raises(ck.DataValidationError, match="customer_value has 2 duplicated"):
         customer_tiers(tx, observation_end=END, customer_value=doubled)
+
+
+def test_value_tiers_of_a_scored_table_equal_the_tiers_from_the_data():
+    ds = ck.datasets.make_demo(800, seed=6)
+    value = ds.transactions.groupby("customer_id")["amount"].mean()
+    scored = ck.segments.scored_customers(ds, customer_value=value)
+    want = value_tiers(ds, customer_value=value)
+    got = value_tiers(labelled(scored, "en"))
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    assert got.attrs == want.attrs
+    with pytest.raises(ck.ParameterError, match="cannot change them"):
+        value_tiers(scored, customer_value=value)
+    with pytest.raises(ck.ParameterError, match="pass the cuts the table was made with"):
+        value_tiers(scored, cuts=(0.1, 0.5))

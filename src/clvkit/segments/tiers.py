@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._ids import positions, sorted_codes
+from ..exceptions import ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN
 from ..tables import Dataset
 from ._base import (
@@ -163,6 +164,39 @@ def _ranks(value: pd.Series) -> pd.Series:
     return pd.Series(ranks, index=index)
 
 
+#: Columns that mark a run's scored table (what value_tiers summarises directly).
+_SCORED_COLUMNS = frozenset({"customer_id", "tier", "value", "value_basis", "revenue", "margin",
+                             "clv"})
+
+
+def _scored_tiers(scored: pd.DataFrame, *, observation_end: Any, customer_value: Any,
+                  cuts: Sequence[float], value_basis: str) -> pd.DataFrame:
+    """The per-customer tier frame of a scored table (its own tiers and values)."""
+    given = {"observation_end": observation_end, "customer_value": customer_value}
+    extra = [name for name, v in given.items() if v is not None]
+    extra += ["value_basis"] if value_basis != "auto" else []
+    if extra:
+        msg = (f"value_tiers() of a scored table summarises its own tiers; "
+               f"{', '.join(extra)} cannot change them. Pass the Dataset (or the "
+               "transactions) to tier the customers afresh.")
+        raise ParameterError(msg)
+    cuts = check_cuts(cuts, "cuts")
+    codes = tier_codes(cuts)
+    tier = pd.Categorical(scored["tier"], categories=codes, ordered=True)
+    if tier.isna().any():  # a tier of other cuts, or none
+        odd = pd.unique(scored["tier"][tier.isna()].astype(str))
+        msg = (f"{int(tier.isna().sum()):,} customers of the scored table have a tier that "
+               f"cuts {tuple(cuts)} do not make (e.g. {', '.join(odd[:5])}; expected "
+               f"{', '.join(codes)}); pass the cuts the table was made with.")
+        raise ParameterError(msg)
+    tiers = scored[["revenue", "margin", "clv", "value"]].set_axis(
+        pd.Index(scored[CUSTOMER_ID], name=CUSTOMER_ID))
+    tiers["tier"] = tier
+    basis = str(scored["value_basis"].iloc[0]) if len(scored) else "auto"
+    tiers.attrs = {"value_basis": basis, "cuts": tuple(cuts)}
+    return tiers
+
+
 def value_tiers(
     data: Dataset | pd.DataFrame,
     *,
@@ -173,7 +207,11 @@ def value_tiers(
 ) -> pd.DataFrame:
     """Summarise value tiers: each tier's share of customers, revenue, margin and value.
 
-    Parameters are those of :func:`customer_tiers`.
+    Parameters are those of :func:`customer_tiers`; ``data`` may also be the scored
+    table of a run (:func:`clvkit.segments.scored_customers`, ``Scores.customers``,
+    labelled or not), whose tiers, values, revenue and margin are summarised as they
+    are, without going back to the transactions (then ``cuts`` must be the ones the
+    table was made with, and the other options stay at their defaults).
 
     Returns
     -------
@@ -193,10 +231,14 @@ def value_tiers(
     DataValidationError, ParameterError
         As :func:`customer_tiers`.
     """
-    tiers = customer_tiers(
-        data, observation_end=observation_end, customer_value=customer_value,
-        cuts=cuts, value_basis=value_basis,
-    )
+    if isinstance(data, pd.DataFrame) and _SCORED_COLUMNS <= set(data.columns):
+        tiers = _scored_tiers(data, observation_end=observation_end,
+                              customer_value=customer_value, cuts=cuts, value_basis=value_basis)
+    else:
+        tiers = customer_tiers(
+            data, observation_end=observation_end, customer_value=customer_value,
+            cuts=cuts, value_basis=value_basis,
+        )
     grouped = tiers.groupby("tier", observed=False)
     out = pd.DataFrame(
         {
