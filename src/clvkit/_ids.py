@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["positions", "sorted_codes", "take_by_id"]
+__all__ = ["by_text_id", "positions", "sorted_codes", "take_by_id"]
 
 
 def _all_text(values: pd.Index | pd.Series, *, missing: bool) -> bool:
@@ -68,3 +68,12 @@ def sorted_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     first_seen = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     codes = rank[first_seen.astype(np.int64)]
     return codes, encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+
+
+def by_text_id(values: pd.Series) -> pd.Series:
+    """``values`` indexed by the ids as text, the first non-missing value of each id (a
+    group-by only when ids repeat, as text: a million unique ids need no sorting)."""
+    ids = values.index.astype(str)
+    if ids.is_unique:
+        return values.set_axis(ids)
+    return values.groupby(ids).first()

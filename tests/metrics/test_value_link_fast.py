@@ -8,6 +8,7 @@ import pytest
 
 import clvkit as ck
 from clvkit._ids import positions
+from clvkit.metrics import _resample as rs
 from clvkit.metrics import _spells, customer_satisfaction_table, satisfaction_value_link
 from clvkit.metrics import value_link as vl
 from clvkit.metrics.churn import shift_months
@@ -66,7 +67,7 @@ def test_table_with_whole_number_ids_unsurveyed_buyers_and_same_day_repeats(demo
 
 def _plain_bootstrap(arrays, stat, n_boot, rng):
     n = arrays[0].size
-    chunk = max(1, vl._MAX_CELLS // n)
+    chunk = max(1, rs._MAX_CELLS // n)
     out = []
     for start in range(0, n_boot, chunk):
         idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
@@ -76,33 +77,33 @@ def _plain_bootstrap(arrays, stat, n_boot, rng):
 
 @pytest.mark.parametrize("n", [1, 2, 7, 1000, 65_537, 300_001])
 def test_bootstrap_draws_equal_plain_resampling(n, monkeypatch):
-    monkeypatch.setattr(vl, "_MAX_CELLS", 600_000)  # several chunks and blocks per call
-    monkeypatch.setattr(vl, "_CACHE_CELLS", 70_000)
+    monkeypatch.setattr(rs, "_MAX_CELLS", 600_000)  # several chunks and blocks per call
+    monkeypatch.setattr(rs, "_CACHE_CELLS", 70_000)
     gen = np.random.default_rng(n)
     x = gen.gamma(2.0, 50.0, n)
-    got = vl._bootstrap([x], vl._mean, 23, np.random.default_rng(1))
-    want = _plain_bootstrap([x], vl._mean, 23, np.random.default_rng(1))
+    got = rs.bootstrap([x], rs.mean, 23, np.random.default_rng(1))
+    want = _plain_bootstrap([x], rs.mean, 23, np.random.default_rng(1))
     np.testing.assert_array_equal(got, want)
     lost, a, b = (gen.integers(0, 2, n).astype(float) for _ in range(3))
-    packed, stat = vl._pack_churn([lost, a, b])
-    assert stat is vl._churn_packed and len(packed) == 1
-    got = vl._bootstrap(packed, stat, 23, np.random.default_rng(2))
-    want = _plain_bootstrap([lost, a, b], vl._churn, 23, np.random.default_rng(2))
+    packed, stat = rs.pack_churn([lost, a, b])
+    assert stat is rs._churn_packed and len(packed) == 1
+    got = rs.bootstrap(packed, stat, 23, np.random.default_rng(2))
+    want = _plain_bootstrap([lost, a, b], rs.churn, 23, np.random.default_rng(2))
     np.testing.assert_array_equal(got, want)
-    assert stat(*packed) == vl._churn(lost, a, b) or n == 1
+    assert stat(*packed) == rs.churn(lost, a, b) or n == 1
 
 
 def test_churn_pieces_that_do_not_pack_keep_the_plain_statistic():
     lost, a, b = np.array([0.5, 1.0]), np.array([1.0, 0.0]), np.array([1.0, 1.0])
-    arrays, stat = vl._pack_churn([lost, a, b])
-    assert stat is vl._churn and arrays == [lost, a, b]
+    arrays, stat = rs.pack_churn([lost, a, b])
+    assert stat is rs.churn and arrays == [lost, a, b]
 
 
 def test_link_equals_plain_bootstrap(demo, monkeypatch):
     value = demo.transactions.groupby("customer_id")["amount"].mean()
     fast = satisfaction_value_link(demo, by="ces", value=value, n_boot=300, random_state=4)
-    monkeypatch.setattr(vl, "_bootstrap", _plain_bootstrap)
-    monkeypatch.setattr(vl, "_pack_churn", lambda arrays: (arrays, vl._churn))
+    monkeypatch.setattr(vl, "bootstrap", _plain_bootstrap)
+    monkeypatch.setattr(vl, "pack_churn", lambda arrays: (arrays, rs.churn))
     plain = satisfaction_value_link(demo, by="ces", value=value, n_boot=300, random_state=4)
     pd.testing.assert_frame_equal(fast.table, plain.table, check_exact=True)
 

@@ -190,17 +190,17 @@ def test_plot_comment_themes(surveys):
 
 
 def test_each_distinct_comment_is_read_once(surveys):
-    from clvkit.metrics import voice
+    from clvkit.metrics import _text
 
     texts = pd.Series(["Late delivery", "Great", "Late delivery", None, "Great"],
                       index=[4, 3, 2, 1, 0])
     calls = []
-    mapped = voice._per_text(texts, lambda t: calls.append(t) or t.upper())
+    mapped = _text.per_text(texts, lambda t: calls.append(t) or t.upper())
     assert calls == ["Late delivery", "Great"]
     assert mapped.isna().tolist() == [False, False, False, True, False]
     assert mapped.dropna().tolist() == ["LATE DELIVERY", "GREAT", "LATE DELIVERY", "GREAT"]
     assert mapped.index.equals(texts.index)
-    analyse = voice._once_per_text(lambda t: calls.append(t) or t.split())
+    analyse = _text.once_per_text(lambda t: calls.append(t) or t.split())
     assert analyse("a b") == analyse("a b") == ["a", "b"] and calls[-1] == "a b"
     assert calls.count("a b") == 1
     repeated = pd.concat([surveys] * 3, ignore_index=True)

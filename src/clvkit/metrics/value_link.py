@@ -9,7 +9,6 @@ percentile bootstrap intervals obtained by resampling customers within each grou
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +30,7 @@ from ._common import (
     surveys_of,
     transactions_of,
 )
+from ._resample import bootstrap, churn, mean, pack_churn
 from .churn import shift_months
 from .effort import effort_groups
 from .satisfaction import nps_groups
@@ -38,8 +38,6 @@ from .satisfaction import nps_groups
 __all__ = ["ValueLinkResult", "customer_satisfaction_table", "satisfaction_value_link"]
 
 _REFERENCE = {"nps": ("detractor", "promoter"), "ces": ("high_effort", "low_effort")}
-_MAX_CELLS = 4_000_000  # bootstrap draws x customers held in memory at once
-_CACHE_CELLS = 400_000  # resampled values summed at a time (a few MB: the CPU cache)
 
 
 @dataclass(frozen=True)
@@ -226,82 +224,18 @@ def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
     return table
 
 
-def _bootstrap(arrays: list[np.ndarray], stat: Callable[..., np.ndarray], n_boot: int,
-               rng: np.random.Generator) -> np.ndarray:
-    """Statistic of ``n_boot`` resamples (rows drawn with replacement), in chunks.
-
-    Each chunk's indices come from one ``rng.integers(0, n, size=(rows, n))`` call (the
-    draws, and so the intervals, depend on these call sizes); they are drawn as
-    unsigned 32-bit integers, which numpy draws the same way as its default int64 below
-    2**32 (:func:`_index_dtype`), and the statistic is taken over blocks of rows that
-    stay in the CPU cache, row by row the same sums.
-    """
-    n = arrays[0].size
-    chunk = max(1, _MAX_CELLS // max(n, 1))
-    block = max(1, _CACHE_CELLS // max(n, 1))
-    dtype = _index_dtype(n)
-    out = []
-    for start in range(0, n_boot, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n), dtype=dtype)
-        out += [stat(*(np.take(a, idx[row:row + block]) for a in arrays))
-                for row in range(0, idx.shape[0], block)]
-    return np.concatenate(out)
-
-
-def _index_dtype(n: int) -> type:
-    """uint32 when ``rng.integers(0, n)`` draws bounded 32-bit integers for int64 too."""
-    return np.uint32 if n <= 2**31 else np.int64
-
-
-def _mean(x: np.ndarray) -> np.ndarray:
-    return x.mean(axis=-1)
-
-
-def _churn(lost: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    avg = (a.sum(axis=-1) + b.sum(axis=-1)) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(avg > 0, lost.sum(axis=-1) / np.where(avg > 0, avg, 1), np.nan)
-
-
-_SHIFT = 32  # packed churn pieces: lost in the high bits, active_start + active_end below
-
-
-def _churn_packed(packed: np.ndarray) -> np.ndarray:
-    """:func:`_churn` of whole-number pieces packed by :func:`_pack_churn` (one array to
-    resample instead of three; sums of whole numbers are exact, so the same values)."""
-    total = packed.sum(axis=-1)
-    lost = (total >> _SHIFT).astype(float)
-    avg = (total & ((1 << _SHIFT) - 1)).astype(float) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(avg > 0, lost / np.where(avg > 0, avg, 1), np.nan)
-
-
-def _pack_churn(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], Callable[..., np.ndarray]]:
-    """Pack (lost, active_start, active_end) into one int64 per customer when every sum
-    of ``n`` of them fits its bits; else leave them as they are."""
-    lost, a, b = arrays
-    active = a + b
-    whole = all(np.array_equal(x, np.floor(x)) and (x.size == 0 or x.min() >= 0)
-                for x in (lost, active))
-    n = lost.size
-    if not whole or n == 0 or active.max() * n >= 2**_SHIFT or lost.max() * n >= 2**30:
-        return arrays, _churn
-    packed = (lost.astype(np.int64) << _SHIFT) | active.astype(np.int64)
-    return [packed], _churn_packed
-
-
 def _metric_rows(table, group_col, metric, columns, stat, groups, ref, n_boot, rng, conf):
     data = {g: [table.loc[table[group_col] == g, c].to_numpy(dtype=float) for c in columns]
             for g in groups}
     data = {g: a for g, a in data.items() if a[0].size}
     if ref not in data:
         return []
-    if stat is _churn:
-        packed = {g: _pack_churn(a) for g, a in data.items()}
+    if stat is churn:
+        packed = {g: pack_churn(a) for g, a in data.items()}
     else:
         packed = {g: (a, stat) for g, a in data.items()}
     est = {g: float(f(*a)) for g, (a, f) in packed.items()}
-    draws = {g: _bootstrap(a, f, n_boot, rng) for g, (a, f) in packed.items()}
+    draws = {g: bootstrap(a, f, n_boot, rng) for g, (a, f) in packed.items()}
     rows = []
     for g in data:
         diff = est[g] - est[ref]
@@ -399,11 +333,11 @@ def satisfaction_value_link(
                "differences cannot be computed.")
         raise DataValidationError(msg, column=group_col, n_failed=0)
     rng = bootstrap_rng(random_state)
-    specs = [("spend_per_year", ["spend_per_year"], _mean),
-             ("churn_rate", ["lost", "active_start", "active_end"], _churn)]
+    specs = [("spend_per_year", ["spend_per_year"], mean),
+             ("churn_rate", ["lost", "active_start", "active_end"], churn)]
     if value is not None:
         table = table.assign(value=value.reindex(table.index))
-        specs.append(("value", ["value"], _mean))
+        specs.append(("value", ["value"], mean))
     rows = []
     for metric, cols, stat in specs:
         part = table.dropna(subset=cols)

@@ -24,7 +24,7 @@ passed in (the scored CLV and churn risk), so the calls worth most come first.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as s
+from .._ids import by_text_id
 from .._messages import require_columns
 from .._parse import as_date, parse_dates
 from ..exceptions import DataValidationError, ParameterError
 from ._common import require_rows
-from ._text import chinese_terms, comment_language, mask_contacts
+from ._text import chinese_terms, comment_language, mask_contacts, once_per_text, per_text
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -142,33 +143,10 @@ def _comments(surveys: pd.DataFrame) -> pd.DataFrame:
     keep = text.notna() & (text != "")
     cols = [c for c in (s.CUSTOMER_ID, s.DATE, s.NPS, s.CES) if c in surveys]
     out = surveys.loc[keep, cols].copy()
-    out["text"] = _per_text(text[keep], mask_contacts).astype(str)
-    out["language"] = _per_text(out["text"], comment_language)
+    out["text"] = per_text(text[keep], mask_contacts).astype(str)
+    out["language"] = per_text(out["text"], comment_language)
     out.index.name = "row"
     return out
-
-
-def _per_text(texts: pd.Series, function: Callable[[str], object]) -> pd.Series:
-    """``texts.map(function)``, calling ``function`` once per distinct text (survey
-    comments repeat: "Delivery was late." thousands of times)."""
-    codes, distinct = pd.factorize(texts)
-    done = np.empty(len(distinct) + 1, dtype=object)
-    done[:-1] = [function(text) for text in distinct]
-    done[-1] = np.nan  # code -1: a missing text
-    return pd.Series(done[codes], index=texts.index, name=texts.name)
-
-
-def _once_per_text(analyse: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
-    """``analyse`` remembering its terms for each distinct text it has seen."""
-    seen: dict[str, list[str]] = {}
-
-    def terms(text: str) -> list[str]:
-        found = seen.get(text)
-        if found is None:
-            found = seen[text] = analyse(text)
-        return found
-
-    return terms
 
 
 def _vectoriser(lang: str, n_docs: int) -> TfidfVectorizer:
@@ -182,7 +160,7 @@ def _vectoriser(lang: str, n_docs: int) -> TfidfVectorizer:
         analyse = TfidfVectorizer(
             analyzer="word", ngram_range=(1, 2), stop_words="english",
             token_pattern=r"(?u)\b[a-z]{2,}\b").build_analyzer()
-    return TfidfVectorizer(analyzer=_once_per_text(analyse), min_df=min_df, sublinear_tf=True)
+    return TfidfVectorizer(analyzer=once_per_text(analyse), min_df=min_df, sublinear_tf=True)
 
 
 def _learn(texts: pd.Series, lang: str, n_themes: int, top_terms: int,
@@ -298,22 +276,13 @@ def comment_themes(
                          comments=tagged.drop(columns="text").reset_index(), method=method)
 
 
-def _by_text_id(values: pd.Series) -> pd.Series:
-    """``values`` indexed by the ids as text, the first non-missing value of each id (a
-    group-by only when ids repeat, as text: a million unique ids need no sorting)."""
-    ids = values.index.astype(str)
-    if ids.is_unique:
-        return values.set_axis(ids)
-    return values.groupby(ids).first()
-
-
 def _summarise(tagged: pd.DataFrame, names: Mapping[str, str], value: pd.Series | None,
                method: str) -> pd.DataFrame:
     if value is not None:
         if not isinstance(value, pd.Series):
             msg = f"value must be a Series indexed by customer_id; got {type(value).__name__}"
             raise ParameterError(msg)
-        value = _by_text_id(value)
+        value = by_text_id(value)
     records = []
     for theme, rows in tagged.groupby("theme", sort=False):
         ids = rows[s.CUSTOMER_ID].astype(str).unique()
@@ -408,7 +377,7 @@ def detractor_follow_up(
     for col in (s.CES, s.COMMENT):
         if col not in out:
             out[col] = np.nan
-    values = {n: _by_text_id(v) for n, v in (("value", value), ("churn_risk", churn_risk))}
+    values = {n: by_text_id(v) for n, v in (("value", value), ("churn_risk", churn_risk))}
     out["value"] = out[s.CUSTOMER_ID].map(values["value"]).astype(float)
     out["churn_risk"] = out[s.CUSTOMER_ID].map(values["churn_risk"]).astype(float)
     out["value_at_stake"] = out["value"] * out["churn_risk"]
