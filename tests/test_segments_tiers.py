@@ -156,3 +156,75 @@ def test_tier_shares_add_up_to_one(amounts, cuts):
     if abs(summary["margin"].sum()) > 1e-6:
         assert summary["share_margin"].sum() == pytest.approx(1.0)
     assert summary.loc[summary.index[0], "customers"] >= 1
+
+
+def test_fast_ranks_equal_rank_desc_with_ties_and_missing_values():
+    from clvkit.segments._base import rank_desc
+    from clvkit.segments.tiers import _ranks
+
+    values = pd.Series([3.0, 5.0, np.nan, 5.0, 1.0, 3.0, np.nan, -0.0, 0.0],
+                       index=[f"C{i}" for i in range(9)])
+    pd.testing.assert_series_equal(_ranks(values), rank_desc(values))
+    shuffled = values.iloc[[4, 0, 8, 2, 6, 1, 3, 7, 5]]  # ids out of order: plain path
+    pd.testing.assert_series_equal(_ranks(shuffled), rank_desc(shuffled))
+
+
+def test_customer_tiers_equal_the_full_customer_history():
+    from clvkit.segments._base import customer_history, cut_levels, rank_desc
+
+    ds = ck.datasets.make_demo(500, seed=4)
+    value = ds.transactions.groupby("customer_id")["amount"].mean().round(-1)  # many ties
+    tiers = customer_tiers(ds, customer_value=value)
+    hist = customer_history(ds.transactions, ds.observation_end)
+    pd.testing.assert_frame_equal(tiers[["revenue", "margin"]], hist[["revenue", "margin"]])
+    assert tiers.attrs["observation_end"] == hist.attrs["observation_end"]
+    pd.testing.assert_series_equal(tiers["value_rank"], rank_desc(tiers["value"]),
+                                   check_names=False)
+    levels = cut_levels(tiers["value"], (0.01, 0.05, 0.2), "cuts")
+    assert (tiers["tier"].cat.codes.to_numpy() == levels.to_numpy()).all()
+
+
+def test_sorted_codes_equal_pandas_factorize():
+    from clvkit._ids import sorted_codes
+
+    ids = pd.Series(["b", "a", None, "中文", "Z", "a", "é", "b", np.nan], dtype=object)
+    codes, uniques = sorted_codes(ids)
+    want_codes, want_uniques = pd.factorize(ids, sort=True)
+    np.testing.assert_array_equal(codes, want_codes)
+    np.testing.assert_array_equal(uniques, np.asarray(want_uniques, dtype=object))
+    assert sorted_codes(pd.Series([3, 1])) is None
+
+
+def test_tiers_with_missing_customer_ids_equal_the_full_history():
+    from clvkit.segments._base import customer_history
+
+    tx = ladder(50)
+    tx.loc[[3, 7], "customer_id"] = None
+    tiers = customer_tiers(tx, observation_end=END)
+    hist = customer_history(tx, END)
+    pd.testing.assert_frame_equal(tiers[["revenue", "margin"]], hist[["revenue", "margin"]])
+
+
+def test_customer_value_in_another_order_or_with_duplicates():
+    tx = ladder(30)
+    value = pd.Series(np.arange(30, dtype=float)[::-1], index=tx["customer_id"][::-1].to_numpy())
+    shuffled = value.sample(frac=1.0, random_state=2)
+    pd.testing.assert_frame_equal(customer_tiers(tx, observation_end=END, customer_value=shuffled),
+                                  customer_tiers(tx, observation_end=END, customer_value=value))
+    doubled = pd.concat([value, value.iloc[:2]])
+    with pytest.raises(ck.DataValidationError, match="customer_value has 2 duplicated"):
+        customer_tiers(tx, observation_end=END, customer_value=doubled)
+
+
+def test_value_tiers_of_a_scored_table_equal_the_tiers_from_the_data():
+    ds = ck.datasets.make_demo(800, seed=6)
+    value = ds.transactions.groupby("customer_id")["amount"].mean()
+    scored = ck.segments.scored_customers(ds, customer_value=value)
+    want = value_tiers(ds, customer_value=value)
+    got = value_tiers(labelled(scored, "en"))
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12)
+    assert got.attrs == want.attrs
+    with pytest.raises(ck.ParameterError, match="cannot change them"):
+        value_tiers(scored, customer_value=value)
+    with pytest.raises(ck.ParameterError, match="pass the cuts the table was made with"):
+        value_tiers(scored, cuts=(0.1, 0.5))

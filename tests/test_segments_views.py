@@ -158,3 +158,21 @@ def test_cross_view_with_display_labels():
     assert list(view.index) == ["重要价值客户", "流失客户", "合计"]
     assert list(view["customers"].columns) == ["推荐者", "被动者", "贬损者", "未作答", "合计"]
     assert view.loc["流失客户", ("value", "未作答")] == 2.0
+
+
+@pytest.mark.parametrize("values", [
+    pd.Categorical(["b", "a", "b"], categories=["b", "a", "z"]),
+    np.array(["x", "y", None], dtype=object),
+    np.array([3, 1, 2]),
+    np.array([0.5, np.nan, 2.0]),
+])
+def test_take_by_id_equals_map(values):
+    from clvkit._ids import take_by_id
+
+    groups = pd.Series(values, index=pd.Index(["C2", "C1", "C3"], name="customer_id"))
+    ids = pd.Series(["C1", "C9", None, "C3", "C1", "C2"], name="customer_id",
+                    index=[10, 11, 12, 13, 14, 15])
+    pd.testing.assert_series_equal(take_by_id(ids, groups), ids.map(groups))
+    numeric = pd.Series([1, 5, 3], index=[3, 1, 2])
+    pd.testing.assert_series_equal(take_by_id(pd.Series([2, 3, 4]), numeric),
+                                   pd.Series([2, 3, 4]).map(numeric))

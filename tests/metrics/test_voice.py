@@ -187,3 +187,23 @@ def test_plot_comment_themes(surveys):
     with pytest.raises(DataValidationError, match="no rows"):
         plot_comment_themes(themes.iloc[0:0])
     matplotlib.pyplot.close("all")
+
+
+def test_each_distinct_comment_is_read_once(surveys):
+    from clvkit.metrics import _text
+
+    texts = pd.Series(["Late delivery", "Great", "Late delivery", None, "Great"],
+                      index=[4, 3, 2, 1, 0])
+    calls = []
+    mapped = _text.per_text(texts, lambda t: calls.append(t) or t.upper())
+    assert calls == ["Late delivery", "Great"]
+    assert mapped.isna().tolist() == [False, False, False, True, False]
+    assert mapped.dropna().tolist() == ["LATE DELIVERY", "GREAT", "LATE DELIVERY", "GREAT"]
+    assert mapped.index.equals(texts.index)
+    analyse = _text.once_per_text(lambda t: calls.append(t) or t.split())
+    assert analyse("a b") == analyse("a b") == ["a", "b"] and calls[-1] == "a b"
+    assert calls.count("a b") == 1
+    repeated = pd.concat([surveys] * 3, ignore_index=True)
+    themes = comment_themes(repeated, n_themes=3)
+    assert themes.themes["comments"].sum() == 3 * comment_themes(surveys, n_themes=3).themes[
+        "comments"].sum()

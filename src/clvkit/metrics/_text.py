@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-__all__ = ["chinese_terms", "comment_language", "mask_contacts"]
+import numpy as np
+import pandas as pd
+
+__all__ = ["chinese_terms", "comment_language", "mask_contacts", "once_per_text", "per_text"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -60,3 +64,26 @@ def comment_language(text: str) -> str:
     cjk = len(_CJK.findall(text))
     latin = len(_LATIN.findall(text))
     return "zh" if cjk and 3 * cjk >= cjk + latin else "en"
+
+
+def per_text(texts: pd.Series, function: Callable[[str], object]) -> pd.Series:
+    """``texts.map(function)``, calling ``function`` once per distinct text (survey
+    comments repeat: "Delivery was late." thousands of times)."""
+    codes, distinct = pd.factorize(texts)
+    done = np.empty(len(distinct) + 1, dtype=object)
+    done[:-1] = [function(text) for text in distinct]
+    done[-1] = np.nan  # code -1: a missing text
+    return pd.Series(done[codes], index=texts.index, name=texts.name)
+
+
+def once_per_text(analyse: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """``analyse`` remembering its terms for each distinct text it has seen."""
+    seen: dict[str, list[str]] = {}
+
+    def terms(text: str) -> list[str]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = analyse(text)
+        return found
+
+    return terms

@@ -9,17 +9,16 @@ percentile bootstrap intervals obtained by resampling customers within each grou
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from .._ids import positions
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CES, CUSTOMER_ID, DATE, DAYS_PER_YEAR, NPS, TIMESTAMP
 from ..tables import Dataset
-from . import _spells
 from ._common import (
     bootstrap_rng,
     check_choice,
@@ -31,6 +30,7 @@ from ._common import (
     surveys_of,
     transactions_of,
 )
+from ._resample import bootstrap, churn, mean, pack_churn
 from .churn import shift_months
 from .effort import effort_groups
 from .satisfaction import nps_groups
@@ -38,7 +38,6 @@ from .satisfaction import nps_groups
 __all__ = ["ValueLinkResult", "customer_satisfaction_table", "satisfaction_value_link"]
 
 _REFERENCE = {"nps": ("detractor", "promoter"), "ces": ("high_effort", "low_effort")}
-_MAX_CELLS = 4_000_000  # bootstrap draws x customers held in memory at once
 
 
 @dataclass(frozen=True)
@@ -150,7 +149,6 @@ def _satisfaction_table(data, surveys, *, observation_end, period_months, inacti
     sv = surveys_of(surveys if surveys is not None else data, what)
     require_columns(sv, (NPS,), "surveys", what)
     end = observation_end_of(data, observation_end, tx[TIMESTAMP])
-    tx = tx.loc[tx[TIMESTAMP] < end + pd.Timedelta(days=1)]
     if DATE in sv.columns:
         sv = sv.loc[pd.to_datetime(sv[DATE]) < end + pd.Timedelta(days=1)]
         sv = sv.sort_values(DATE, kind="stable")
@@ -159,13 +157,8 @@ def _satisfaction_table(data, surveys, *, observation_end, period_months, inacti
     latest["nps_group"] = nps_groups(latest[NPS])
     if CES in latest.columns:
         latest["effort_group"] = effort_groups(latest[CES], high_effort_min=high_effort_min)
-    grouped = tx.groupby(CUSTOMER_ID)
-    years = ((end - grouped[TIMESTAMP].min().dt.normalize()).dt.days / DAYS_PER_YEAR).clip(lower=1)
-    money = pd.DataFrame({"spend": grouped[AMOUNT].sum(), "tenure_years": years})
-    money["spend_per_year"] = money["spend"] / money["tenure_years"]
-    spells = _spells.inactivity_spells(tx, inactivity_days, end)
-    parts = _spells.customer_parts(spells, shift_months(end, period_months), end)
-    table = latest.join(money.join(parts), how="inner")
+    table = _money_and_churn(tx, latest, end, shift_months(end, period_months),
+                             inactivity_days)
     if table.empty:
         msg = (f"{what}: none of the {len(latest):,} surveyed customers has a purchase up to "
                f"{end.date()}; check that survey and transaction customer_ids match.")
@@ -173,26 +166,62 @@ def _satisfaction_table(data, surveys, *, observation_end, period_months, inacti
     return table, end
 
 
-def _bootstrap(arrays: list[np.ndarray], stat: Callable[..., np.ndarray], n_boot: int,
-               rng: np.random.Generator) -> np.ndarray:
-    """Statistic of ``n_boot`` resamples (rows drawn with replacement), in chunks."""
-    n = arrays[0].size
-    chunk = max(1, _MAX_CELLS // max(n, 1))
-    out = []
-    for start in range(0, n_boot, chunk):
-        idx = rng.integers(0, n, size=(min(chunk, n_boot - start), n))
-        out.append(stat(*(a[idx] for a in arrays)))
-    return np.concatenate(out)
+def _day_numbers(stamps: np.ndarray) -> np.ndarray:
+    """Whole days since 1970-01-01 (floor), the integer form of ``Series.dt.normalize``."""
+    return stamps.astype("datetime64[D]").astype(np.int64)
 
 
-def _mean(x: np.ndarray) -> np.ndarray:
-    return x.mean(axis=-1)
+def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
+                     start: pd.Timestamp, inactivity_days: int) -> pd.DataFrame:
+    """``latest`` (one row per surveyed customer) joined with spend and churn pieces.
 
+    Keeps the surveyed customers with a purchase up to ``end``, in ``latest``'s order,
+    and adds spend, tenure_years, spend_per_year and the pieces of the churn rate over
+    (start, end] (active_start, active_end, lost), the numbers of grouping every
+    transaction by customer and of :func:`._spells.inactivity_spells` with
+    :func:`._spells.customer_parts`, from the surveyed customers' purchases only:
+    one hash look-up finds them, the days become whole-day integers and one sort
+    of (customer, day) keys gives the spells (a new spell after a gap of
+    ``inactivity_days`` or more; the customer is lost ``inactivity_days`` after its
+    last day).
+    """
+    rows = (tx[TIMESTAMP] < end + pd.Timedelta(days=1)).to_numpy()
+    position = positions(latest.index, tx[CUSTOMER_ID])
+    rows &= position >= 0
+    code = position[rows].astype(np.int64)
+    # the same per-group (compensated) sums as grouping all transactions by customer
+    spend = tx[AMOUNT][rows].groupby(code).sum()
+    day = _day_numbers(tx[TIMESTAMP].to_numpy()[rows])
+    if not code.size:
+        return latest.iloc[:0]  # no surveyed customer bought anything: the caller says so
+    low = int(day.min())
+    span = int(day.max()) - low + 1
+    key = np.sort(code * span + (day - low))
+    key = key[np.append(True, key[1:] != key[:-1])]  # distinct (customer, day), sorted
+    cust, day = key // span, key % span + low
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = cust[1:] != cust[:-1]
+    new_spell = first.copy()
+    new_spell[1:] |= np.diff(day) >= inactivity_days
+    starts = np.flatnonzero(new_spell)
+    spell_cust, spell_start = cust[starts], day[starts]
+    spell_end = day[np.append(starts[1:] - 1, key.size - 1)] + inactivity_days
+    # a spell [start day, end day) is active at t when start <= t < end: compare days
+    t0, t1 = (int(_day_numbers(np.array([t.to_datetime64()]))[0]) for t in (start, end))
+    have = cust[first]
 
-def _churn(lost: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    avg = (a.sum(axis=-1) + b.sum(axis=-1)) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(avg > 0, lost.sum(axis=-1) / np.where(avg > 0, avg, 1), np.nan)
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(spell_cust[mask], minlength=len(latest))[have]
+
+    table = latest.iloc[have].copy()
+    table["spend"] = spend.to_numpy()
+    years = (t1 - day[first]) / DAYS_PER_YEAR
+    table["tenure_years"] = np.maximum(years, 1.0)
+    table["spend_per_year"] = table["spend"] / table["tenure_years"]
+    table["active_start"] = count((spell_start <= t0) & (spell_end > t0))
+    table["active_end"] = count((spell_start <= t1) & (spell_end > t1))
+    table["lost"] = count((spell_end > t0) & (spell_end <= t1))
+    return table
 
 
 def _metric_rows(table, group_col, metric, columns, stat, groups, ref, n_boot, rng, conf):
@@ -201,8 +230,12 @@ def _metric_rows(table, group_col, metric, columns, stat, groups, ref, n_boot, r
     data = {g: a for g, a in data.items() if a[0].size}
     if ref not in data:
         return []
-    est = {g: float(stat(*a)) for g, a in data.items()}
-    draws = {g: _bootstrap(a, stat, n_boot, rng) for g, a in data.items()}
+    if stat is churn:
+        packed = {g: pack_churn(a) for g, a in data.items()}
+    else:
+        packed = {g: (a, stat) for g, a in data.items()}
+    est = {g: float(f(*a)) for g, (a, f) in packed.items()}
+    draws = {g: bootstrap(a, f, n_boot, rng) for g, (a, f) in packed.items()}
     rows = []
     for g in data:
         diff = est[g] - est[ref]
@@ -300,11 +333,11 @@ def satisfaction_value_link(
                "differences cannot be computed.")
         raise DataValidationError(msg, column=group_col, n_failed=0)
     rng = bootstrap_rng(random_state)
-    specs = [("spend_per_year", ["spend_per_year"], _mean),
-             ("churn_rate", ["lost", "active_start", "active_end"], _churn)]
+    specs = [("spend_per_year", ["spend_per_year"], mean),
+             ("churn_rate", ["lost", "active_start", "active_end"], churn)]
     if value is not None:
         table = table.assign(value=value.reindex(table.index))
-        specs.append(("value", ["value"], _mean))
+        specs.append(("value", ["value"], mean))
     rows = []
     for metric, cols, stat in specs:
         part = table.dropna(subset=cols)

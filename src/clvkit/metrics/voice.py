@@ -33,11 +33,12 @@ import numpy as np
 import pandas as pd
 
 from .. import schema as s
+from .._ids import by_text_id
 from .._messages import require_columns
 from .._parse import as_date, parse_dates
 from ..exceptions import DataValidationError, ParameterError
 from ._common import require_rows
-from ._text import chinese_terms, comment_language, mask_contacts
+from ._text import chinese_terms, comment_language, mask_contacts, once_per_text, per_text
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -142,20 +143,24 @@ def _comments(surveys: pd.DataFrame) -> pd.DataFrame:
     keep = text.notna() & (text != "")
     cols = [c for c in (s.CUSTOMER_ID, s.DATE, s.NPS, s.CES) if c in surveys]
     out = surveys.loc[keep, cols].copy()
-    out["text"] = text[keep].map(mask_contacts).astype(str)
-    out["language"] = out["text"].map(comment_language)
+    out["text"] = per_text(text[keep], mask_contacts).astype(str)
+    out["language"] = per_text(out["text"], comment_language)
     out.index.name = "row"
     return out
 
 
 def _vectoriser(lang: str, n_docs: int) -> TfidfVectorizer:
+    """TF-IDF of one language's comments; each distinct text is split into terms once."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     min_df = 2 if n_docs >= 20 else 1
     if lang == "zh":
-        return TfidfVectorizer(analyzer=chinese_terms, min_df=min_df, sublinear_tf=True)
-    return TfidfVectorizer(analyzer="word", ngram_range=(1, 2), stop_words="english",
-                           min_df=min_df, sublinear_tf=True, token_pattern=r"(?u)\b[a-z]{2,}\b")
+        analyse = chinese_terms
+    else:
+        analyse = TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), stop_words="english",
+            token_pattern=r"(?u)\b[a-z]{2,}\b").build_analyzer()
+    return TfidfVectorizer(analyzer=once_per_text(analyse), min_df=min_df, sublinear_tf=True)
 
 
 def _learn(texts: pd.Series, lang: str, n_themes: int, top_terms: int,
@@ -182,7 +187,8 @@ def _learn(texts: pd.Series, lang: str, n_themes: int, top_terms: int,
                 top.append(terms[j])                                   # after "delivery"
         names[f"{lang}-{i + 1}"] = " / ".join(top)
     best = weights.argmax(axis=1)
-    codes = np.where(weights.max(axis=1) > 0, [f"{lang}-{b + 1}" for b in best], OTHER)
+    labels = np.array([f"{lang}-{b + 1}" for b in range(k)])
+    codes = np.where(weights.max(axis=1) > 0, labels[best], OTHER)
     return pd.Series(codes, index=texts.index), names
 
 
@@ -276,7 +282,7 @@ def _summarise(tagged: pd.DataFrame, names: Mapping[str, str], value: pd.Series 
         if not isinstance(value, pd.Series):
             msg = f"value must be a Series indexed by customer_id; got {type(value).__name__}"
             raise ParameterError(msg)
-        value = value.groupby(value.index.astype(str)).first()
+        value = by_text_id(value)
     records = []
     for theme, rows in tagged.groupby("theme", sort=False):
         ids = rows[s.CUSTOMER_ID].astype(str).unique()
@@ -371,8 +377,7 @@ def detractor_follow_up(
     for col in (s.CES, s.COMMENT):
         if col not in out:
             out[col] = np.nan
-    values = {n: v.groupby(v.index.astype(str)).first() for n, v in
-              (("value", value), ("churn_risk", churn_risk))}
+    values = {n: by_text_id(v) for n, v in (("value", value), ("churn_risk", churn_risk))}
     out["value"] = out[s.CUSTOMER_ID].map(values["value"]).astype(float)
     out["churn_risk"] = out[s.CUSTOMER_ID].map(values["churn_risk"]).astype(float)
     out["value_at_stake"] = out["value"] * out["churn_risk"]

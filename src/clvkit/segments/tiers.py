@@ -9,12 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._ids import positions, sorted_codes
+from ..exceptions import ParameterError
+from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN
 from ..tables import Dataset
 from ._base import (
+    _SHARED_HISTORY,
     as_tables,
     check_cuts,
+    clean_transactions,
     customer_history,
-    cut_levels,
     model_frame,
     rank_desc,
     resolve_value,
@@ -92,19 +96,105 @@ def customer_tiers(
     """
     tables = as_tables(data, observation_end=observation_end)
     cuts = check_cuts(cuts, "cuts")
-    hist = customer_history(tables.transactions, tables.observation_end)
-    models = model_frame(hist.index, customer_value, None)
+    hist = _value_history(tables.transactions, tables.observation_end)
+    models = model_frame(hist.index, _in_order(hist.index, customer_value), None)
     value, basis = resolve_value(hist, models, value_basis)
     codes = tier_codes(cuts)
-    level = cut_levels(value, cuts, "cuts")
+    ranks = _ranks(value)
+    level = np.searchsorted(np.ceil(np.asarray(cuts) * len(value)), ranks.to_numpy(),
+                            side="left")  # as cut_levels: band k holds ranks up to ceil(c_k n)
     out = hist[["revenue", "margin"]].copy()
     out["clv"] = models["clv"]
     out["value"] = value
-    out["value_rank"] = rank_desc(value)
-    out["tier"] = pd.Categorical.from_codes(level.to_numpy(), categories=codes, ordered=True)
+    out["value_rank"] = ranks
+    out["tier"] = pd.Categorical.from_codes(level, categories=codes, ordered=True)
     out["value_basis"] = basis
     out.attrs = dict(hist.attrs, value_basis=basis, cuts=tuple(cuts))
     return out
+
+
+def _value_history(transactions: pd.DataFrame, end: pd.Timestamp | None) -> pd.DataFrame:
+    """The revenue and margin columns of :func:`customer_history` (and its attrs), from
+    one group-by of the two amounts: tiers need nothing else (no order count, no dates).
+    Inside :func:`._base.shared_history` the shared history is used as it is."""
+    shared = _SHARED_HISTORY.get()
+    if shared is not None and shared[0] is transactions and end == shared[1]:
+        return customer_history(transactions, end)
+    tx, end = clean_transactions(transactions, end)
+    columns = [AMOUNT, GROSS_MARGIN] if GROSS_MARGIN in tx else [AMOUNT]
+    coded = sorted_codes(tx[CUSTOMER_ID])
+    if coded is None:
+        sums = tx.groupby(CUSTOMER_ID, sort=True)[columns].sum()
+    else:  # text ids: the same per-customer sums, grouped by their sorted codes
+        codes, ids = coded
+        known = codes >= 0
+        amounts = tx[columns] if known.all() else tx.loc[known, columns]
+        sums = amounts.groupby(codes[known], sort=True).sum()
+        sums.index = pd.Index(ids[sums.index.to_numpy()], name=CUSTOMER_ID)
+    out = pd.DataFrame({"revenue": sums[AMOUNT].astype("float64")})
+    out["margin"] = sums[GROSS_MARGIN].astype("float64") if GROSS_MARGIN in tx else np.nan
+    out.index.name = CUSTOMER_ID
+    out.attrs["observation_end"] = end.date().isoformat()
+    return out
+
+
+def _in_order(index: pd.Index, customer_value: Any) -> Any:
+    """``customer_value`` put in the order of ``index`` (the same index object), so that
+    :func:`._base.model_frame` aligns it without a look-up per column; as it is when it
+    does not cover every customer once (model_frame then says what is wrong)."""
+    if not isinstance(customer_value, pd.Series | pd.DataFrame):
+        return customer_value
+    if not customer_value.index.is_unique:
+        return customer_value
+    found = positions(customer_value.index, index.to_series())
+    if (found < 0).any():
+        return customer_value
+    return customer_value.take(found).set_axis(index)
+
+
+def _ranks(value: pd.Series) -> pd.Series:
+    """:func:`._base.rank_desc` (1 = highest; ties, and missing values last, in
+    customer_id order) by one stable sort when the ids are already sorted and unique."""
+    index = value.index
+    if not (index.is_unique and index.is_monotonic_increasing):
+        return rank_desc(value)
+    order = np.argsort(-value.to_numpy(dtype="float64"), kind="stable")  # NaN sorts last
+    ranks = np.empty(len(order), dtype="int64")
+    ranks[order] = np.arange(1, len(order) + 1)
+    return pd.Series(ranks, index=index)
+
+
+#: Columns that mark a run's scored table (what value_tiers summarises directly).
+_SCORED_COLUMNS = frozenset({"customer_id", "tier", "value", "value_basis", "revenue", "margin",
+                             "clv"})
+
+
+def _scored_tiers(scored: pd.DataFrame, *, observation_end: Any, customer_value: Any,
+                  cuts: Sequence[float], value_basis: str) -> pd.DataFrame:
+    """The per-customer tier frame of a scored table (its own tiers and values)."""
+    given = {"observation_end": observation_end, "customer_value": customer_value}
+    extra = [name for name, v in given.items() if v is not None]
+    extra += ["value_basis"] if value_basis != "auto" else []
+    if extra:
+        msg = (f"value_tiers() of a scored table summarises its own tiers; "
+               f"{', '.join(extra)} cannot change them. Pass the Dataset (or the "
+               "transactions) to tier the customers afresh.")
+        raise ParameterError(msg)
+    cuts = check_cuts(cuts, "cuts")
+    codes = tier_codes(cuts)
+    tier = pd.Categorical(scored["tier"], categories=codes, ordered=True)
+    if tier.isna().any():  # a tier of other cuts, or none
+        odd = pd.unique(scored["tier"][tier.isna()].astype(str))
+        msg = (f"{int(tier.isna().sum()):,} customers of the scored table have a tier that "
+               f"cuts {tuple(cuts)} do not make (e.g. {', '.join(odd[:5])}; expected "
+               f"{', '.join(codes)}); pass the cuts the table was made with.")
+        raise ParameterError(msg)
+    tiers = scored[["revenue", "margin", "clv", "value"]].set_axis(
+        pd.Index(scored[CUSTOMER_ID], name=CUSTOMER_ID))
+    tiers["tier"] = tier
+    basis = str(scored["value_basis"].iloc[0]) if len(scored) else "auto"
+    tiers.attrs = {"value_basis": basis, "cuts": tuple(cuts)}
+    return tiers
 
 
 def value_tiers(
@@ -117,7 +207,11 @@ def value_tiers(
 ) -> pd.DataFrame:
     """Summarise value tiers: each tier's share of customers, revenue, margin and value.
 
-    Parameters are those of :func:`customer_tiers`.
+    Parameters are those of :func:`customer_tiers`; ``data`` may also be the scored
+    table of a run (:func:`clvkit.segments.scored_customers`, ``Scores.customers``,
+    labelled or not), whose tiers, values, revenue and margin are summarised as they
+    are, without going back to the transactions (then ``cuts`` must be the ones the
+    table was made with, and the other options stay at their defaults).
 
     Returns
     -------
@@ -137,10 +231,14 @@ def value_tiers(
     DataValidationError, ParameterError
         As :func:`customer_tiers`.
     """
-    tiers = customer_tiers(
-        data, observation_end=observation_end, customer_value=customer_value,
-        cuts=cuts, value_basis=value_basis,
-    )
+    if isinstance(data, pd.DataFrame) and _SCORED_COLUMNS <= set(data.columns):
+        tiers = _scored_tiers(data, observation_end=observation_end,
+                              customer_value=customer_value, cuts=cuts, value_basis=value_basis)
+    else:
+        tiers = customer_tiers(
+            data, observation_end=observation_end, customer_value=customer_value,
+            cuts=cuts, value_basis=value_basis,
+        )
     grouped = tiers.groupby("tier", observed=False)
     out = pd.DataFrame(
         {

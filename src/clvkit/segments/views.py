@@ -7,6 +7,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._ids import take_by_id
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import (
     AMOUNT,
@@ -113,7 +114,7 @@ def value_seasonality(
     group = (
         pd.Series("all", index=tx.index)
         if groups is None
-        else tx[CUSTOMER_ID].map(groups)
+        else take_by_id(tx[CUSTOMER_ID], groups)  # tx[CUSTOMER_ID].map(groups), faster
     )
     period = tx[TIMESTAMP].dt.month if by == "month" else tx[TIMESTAMP].dt.day_of_week
     table = tx[value].groupby([group.rename("group"), period.rename(by)], observed=False).sum()
