@@ -96,9 +96,8 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
         raise DataValidationError(msg, column=datetime_col)
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # wall-clock time in the data's own time zone
-    out = pd.DataFrame({s.CUSTOMER_ID: transactions[customer_col].to_numpy(),
-                        s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")},
-                       copy=False)  # views of the caller's columns, never written to
+    columns = {s.CUSTOMER_ID: transactions[customer_col].to_numpy(),
+               s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")}
     if monetary_col:
         amount = transactions[monetary_col]
         if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
@@ -106,7 +105,9 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
                    f"Convert it with pd.to_numeric() or validate the data with "
                    f"clvkit.validate_transactions().")
             raise DataValidationError(msg, column=monetary_col)
-        out[s.AMOUNT] = amount.to_numpy(dtype="float64", na_value=np.nan)
+        columns[s.AMOUNT] = amount.to_numpy(dtype="float64", na_value=np.nan)
+    # views of the caller's columns (never written to): setting a column would copy it
+    out = pd.DataFrame(columns, copy=False)
     for col, label in ((s.CUSTOMER_ID, customer_col), (s.TIMESTAMP, datetime_col),
                        (s.AMOUNT, monetary_col)):
         if col in out and out[col].isna().any():
