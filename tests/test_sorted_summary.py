@@ -89,3 +89,4 @@ def test_text_ids_take_the_sort_path(ordered):
     np.testing.assert_allclose(
         ck.rfm_summary(text, observation_end="2025-06-30").to_numpy(),
         ck.rfm_summary(ordered, observation_end="2025-06-30").to_numpy(), rtol=1e-12)
+
