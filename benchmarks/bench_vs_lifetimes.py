@@ -142,10 +142,11 @@ def _in_child(func: Any, *args: Any) -> dict[str, Any]:
 
 def compare(tx: pd.DataFrame, end: pd.Timestamp, freq: str, n: int) -> None:
     """Run both pipelines on one log at one freq and print the comparison."""
+    load_before = os.getloadavg()[0]
     lt = _in_child(run_lifetimes, tx, end, freq)
     ours = _in_child(run_clvkit, tx, end, freq)
     print(f"\n== {n:,} customers, freq {freq!r} ==")
-    print(f"load average before: {os.getloadavg()[0]:.2f} (1 min)")
+    print(f"load average before: {load_before:.2f} (1 min)")
     print(f"{'step':<18}{'lifetimes s':>12}{'clvkit s':>10}{'ratio':>9}"
           f"{'lifetimes CPU s':>17}{'clvkit CPU s':>14}{'CPU ratio':>11}")
     for step in lt["times"]:
