@@ -37,36 +37,55 @@ def _trigamma(v: np.ndarray | float) -> np.ndarray:
     return polygamma(1, v)
 
 
+def _sum(*arrays: np.ndarray) -> float:
+    """Sum of the elementwise product, without temporaries or BLAS threads."""
+    spec = ",".join("i" * len(arrays)) + "->"
+    return float(np.einsum(spec, *arrays))
+
+
 def bgnbd_hessian(theta: np.ndarray, d: PurchaseData) -> np.ndarray:
-    """Hessian (4 x 4, order r, alpha, a, b) of the weighted BG/NBD log-likelihood."""
+    """Hessian (4 x 4, order r, alpha, a, b) of the weighted BG/NBD log-likelihood.
+
+    Per-tuple terms live in the data's reused work arrays (:meth:`PurchaseData.buffers`)
+    and products are summed by :func:`numpy.einsum`, so no array of the tuples' length
+    is allocated.
+    """
     r, al, a, b = (float(v) for v in theta)
     ux, wx, ix, w = d.ux, d.wx, d.ix, d.w
     n_w = float(wx.sum())
     (t_first, t_inv), (tx_first, tx_inv) = d.times()
     u_t, u_tx = al + d.T[t_first], al + d.tx[tx_first]
-    i_t, i_tx = np.take(1 / u_t, t_inv), np.take(1 / u_tx, tx_inv)
-    dlog = np.take(np.log(u_t), t_inv)
-    dlog -= np.take(np.log(u_tx), tx_inv)  # D = ln((alpha + T) / (alpha + t_x))
-    rx = d.x + r
+    buf = d.buffers(8)
+    i_t, i_tx = np.take(1 / u_t, t_inv, out=buf[0]), np.take(1 / u_tx, tx_inv, out=buf[1])
+    dlog = np.take(np.log(u_t), t_inv, out=buf[2])
+    dlog -= np.take(np.log(u_tx), tx_inv, out=buf[3])  # D = ln((alpha + T) / (alpha + t_x))
+    rx = np.add(d.x, r, out=buf[3])
     bx = b + np.maximum(ux, 1) - 1
     lbx = np.log(a) - np.log(bx)
     lbx[0] = -np.inf  # x = 0: no second term, omega = 0
-    omega = expit(rx * dlog + lbx[ix])
-    w_om = w * omega
-    w_sp = w_om * (1 - omega)  # weight times omega (1 - omega)
-    di = i_t - i_tx  # d^2 delta / dr dalpha
-    g_al = rx * di  # d delta / dalpha
+    omega = np.multiply(rx, dlog, out=buf[4])
+    omega += np.take(lbx, ix, out=buf[5])
+    expit(omega, out=omega)
+    w_om = np.multiply(w, omega, out=buf[5])
+    w_sp = np.subtract(1.0, omega, out=buf[4])
+    w_sp *= w_om  # weight times omega (1 - omega)
+    di = np.subtract(i_t, i_tx, out=buf[6])  # d^2 delta / dr dalpha
+    g_al = np.multiply(rx, di, out=buf[7])  # d delta / dalpha
     g_b = np.where(ux > 0, -1 / bx, 0.0)  # d delta / db, per x
-    by_x = [np.bincount(ix, weights=v, minlength=ux.size)
-            for v in (w_sp * dlog, w_sp * g_al, w_sp, w_om)]
     tab = _trigamma(a + b) - _trigamma(a + b + ux)
     h = np.empty((4, 4))
-    h[0, 0] = _dot(wx, _trigamma(r + ux) - _trigamma(r)) + _dot(w_sp, dlog * dlog)
-    h[0, 1] = n_w / al - _dot(w, i_t) + _dot(w_sp, dlog * g_al) + _dot(w_om, di)
-    h[1, 1] = (-n_w * r / al**2 + _dot(w * rx, i_t * i_t) + _dot(w_sp, g_al * g_al)
-               + _dot(w_om * rx, i_tx * i_tx - i_t * i_t))
+    h[0, 0] = _dot(wx, _trigamma(r + ux) - _trigamma(r)) + _sum(w_sp, dlog, dlog)
+    h[0, 1] = n_w / al - _dot(w, i_t) + _sum(w_sp, dlog, g_al) + _dot(w_om, di)
+    h[1, 1] = (-n_w * r / al**2 + _sum(w, rx, i_t, i_t) + _sum(w_sp, g_al, g_al)
+               + _sum(w_om, rx, i_tx, i_tx) - _sum(w_om, rx, i_t, i_t))
     h[0, 2] = _dot(w_sp, dlog) / a
     h[1, 2] = _dot(w_sp, g_al) / a
+    # the b row: sums by x (g_b depends on x only); i_t, i_tx are free from here
+    by_x = []
+    for v, other in ((dlog, buf[0]), (g_al, buf[1])):
+        by_x.append(np.bincount(ix, weights=np.multiply(w_sp, v, out=other),
+                                minlength=ux.size))
+    by_x += [np.bincount(ix, weights=v, minlength=ux.size) for v in (w_sp, w_om)]
     h[0, 3] = _dot(g_b, by_x[0])
     h[1, 3] = _dot(g_b, by_x[1])
     sum_sp, sum_om = float(by_x[2].sum()), float(by_x[3].sum())
