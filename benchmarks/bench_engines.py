@@ -106,8 +106,9 @@ def generate(rows: int, path: Path) -> tuple[int, float]:
     return int(n), seconds
 
 
-def run_child(args: list[str]) -> tuple[float, float, str]:
-    """Run a child process; return wall seconds, its peak RSS (GB) and its stdout."""
+def run_child(args: list[str]) -> tuple[float, float, str, float]:
+    """Run a child process; return wall seconds, its peak RSS (GB), its stdout and its
+    CPU seconds (user + system, all its threads)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out, stderr=err, text=True)
@@ -118,7 +119,8 @@ def run_child(args: list[str]) -> tuple[float, float, str]:
         err.seek(0)
         if proc.returncode != 0:
             raise RuntimeError(f"{args[:4]} failed:\n{err.read()[-3000:]}")
-        return wall, usage.ru_maxrss / 1024**2, out.read()
+        return (wall, usage.ru_maxrss / 1024**2, out.read(),
+                usage.ru_utime + usage.ru_stime)
 
 
 def main() -> None:
@@ -132,15 +134,18 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     py = sys.executable
     print("rows | customers | gen s | floor s (query) | score s | ratio | summary s | fit s | "
-          "scoring s | segments s | floor RSS GB | score RSS GB")
+          "scoring s | segments s | floor RSS GB | score RSS GB | floor CPU s | score CPU s | "
+          "CPU ratio | load before-after")
     for label in args.rows:
         path = args.dir / f"log_{label}.parquet"
         n_rows, gen = generate(_size(label), path)
-        floor_wall, floor_rss, out = run_child([py, "-c", FLOOR.format(path=path.as_posix())])
+        load = os.getloadavg()[0]
+        floor_wall, floor_rss, out, floor_cpu = run_child(
+            [py, "-c", FLOOR.format(path=path.as_posix())])
         n_customers, floor_query = out.split()
         out_dir = args.dir / f"scored_{label}"
         limit = ["--memory-limit", args.memory_limit] if args.memory_limit else []
-        score_wall, score_rss, _ = run_child(
+        score_wall, score_rss, _, score_cpu = run_child(
             [py, "-m", "clvkit.cli", "score", "--data", str(path), "--engine", "duckdb",
              "--out", str(out_dir), "--quiet", *limit])
         run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
@@ -149,8 +154,9 @@ def main() -> None:
               f"({float(floor_query):.1f}) | "
               f"{score_wall:.1f} | {score_wall / floor_wall:.1f}x | {sec['summary']:.1f} | "
               f"{sec['fit']:.1f} | {sec['score']:.1f} | {sec['segments']:.1f} | "
-              f"{floor_rss:.2f} | {score_rss:.2f}   (unique tuples {run['n_unique_tuples']:,})",
-              flush=True)
+              f"{floor_rss:.2f} | {score_rss:.2f} | {floor_cpu:.1f} | {score_cpu:.1f} | "
+              f"{score_cpu / floor_cpu:.1f}x | {load:.1f}-{os.getloadavg()[0]:.1f}   "
+              f"(unique tuples {run['n_unique_tuples']:,})", flush=True)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import time
 import warnings
@@ -53,6 +54,26 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+class _Clock:
+    """Wall and CPU seconds (user + system, this process) of each step."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._t0 = self._c0 = 0.0
+
+    def start(self) -> None:
+        self._t0, self._c0 = time.perf_counter(), time.process_time()
+
+    def stop(self, step: str) -> None:
+        self.times[step] = time.perf_counter() - self._t0
+        self.cpu[step] = time.process_time() - self._c0
+
+
+def _system_seconds() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_stime
+
+
 def run_lifetimes(tx: pd.DataFrame, end: pd.Timestamp, freq: str) -> dict[str, Any]:
     """Plain lifetimes, as its documentation shows it."""
     with warnings.catch_warnings():
@@ -60,27 +81,28 @@ def run_lifetimes(tx: pd.DataFrame, end: pd.Timestamp, freq: str) -> dict[str, A
         from lifetimes import BetaGeoFitter, GammaGammaFitter
         from lifetimes.utils import summary_data_from_transaction_data
 
-        times: dict[str, float] = {}
-        t0 = time.perf_counter()
+        clock = _Clock()
+        clock.start()
         summary = summary_data_from_transaction_data(
             tx, "customer_id", "timestamp", monetary_value_col="amount",
             observation_period_end=end, freq=freq)
-        times["summary"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        clock.stop("summary")
+        clock.start()
         bgf = BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
-        times["bgnbd_fit"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        clock.stop("bgnbd_fit")
+        clock.start()
         rep = summary[summary["frequency"] > 0]
         ggf = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
-        times["gamma_gamma_fit"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        clock.stop("gamma_gamma_fit")
+        clock.start()
         clv = ggf.customer_lifetime_value(
             bgf, summary["frequency"], summary["recency"], summary["T"],
             summary["monetary_value"], time=HORIZON_MONTHS, discount_rate=MONTHLY_RATE,
             freq=freq)
-        times["clv"] = time.perf_counter() - t0
+        clock.stop("clv")
     return {
-        "times": times, "peak_mb": _peak_mb(),
+        "times": clock.times, "cpu": clock.cpu, "system_s": _system_seconds(),
+        "peak_mb": _peak_mb(),
         "params": {**bgf.params_.to_dict(), **ggf.params_.to_dict()},
         "clv": clv.sort_index().to_numpy(), "n_unique": None,
     }
@@ -88,23 +110,24 @@ def run_lifetimes(tx: pd.DataFrame, end: pd.Timestamp, freq: str) -> dict[str, A
 
 def run_clvkit(tx: pd.DataFrame, end: pd.Timestamp, freq: str) -> dict[str, Any]:
     """clvkit: vectorised summary, likelihoods and predictions on unique tuples."""
-    times: dict[str, float] = {}
-    t0 = time.perf_counter()
+    clock = _Clock()
+    clock.start()
     summary = ck.rfm_summary(tx, observation_end=end, freq=freq)
-    times["summary"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    clock.stop("summary")
+    clock.start()
     bg = ck.models.fit_bgnbd(summary)
-    times["bgnbd_fit"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    clock.stop("bgnbd_fit")
+    clock.start()
     gg = ck.models.fit_gamma_gamma(summary)
-    times["gamma_gamma_fit"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    clock.stop("gamma_gamma_fit")
+    clock.start()
     value = ck.models.customer_value(
         summary, bgnbd=bg, gamma_gamma=gg, horizon_months=HORIZON_MONTHS,
         discount_rate_monthly=MONTHLY_RATE, periods_per_month=PERIODS_PER_MONTH[freq])
-    times["clv"] = time.perf_counter() - t0
+    clock.stop("clv")
     return {
-        "times": times, "peak_mb": _peak_mb(), "params": {**bg.params, **gg.params},
+        "times": clock.times, "cpu": clock.cpu, "system_s": _system_seconds(),
+        "peak_mb": _peak_mb(), "params": {**bg.params, **gg.params},
         "clv": value["clv"].sort_index().to_numpy(), "n_unique": bg.n_unique_,
         "gg_unique": gg.n_unique_, "warnings": bg.diagnostics_["warnings"],
     }
@@ -119,16 +142,26 @@ def _in_child(func: Any, *args: Any) -> dict[str, Any]:
 
 def compare(tx: pd.DataFrame, end: pd.Timestamp, freq: str, n: int) -> None:
     """Run both pipelines on one log at one freq and print the comparison."""
+    load_before = os.getloadavg()[0]
     lt = _in_child(run_lifetimes, tx, end, freq)
     ours = _in_child(run_clvkit, tx, end, freq)
     print(f"\n== {n:,} customers, freq {freq!r} ==")
-    print(f"{'step':<18}{'lifetimes s':>12}{'clvkit s':>10}{'ratio':>9}")
+    print(f"load average before: {load_before:.2f} (1 min)")
+    print(f"{'step':<18}{'lifetimes s':>12}{'clvkit s':>10}{'ratio':>9}"
+          f"{'lifetimes CPU s':>17}{'clvkit CPU s':>14}{'CPU ratio':>11}")
     for step in lt["times"]:
         a, b = lt["times"][step], ours["times"][step]
-        print(f"{step:<18}{a:>12.2f}{b:>10.2f}{a / b:>8.1f}x")
+        ca, cb = lt["cpu"][step], ours["cpu"][step]
+        print(f"{step:<18}{a:>12.2f}{b:>10.2f}{a / b:>8.1f}x{ca:>17.2f}{cb:>14.2f}"
+              f"{ca / max(cb, 1e-9):>10.1f}x")
     total_lt, total_ck = sum(lt["times"].values()), sum(ours["times"].values())
+    cpu_lt, cpu_ck = sum(lt["cpu"].values()), sum(ours["cpu"].values())
     speedup = total_lt / total_ck
-    print(f"{'end to end':<18}{total_lt:>12.2f}{total_ck:>10.2f}{speedup:>8.1f}x")
+    print(f"{'end to end':<18}{total_lt:>12.2f}{total_ck:>10.2f}{speedup:>8.1f}x"
+          f"{cpu_lt:>17.2f}{cpu_ck:>14.2f}{cpu_lt / cpu_ck:>10.1f}x")
+    print(f"CPU = user + system seconds of the step in its process (system time of the "
+          f"whole child: lifetimes {lt['system_s']:.2f} s, clvkit {ours['system_s']:.2f} s); "
+          f"load average after: {os.getloadavg()[0]:.2f}")
     print(f"peak resident memory: lifetimes {lt['peak_mb']:,.0f} MB, clvkit "
           f"{ours['peak_mb']:,.0f} MB (each in its own process, log included)")
     print(f"clvkit fitted BG/NBD on {ours['n_unique']:,} unique (frequency, recency, T) "

@@ -152,6 +152,11 @@ def _report_with_preset(report: Callable[[argparse.Namespace], int]
 
 
 def _add_report(subparsers: argparse._SubParsersAction) -> None:
+    if _OTHER_COMMAND[0]:
+        # another subcommand runs: a placeholder keeps the name (importing the report
+        # package pulls in SciPy's statistics and the metrics, half a second or more)
+        subparsers.add_parser("report", help=_REPORT_HELP)
+        return
     from .report._cli import add_report_parser
 
     add_report_parser(subparsers)
@@ -177,7 +182,20 @@ _COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 ]
 
 
-def _parser() -> argparse.ArgumentParser:
+_REPORT_HELP = "run the report notebooks and write the HTML report"
+#: Set by :func:`_parser`: True when the command line names a subcommand other than
+#: report, whose parser is then not built.
+_OTHER_COMMAND = [False]
+
+
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand named on the command line (the first word that is one)."""
+    names = {"validate", "demo-data", "report", "score"}
+    words = sys.argv[1:] if argv is None else list(argv)
+    return next((w for w in words if w in names), None)
+
+
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clvkit",
         description="Customer-value analytics workbook: load and validate customer "
@@ -187,6 +205,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="on an error, show the full traceback instead of one line")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    command = _command(argv)
+    _OTHER_COMMAND[0] = command is not None and command != "report"
     for add in _COMMANDS:
         add(subparsers)
     for sub in subparsers.choices.values():  # --debug before or after the command
@@ -211,9 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         SIGTERM/SIGINT. argparse exits with 2 itself on invalid arguments, and with
         0 after ``--help``.
     """
+    args = _parser(argv).parse_args(argv)
     from ._readers import mask_text
 
-    args = _parser().parse_args(argv)
     try:
         return int(args.func(args))
     except ClvkitError as err:

@@ -38,6 +38,7 @@ import pandas as pd
 from clvkit import schema as s
 from clvkit._messages import examples
 from clvkit._parse import as_date
+from clvkit._sorted_summary import Aggregates, sorted_aggregates
 from clvkit.exceptions import DataValidationError, ParameterError
 
 __all__ = ["calibration_holdout_split", "cohort_table", "rfm_summary"]
@@ -95,9 +96,8 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
         raise DataValidationError(msg, column=datetime_col)
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_localize(None)  # wall-clock time in the data's own time zone
-    out = pd.DataFrame({s.CUSTOMER_ID: transactions[customer_col].to_numpy(),
-                        s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")},
-                       copy=False)  # views of the caller's columns, never written to
+    columns = {s.CUSTOMER_ID: transactions[customer_col].to_numpy(),
+               s.TIMESTAMP: ts.to_numpy(dtype="datetime64[ns]")}
     if monetary_col:
         amount = transactions[monetary_col]
         if not pd.api.types.is_numeric_dtype(amount) or pd.api.types.is_bool_dtype(amount):
@@ -105,7 +105,9 @@ def _prepare(transactions: pd.DataFrame, customer_col: str, datetime_col: str,
                    f"Convert it with pd.to_numeric() or validate the data with "
                    f"clvkit.validate_transactions().")
             raise DataValidationError(msg, column=monetary_col)
-        out[s.AMOUNT] = amount.to_numpy(dtype="float64", na_value=np.nan)
+        columns[s.AMOUNT] = amount.to_numpy(dtype="float64", na_value=np.nan)
+    # views of the caller's columns (never written to): setting a column would copy it
+    out = pd.DataFrame(columns, copy=False)
     for col, label in ((s.CUSTOMER_ID, customer_col), (s.TIMESTAMP, datetime_col),
                        (s.AMOUNT, monetary_col)):
         if col in out and out[col].isna().any():
@@ -242,23 +244,49 @@ def _customer_periods(tx: pd.DataFrame, freq: str) -> tuple:
 
 def _summarise(tx: pd.DataFrame, end_period: int, freq: str,
                freq_multiplier: float) -> pd.DataFrame:
-    """frequency, recency, T (+ monetary_value) from prepared rows, all on or before the end."""
-    _, customers, cust, per, spend, first = _customer_periods(tx, freq)
+    """frequency, recency, T (+ monetary_value) from prepared rows, all on or before the end.
+
+    A log in (customer, time) order is aggregated in one chunked pass
+    (:mod:`clvkit._sorted_summary`); any other through the distinct (customer, period)
+    pairs of :func:`_customer_periods`. Both give the same numbers.
+    """
+    agg = _sorted_aggregates(tx, freq)
+    if agg is None:
+        _, customers, cust, per, spend, first = _customer_periods(tx, freq)
+        count = np.diff(np.append(first, cust.size))  # periods with a purchase
+        agg = Aggregates(customers, per[first], per[first + count - 1], count, None)
+        if spend is not None:
+            agg.repeat_spend = np.add.reduceat(spend, first) - spend[first]
     div = _divisor(freq, freq_multiplier)
-    count = np.diff(np.append(first, cust.size))  # periods with a purchase
-    out = pd.DataFrame(
-        {
-            s.FREQUENCY: count - 1,
-            s.RECENCY: (per[first + count - 1] - per[first]) / div,
-            s.T: (end_period - per[first]) / div,
-        },
-        index=pd.Index(customers, name=s.CUSTOMER_ID),
-    )
-    if spend is not None:
-        repeat = np.add.reduceat(spend, first) - spend[first]
+    count = agg.n_periods
+    columns = {
+        s.FREQUENCY: count - 1,
+        s.RECENCY: (agg.last_period - agg.first_period) / div,
+        s.T: (end_period - agg.first_period) / div,
+    }
+    if agg.repeat_spend is not None:
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[s.MONETARY_VALUE] = np.where(count > 1, repeat / (count - 1), 0.0)
-    return out
+            columns[s.MONETARY_VALUE] = np.where(count > 1, agg.repeat_spend / (count - 1), 0.0)
+    # one block per column: no copy into a consolidated block
+    return pd.DataFrame(columns, index=pd.Index(agg.customers, name=s.CUSTOMER_ID), copy=False)
+
+
+def _sorted_aggregates(tx: pd.DataFrame, freq: str) -> Aggregates | None:
+    """:func:`clvkit._sorted_summary.sorted_aggregates` of prepared rows (None: not sorted)."""
+    ts = tx[s.TIMESTAMP].to_numpy().view(np.int64)
+
+    def periods(lo: int, hi: int, out: np.ndarray) -> np.ndarray:
+        if freq == "M":
+            out[:] = ts[lo:hi].view("datetime64[ns]").astype("datetime64[M]").astype(np.int64)
+            return out
+        np.floor_divide(ts[lo:hi], _NS_PER_DAY, out=out)
+        if freq == "W":  # weeks start on Monday; 1970-01-01 is a Thursday
+            out += 3
+            np.floor_divide(out, 7, out=out)
+        return out
+
+    amount = tx[s.AMOUNT].to_numpy() if s.AMOUNT in tx else None
+    return sorted_aggregates(tx[s.CUSTOMER_ID].to_numpy(), periods, amount)
 
 
 def _on_engine(transactions: Any, engine: str, cols: tuple, run: Any,

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from . import _likelihood as lik
+from ._hessians import HESSIANS
 
 __all__ = ["FitResult", "fit", "log_likelihood"]
 
@@ -63,24 +64,58 @@ class FitResult:
 
 
 def _objective(kind: str, data: Any, penalizer: float) -> Callable:
+    """The objective in log-parameters, ``f(phi) -> (value, gradient)``.
+
+    It remembers its last evaluation (the polish and the final check evaluate the
+    point the optimiser stopped at again), and ``f.hess(phi)`` is the Hessian of the
+    objective in log-parameters from the analytic Hessian of the likelihood
+    (:mod:`clvkit.models._hessians`), or None where there is none (MBG/NBD,
+    Pareto/NBD: central differences of the gradient then).
+    """
     func, n = LIKELIHOODS[kind], float(data.w.sum())
+    last: dict[bytes, tuple[float, np.ndarray]] = {}
 
     def f(phi: np.ndarray) -> tuple[float, np.ndarray]:
+        key = np.asarray(phi, dtype=float).tobytes()
+        if key in last:
+            value, grad = last[key]
+            return value, grad.copy()
         theta = np.exp(phi)
         with np.errstate(all="ignore"):
             ll, g = func(theta, data)
         value = -ll / n + penalizer * float(theta @ theta)
         grad = theta * (-g / n + 2 * penalizer * theta)
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-            return np.inf, np.zeros_like(phi)
+            value, grad = np.inf, np.zeros_like(phi)
+        last.clear()
+        last[key] = (value, grad.copy())
         return value, grad
 
+    def hess(phi: np.ndarray) -> np.ndarray | None:
+        if kind not in HESSIANS:
+            return None
+        value, grad = f(phi)  # remembered when phi is the last point evaluated
+        if not np.isfinite(value):
+            return None
+        theta = np.exp(phi)
+        with np.errstate(all="ignore"):
+            h_ll = HESSIANS[kind](theta, data)
+        # chain rule for theta = exp(phi): diag(theta) H_theta diag(theta) + diag(grad)
+        h_theta = -h_ll / n + 2 * penalizer * np.eye(theta.size)
+        out = h_theta * np.outer(theta, theta) + np.diag(grad)
+        return out if np.all(np.isfinite(out)) else None
+
+    f.hess = hess  # type: ignore[attr-defined]
     return f
 
 
 def _hessian(f: Callable, phi: np.ndarray, free: np.ndarray, h: float) -> np.ndarray:
-    """Hessian on the free coordinates by central differences of the gradient."""
+    """Hessian on the free coordinates: analytic where the objective has one, else
+    central differences of the gradient."""
     idx = np.flatnonzero(free)
+    exact = f.hess(phi) if hasattr(f, "hess") else None
+    if exact is not None:
+        return exact[np.ix_(idx, idx)]
     hess = np.empty((idx.size, idx.size))
     for col, i in enumerate(idx):
         up, down = phi.copy(), phi.copy()

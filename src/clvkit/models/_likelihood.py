@@ -143,8 +143,11 @@ class SpendData:
         self.x = np.asarray(self.x, dtype=float)
         self.m = np.asarray(self.m, dtype=float)
         self.w = np.asarray(self.w, dtype=float)
-        self.ux, ix = np.unique(self.x, return_inverse=True)
-        self.wx = np.bincount(ix.ravel(), weights=self.w, minlength=self.ux.size)
+        # x is a whole number >= 1: count by value (no sort), keep the values present
+        ix = self.x.astype(np.intp)
+        present = np.bincount(ix) > 0
+        self.ux = np.flatnonzero(present).astype(float)
+        self.wx = np.bincount(ix, weights=self.w, minlength=present.size)[present]
         self.xm = self.x * self.m
         self.wxv = self.w * self.x
         lm = np.log(self.m)

@@ -137,6 +137,21 @@ def conditional_purchases(kind: str, theta: Sequence[float], t: float | np.ndarr
     return np.where(t_arr > 0, out, 0.0)
 
 
+def _brackets_per_pair(kind: str, theta: Sequence[float], ts: Sequence[float], x: np.ndarray,
+                       T: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bracket of :func:`_bg_bracket` at every horizon in ``ts``, once per distinct
+    (x, T) pair: an array (pairs, len(ts)), 0 where the horizon is 0, and the inverse
+    index that maps the rows to their pair."""
+    packed = compress(x, T)
+    ux, uT = packed.columns
+    brackets = np.zeros((ux.size, len(ts)))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for j, t in enumerate(ts):
+            if t > 0:
+                brackets[:, j] = _bg_bracket(kind, theta, ux, uT, np.full(ux.shape, float(t)))
+    return brackets, packed.inverse
+
+
 def conditional_purchases_many(kind: str, theta: Sequence[float], ts: Sequence[float],
                                x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
     """E[Y(t) | x, t_x, T] for several scalar horizons: an array of shape (rows, len(ts)).
@@ -148,14 +163,9 @@ def conditional_purchases_many(kind: str, theta: Sequence[float], ts: Sequence[f
     if kind == "paretonbd":
         return np.column_stack([conditional_purchases(kind, theta, t, x, tx, T) for t in ts])
     alive = p_alive(kind, theta, x, tx, T)
-    packed = compress(x, T)
-    ux, uT = packed.columns
-    out = np.zeros((x.size, len(ts)))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for j, t in enumerate(ts):
-            if t > 0:
-                bracket = _bg_bracket(kind, theta, ux, uT, np.full(ux.shape, float(t)))
-                out[:, j] = bracket[packed.inverse] * alive
+    brackets, inverse = _brackets_per_pair(kind, theta, ts, x, T)
+    out = brackets[inverse] * alive[:, None]
+    out[:, np.asarray(ts, dtype=float) <= 0] = 0.0  # 0 even where P(alive) is not finite
     return out
 
 
@@ -183,15 +193,9 @@ def discounted_purchases(kind: str, theta: Sequence[float], ts: Sequence[float],
         cumulative = conditional_purchases_many(kind, theta, ts, x, tx, T)
         return (np.einsum("ij,j->i", np.diff(cumulative, axis=1), w), cumulative[:, -1],
                 alive)
-    packed = compress(x, T)
-    ux, uT = packed.columns
-    brackets = np.zeros((ux.size, len(ts)))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for j, t in enumerate(ts):
-            if t > 0:
-                brackets[:, j] = _bg_bracket(kind, theta, ux, uT, np.full(ux.shape, float(t)))
+    brackets, inverse = _brackets_per_pair(kind, theta, ts, x, T)
     per_pair = np.einsum("ij,j->i", np.diff(brackets, axis=1), w)  # no BLAS threads
-    return (per_pair[packed.inverse] * alive, brackets[:, -1][packed.inverse] * alive, alive)
+    return per_pair[inverse] * alive, brackets[:, -1][inverse] * alive, alive
 
 
 def expected_purchases(kind: str, theta: Sequence[float], t: np.ndarray) -> np.ndarray:

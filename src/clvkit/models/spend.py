@@ -173,14 +173,15 @@ def gamma_gamma_independence(summary: pd.DataFrame) -> dict[str, Any]:
         ``correlation`` (Pearson, among repeat customers; NaN with fewer than 3),
         ``n_repeaters`` and ``independent`` (abs(correlation) < 0.3).
     """
-    rep = summary[summary[FREQUENCY] > 0]
-    x = rep[FREQUENCY].to_numpy(dtype=float)
-    m = rep[MONETARY_VALUE].to_numpy(dtype=float)
-    if len(rep) < 3 or x.std() == 0 or m.std() == 0:
+    x = summary[FREQUENCY].to_numpy(dtype=float)
+    rep = x > 0  # the two columns of the repeaters only, not a copy of their rows
+    x, m = x[rep], summary[MONETARY_VALUE].to_numpy(dtype=float)[rep]
+    if x.size < 3 or x.std() == 0 or m.std() == 0:
         corr = float("nan")
     else:
         corr = float(np.corrcoef(x, m)[0, 1])
-    return {"correlation": corr, "n_repeaters": len(rep), "independent": bool(abs(corr) < 0.3)}
+    return {"correlation": corr, "n_repeaters": int(x.size),
+            "independent": bool(abs(corr) < 0.3)}
 
 
 def fit_gamma_gamma(summary: pd.DataFrame, **kwargs: Any) -> GammaGammaModel:
