@@ -122,7 +122,37 @@ def test_order_keys_equal_the_formula_with_every_row_keyed(order_ids):
                           s.AMOUNT: [1.0, 2.0, 3.0, 4.0]}, index=[10, 11, 12, 13])
     if order_ids is not None:
         typed[s.ORDER_ID] = as_ids(pd.Series(order_ids, index=typed.index, dtype=object))
-    pd.testing.assert_series_equal(order_keys(typed), _old_order_keys(typed))
+    keys, old = order_keys(typed), _old_order_keys(typed)
+    # integer keys now: the same rows share a key, numbered in order of first appearance
+    assert keys.dtype == np.int64 and keys.index.equals(old.index)
+    np.testing.assert_array_equal(pd.factorize(keys)[0], pd.factorize(old)[0])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_order_keys_group_rows_as_the_string_keys(seed):
+    from clvkit._orders import id_codes, is_line_level, n_shared_order_ids, order_keys
+    typed = _random_lines(seed, int(np.random.default_rng(seed).integers(0, 80)))
+    typed["customer_id"] = typed["customer_id"].fillna("c0")
+    typed = typed.astype({"customer_id": object, "order_id": object})
+    old = _old_order_keys(typed)
+    codes = (id_codes(typed["customer_id"])[0], id_codes(typed["order_id"])[0])
+    for keys in (order_keys(typed), order_keys(typed, *codes)):
+        np.testing.assert_array_equal(pd.factorize(keys)[0], pd.factorize(old)[0])
+        assert is_line_level(keys) == bool(old.duplicated().any())
+    both = typed[["order_id", "customer_id"]].dropna()
+    per_id = both.drop_duplicates().groupby("order_id", sort=False).size()
+    assert n_shared_order_ids(typed) == int(np.sum(per_id.to_numpy() > 1))
+
+
+@pytest.mark.parametrize("values", [["a", "b", None, "a", np.nan], [], [None, None],
+                                    ["x"] * 3, [1, 2, 1]])
+def test_id_codes_factorize(values):
+    from clvkit._orders import id_codes
+    series = pd.Series(values, dtype=object)
+    codes, uniques = id_codes(series)
+    expected, exp_uniques = pd.factorize(series)
+    np.testing.assert_array_equal(codes, expected)
+    assert list(uniques) == list(exp_uniques)
 
 
 class _OldChecks:
@@ -210,9 +240,12 @@ def _old_by_order_id(orders, reversals, cancel_prefix):
     target = np.full(len(reversals), -1)
     if s.ORDER_ID not in orders or s.ORDER_ID not in reversals or orders.empty:
         return target
-    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
-    position = pd.Series(np.arange(len(orders)), index=key.where(orders[s.ORDER_ID].notna()))
-    position = position[position.index.notna() & ~position.index.duplicated()]
+    # the rule of the docstring: same customer and same order id (tuples: an id holding
+    # the old key's separator "\x1f" no longer matches another customer's order)
+    key = pd.Series(list(zip(orders[s.CUSTOMER_ID], orders[s.ORDER_ID], strict=True)),
+                    dtype=object)
+    position = {k: i for i, k in reversed(list(enumerate(key)))
+                if isinstance(k[1], str)}
     oid = reversals[s.ORDER_ID].astype("string")
     tries = [oid]
     if cancel_prefix:
@@ -220,10 +253,9 @@ def _old_by_order_id(orders, reversals, cancel_prefix):
                              oid.str.slice(len(cancel_prefix)))
         tries.append(stripped)
     for ids in tries:
-        rkey = reversals[s.CUSTOMER_ID].astype(str) + "\x1f" + ids.astype(str)
-        found = rkey.where(ids.notna()).map(position).to_numpy(dtype=float, na_value=np.nan)
-        todo = (target < 0) & ~np.isnan(found)
-        target[todo] = found[todo].astype(int)
+        for i, (c, o) in enumerate(zip(reversals[s.CUSTOMER_ID], ids, strict=True)):
+            if target[i] < 0 and isinstance(o, str) and (c, o) in position:
+                target[i] = position[(c, o)]
     return target
 
 

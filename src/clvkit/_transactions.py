@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
-from ._orders import aggregate_orders, is_line_level, n_shared_order_ids, order_keys
+from ._orders import (
+    aggregate_orders,
+    is_line_level,
+    n_shared_codes,
+    n_shared_order_ids,
+    order_keys,
+)
 from ._parse import as_ids, as_text, parse_dates, parse_numbers
 from ._refunds import apply_reduction, match_reversals, reversal_marks
 
@@ -100,13 +106,19 @@ def _orders(typed: pd.DataFrame, rows: pd.Series, keys: pd.Series,
     lines = typed[rows]
     if line_level:
         return aggregate_orders(lines, keys[rows])
-    return lines.set_axis(keys[rows].to_numpy(), axis=0)
+    lines.index = keys[rows].to_numpy()  # a fresh frame: no second copy for the index
+    return lines
 
 
-def _shape(typed: pd.DataFrame, purchase: pd.Series, n_orders: int,
-           line_level: bool) -> dict[str, Any]:
-    return {"shape": "lines" if line_level else "orders", "n_lines": int(purchase.sum()),
-            "n_orders": n_orders, "n_shared_order_ids": n_shared_order_ids(typed[purchase])}
+def _shape(typed: pd.DataFrame, purchase: pd.Series, n_orders: int, line_level: bool,
+           codes: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    rows = purchase.to_numpy(dtype=bool)
+    if codes is None:
+        shared = n_shared_order_ids(typed[purchase])
+    else:
+        shared = n_shared_codes(codes[0][rows], codes[1][rows])
+    return {"shape": "lines" if line_level else "orders", "n_lines": int(rows.sum()),
+            "n_orders": n_orders, "n_shared_order_ids": shared}
 
 
 def orders_and_reversals(
@@ -117,6 +129,7 @@ def orders_and_reversals(
     *,
     mode: str,
     cancel_prefix: str | None,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> OrderStep:
     """Sum order lines to orders and, with ``mode="net"``, net reversals against them.
 
@@ -128,12 +141,16 @@ def orders_and_reversals(
         Rows that passed every row check (purchases, and reversals in "net" mode).
     reversal, cancelled : pandas.Series
         :func:`clvkit._refunds.reversal_marks`; ``cancelled`` rows are already set aside.
+    codes : (numpy.ndarray, numpy.ndarray), optional
+        :func:`clvkit._orders.id_codes` of the customer and order ids (order: all -1
+        without an order_id column), when the caller has them.
     """
-    keys = order_keys(typed)
+    customer, order = (None, None) if codes is None else codes
+    keys = order_keys(typed, customer, order)
     purchase = ok & ~reversal
     line_level = is_line_level(keys[purchase])
     orders = _orders(typed, purchase, keys, line_level)
-    shape = _shape(typed, purchase, len(orders), line_level)
+    shape = _shape(typed, purchase, len(orders), line_level, codes)
     reasons = pd.Series(np.nan, index=typed.index, dtype=object)
     if mode != "net":
         marked = reversal | cancelled  # the caller passes those it set aside
@@ -171,9 +188,14 @@ def _net_summary(typed: pd.DataFrame, keys: pd.Series, cancelled: pd.Series,
                  outcome: pd.DataFrame) -> dict[str, Any]:
     """Counts of the "net" step: orders reversed fully / partly, revenue reversed."""
     by_status = typed[cancelled].groupby(keys[cancelled].to_numpy(), sort=False)[s.AMOUNT].sum()
-    full = set(orders.index[gone]) | set(by_status.index.difference(orders.index))
-    partly = (set(orders.index[(reduction > 0) & ~gone])
-              | set(by_status.index.intersection(orders.index))) - full
+    # the orders cancelled by status that are also purchases: look the few cancelled keys
+    # up among the orders (hashing the few), not the other way round
+    if len(by_status):
+        both = set(orders.index[orders.index.isin(by_status.index)])
+    else:
+        both = set()
+    full = set(orders.index[gone]) | (set(by_status.index) - both)
+    partly = (set(orders.index[(reduction > 0) & ~gone]) | both) - full
     how = outcome["match"]
     return {
         "mode": "net",

@@ -54,6 +54,7 @@ import pandas as pd
 
 from . import schema as s
 from ._messages import require_columns
+from ._orders import id_codes
 from ._parse import as_date, is_blank, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
 from ._quality import DataQuality, ValidatedTable, build_table
@@ -217,10 +218,14 @@ def validate_transactions(
         checks.keep("zero_amount", typed[s.AMOUNT] == 0)
     else:
         checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
-    has_order = (typed[s.ORDER_ID].notna() if s.ORDER_ID in typed
-                 else pd.Series(False, index=raw.index))
-    checks.set_aside("duplicate_order_id", exact_duplicates(raw, checks.ok & has_order))
-    exact = exact_duplicates(raw, checks.ok & ~has_order)
+    # ids as integers, hashed once: order lines, duplicates, refunds and unknown ids use them
+    customer = id_codes(typed[s.CUSTOMER_ID])
+    order = (id_codes(typed[s.ORDER_ID])[0] if s.ORDER_ID in typed
+             else np.full(len(typed), -1, dtype=np.int64))
+    has_order = pd.Series(order >= 0, index=raw.index)
+    checks.set_aside("duplicate_order_id",
+                     exact_duplicates(raw, checks.ok & has_order, order))
+    exact = exact_duplicates(raw, checks.ok & ~has_order, order)
     if drop_exact_duplicates:
         checks.set_aside("exact_duplicate", exact)
     else:
@@ -229,10 +234,11 @@ def validate_transactions(
     if refunds != "net":  # reversals are set aside: hand on those, to be counted
         reversal = checks.reason.isin(["negative_amount", "cancelled_order"])
     step = orders_and_reversals(typed, checks.ok, reversal, cancelled,
-                                mode=refunds, cancel_prefix=cancel_prefix)
+                                mode=refunds, cancel_prefix=cancel_prefix,
+                                codes=(customer[0], order))
     for code in ("refund_netted", "refund_unmatched", "order_reversed"):
         checks.set_aside(code, step.reasons == code)
-    checks.keep("unknown_customer", unknown(typed[s.CUSTOMER_ID], known_customers))
+    checks.keep("unknown_customer", unknown(typed[s.CUSTOMER_ID], known_customers, customer))
     return build_table(
         "transactions", raw, typed, checks.reason, checks.note,
         reasons=REASONS["transactions"], observation_end=end,
