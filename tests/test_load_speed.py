@@ -276,3 +276,45 @@ def test_reversals_find_the_orders_they_name_as_before(seed, prefix):
                                                n_rev)})
     np.testing.assert_array_equal(_by_order_id(orders, reversals, prefix),
                                   _old_by_order_id(orders, reversals, prefix))
+
+
+def _old_as_ids(values):
+    from clvkit._parse import as_text, text_dtype
+    ids = as_text(values).astype(object).where(lambda x: x.notna(), np.nan)
+    return ids.astype(text_dtype())
+
+
+@pytest.mark.parametrize("kind", [*_columns(), "spaces", "ids"])
+def test_as_ids_equals_the_text_formula(kind):
+    from clvkit._parse import as_ids
+    if kind == "spaces":  # every character str.strip() removes, at either end or alone
+        import sys
+        spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+        values = pd.Series([*spaces, *(f"{c}a{c}" for c in spaces), "a\u200bb", "\u200b",
+                            " 中文 ", "", None, np.nan, "NA", "None", "x y"], dtype=object,
+                           name="customer_id", index=range(5, 5 + 2 * len(spaces) + 9))
+    elif kind == "ids":
+        values = pd.Series(["C1", "C2", None, " C3", "C1"], dtype=object)
+    else:
+        values = _columns()[kind]
+    got, expected = as_ids(values), _old_as_ids(values)
+    pd.testing.assert_series_equal(got, expected)
+    assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+@pytest.mark.parametrize("refunds", ["net", "set_aside", "ignore"])
+def test_validation_leaves_its_input_as_it_was(refunds):
+    from clvkit import datasets
+    from clvkit.validation import validate_tables
+    demo = datasets.add_quality_issues(datasets.make_demo(n_customers=200, seed=3), seed=3)
+    frames = [demo.transactions, demo.customers, demo.surveys]
+    before = [f.copy(deep=True) for f in frames]
+    quality = validate_tables(*frames, refunds=refunds)
+    for frame, copy in zip(frames, before, strict=True):
+        pd.testing.assert_frame_equal(frame, copy)
+    clean = quality["transactions"].clean
+    assert clean.index.equals(pd.RangeIndex(len(clean)))
+    for table, frame in zip(("transactions", "customers", "surveys"), frames, strict=True):
+        mine = quality[table].clean  # the caller's own: no column shares the input's memory
+        for col in mine.columns.intersection(frame.columns):
+            assert not np.shares_memory(mine[col].to_numpy(), frame[col].to_numpy()), col

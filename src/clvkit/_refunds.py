@@ -209,13 +209,13 @@ def apply_reduction(
     gross = orders[s.AMOUNT].to_numpy(dtype=float)
     net = gross - reduction
     gone = (reduction > 0) & (net <= _EPS * np.maximum(gross, 1.0))
-    out = orders.copy()
+    out = orders.copy(deep=False)  # columns are replaced, never written into
     factor = np.divide(net, gross, out=np.ones_like(net), where=gross > 0)
     out[s.AMOUNT] = net
     for col in (s.GROSS_MARGIN, s.COST):
         if col in out:
             out[col] = out[col].astype(float) * factor
-    return out[~gone], gone
+    return (out[~gone] if gone.any() else out), gone
 
 
 def net_amounts(validated: ValidatedTable) -> pd.DataFrame:

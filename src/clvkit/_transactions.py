@@ -73,7 +73,7 @@ def far_from_bulk(ts: pd.Series, among: pd.Series) -> pd.Series:
 
 def typed_transactions(raw: pd.DataFrame, date_format: str | None) -> pd.DataFrame:
     """Raw rows with customer_id, order_id as ids, timestamp as dates, amount as numbers."""
-    typed = raw.copy()
+    typed = raw.copy(deep=False)  # the typed columns replace the raw ones, never written into
     typed[s.CUSTOMER_ID] = as_ids(raw[s.CUSTOMER_ID])
     typed[s.TIMESTAMP] = parse_dates(raw[s.TIMESTAMP], date_format)
     typed[s.AMOUNT] = parse_numbers(raw[s.AMOUNT])
@@ -158,7 +158,7 @@ def orders_and_reversals(
                                                                      kind="stable")
         summary = {"mode": mode, "n_reversals": int(marked.sum()),
                    "amount_set_aside": float(typed.loc[marked, s.AMOUNT].abs().sum())}
-        return OrderStep(orders.reset_index(drop=True), reasons,
+        return OrderStep(orders, reasons,  # renumbered when sorted (build_table)
                          refunds.reset_index(drop=True), summary, shape)
     rev_rows = ok & reversal
     rev_lines = typed[rev_rows].copy()
@@ -180,7 +180,7 @@ def orders_and_reversals(
         matched_order_id=[oid[m] if m >= 0 else None for m in matched],
         netted=outcome["netted"].to_numpy(), unmatched=outcome["unmatched"].to_numpy(),
     ).sort_values(s.TIMESTAMP, kind="stable").reset_index(drop=True)
-    return OrderStep(kept.reset_index(drop=True), reasons, refunds, summary, shape)
+    return OrderStep(kept, reasons, refunds, summary, shape)  # renumbered by build_table
 
 
 def _net_summary(typed: pd.DataFrame, keys: pd.Series, cancelled: pd.Series,

@@ -122,6 +122,14 @@ def _require(df: pd.DataFrame, table: str) -> None:
                          "clvkit.load_table(..., columns={...}).")
 
 
+def _renumbered(df: pd.DataFrame) -> pd.DataFrame:
+    """``df.reset_index(drop=True)``, without copying the data when it already is 0..n-1."""
+    index = df.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return df.copy(deep=False)
+    return df.reset_index(drop=True)
+
+
 def validate_transactions(
     df: pd.DataFrame,
     *,
@@ -194,7 +202,7 @@ def validate_transactions(
         raise ParameterError(msg)
     end = as_date(observation_end, optional=True)
     today = as_date(run_date, "run_date", optional=True) or pd.Timestamp.now().normalize()
-    raw = df.reset_index(drop=True)
+    raw = _renumbered(df)
     typed = typed_transactions(raw, date_format)
     checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
