@@ -318,3 +318,30 @@ def test_validation_leaves_its_input_as_it_was(refunds):
         mine = quality[table].clean  # the caller's own: no column shares the input's memory
         for col in mine.columns.intersection(frame.columns):
             assert not np.shares_memory(mine[col].to_numpy(), frame[col].to_numpy()), col
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_match_reversals_with_customer_codes_as_without(seed):
+    from clvkit import schema as s
+    from clvkit._orders import id_codes
+    from clvkit._refunds import match_reversals
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 60)), int(rng.integers(1, 20))
+    day = pd.Timestamp("2024-01-01")
+    orders = pd.DataFrame({
+        s.CUSTOMER_ID: [f"c{i}" for i in rng.integers(0, 6, n)],
+        s.ORDER_ID: [f"o{i}" for i in rng.integers(0, 30, n)],
+        s.TIMESTAMP: day + pd.to_timedelta(rng.integers(0, 40, n), unit="D"),
+        s.AMOUNT: rng.integers(1, 50, n).astype(float)}, index=rng.permutation(n) + 100)
+    reversals = pd.DataFrame({
+        s.CUSTOMER_ID: [f"c{i}" for i in rng.integers(0, 8, m)],
+        s.ORDER_ID: [f"o{i}" for i in rng.integers(0, 40, m)],
+        s.TIMESTAMP: day + pd.to_timedelta(rng.integers(0, 45, m), unit="D"),
+        s.AMOUNT: rng.integers(1, 60, m).astype(float)})
+    codes, _ = id_codes(pd.concat([orders[s.CUSTOMER_ID], reversals[s.CUSTOMER_ID]]))
+    plain = match_reversals(orders, reversals)
+    coded = match_reversals(orders, reversals, customers=(codes[:n], codes[n:]))
+    np.testing.assert_array_equal(plain[0], coded[0])
+    pd.testing.assert_frame_equal(plain[1], coded[1])
+    renumbered = match_reversals(orders.reset_index(drop=True), reversals)
+    np.testing.assert_array_equal(plain[0], renumbered[0])

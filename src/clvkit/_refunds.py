@@ -122,16 +122,26 @@ def _by_order_id(orders: pd.DataFrame, reversals: pd.DataFrame,
     return target
 
 
-def _of_customers(orders: pd.DataFrame, reversals: pd.DataFrame) -> np.ndarray:
-    """Mask of the orders whose customer has a reversal (looked up by the few customers)."""
+def _of_customers(orders: pd.DataFrame, reversals: pd.DataFrame,
+                  customers: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Mask of the orders whose customer has a reversal (looked up by the few customers).
+
+    ``customers``: integer codes of the orders' and the reversals' customers, when known.
+    """
     if orders.empty or reversals.empty:
         return np.zeros(len(orders), dtype=bool)
+    if customers is not None:
+        of_orders, of_reversals = customers
+        wanted = np.zeros(max(of_orders.max(), of_reversals.max()) + 2, dtype=bool)
+        wanted[of_reversals[of_reversals >= 0]] = True
+        return wanted[of_orders]  # code -1 (missing): the last cell, never set
     wanted = pd.unique(reversals[s.CUSTOMER_ID].to_numpy())
     return orders[s.CUSTOMER_ID].isin(wanted).to_numpy(dtype=bool)
 
 
 def match_reversals(
-    orders: pd.DataFrame, reversals: pd.DataFrame, *, cancel_prefix: str | None = None
+    orders: pd.DataFrame, reversals: pd.DataFrame, *, cancel_prefix: str | None = None,
+    customers: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Match reversals to the orders they reverse (rules in the module docstring).
 
@@ -142,6 +152,9 @@ def match_reversals(
         order_id.
     reversals : pandas.DataFrame
         customer_id, timestamp, amount (the reversed amount, > 0), optional order_id.
+    customers : (numpy.ndarray, numpy.ndarray), optional
+        Integer codes of the customers of ``orders`` and ``reversals`` (equal ids,
+        equal codes; -1 missing), when the caller has them: saves hashing the ids.
 
     Returns
     -------
@@ -153,7 +166,7 @@ def match_reversals(
         order reduced first, -1 when none), ``netted`` and ``unmatched`` amounts.
     """
     remaining = orders[s.AMOUNT].to_numpy(dtype=float).copy()
-    mine = _of_customers(orders, reversals)
+    mine = _of_customers(orders, reversals, customers)
     named = _by_order_id(orders, reversals, cancel_prefix, mine)
     when = orders[s.TIMESTAMP].to_numpy()
     # the orders of customers with a reversal (few), in time order

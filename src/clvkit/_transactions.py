@@ -164,8 +164,10 @@ def orders_and_reversals(
     rev_lines = typed[rev_rows].copy()
     rev_lines[s.AMOUNT] = rev_lines[s.AMOUNT].abs()
     rev = aggregate_orders(rev_lines, keys[rev_rows])
-    reduction, outcome = match_reversals(orders.reset_index(drop=True),
-                                         rev.reset_index(drop=True), cancel_prefix=cancel_prefix)
+    # matched by position: the orders are not renumbered (a copy of millions of rows)
+    reduction, outcome = match_reversals(orders, rev, cancel_prefix=cancel_prefix,
+                                         customers=_customer_codes(customer, keys, purchase,
+                                                                   rev_rows, orders, rev))
     kept, gone = apply_reduction(orders, reduction)
     netted = pd.Series(outcome["netted"].to_numpy() > 0, index=rev.index)
     reasons[rev_rows] = np.where(keys[rev_rows].map(netted).to_numpy(dtype=bool),
@@ -181,6 +183,22 @@ def orders_and_reversals(
         netted=outcome["netted"].to_numpy(), unmatched=outcome["unmatched"].to_numpy(),
     ).sort_values(s.TIMESTAMP, kind="stable").reset_index(drop=True)
     return OrderStep(kept, reasons, refunds, summary, shape)  # renumbered by build_table
+
+
+def _customer_codes(customer: np.ndarray | None, keys: pd.Series, purchase: pd.Series,
+                    rev_rows: pd.Series, orders: pd.DataFrame, rev: pd.DataFrame
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The customer codes of ``orders`` and ``rev`` (rows summed per key), or None."""
+    if customer is None:
+        return None
+    out = []
+    for rows, frame in ((purchase, orders), (rev_rows, rev)):
+        mask = rows.to_numpy(dtype=bool)
+        codes, row_keys = customer[mask], keys.to_numpy()[mask]
+        if len(codes) != len(frame):  # order lines summed: one customer per key
+            codes = pd.Series(codes).groupby(row_keys, sort=False).first().to_numpy()
+        out.append(codes)
+    return out[0], out[1]
 
 
 def _net_summary(typed: pd.DataFrame, keys: pd.Series, cancelled: pd.Series,

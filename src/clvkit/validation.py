@@ -278,8 +278,8 @@ def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> V
         If customer_id is missing.
     """
     _require(df, "customers")
-    raw = df.reset_index(drop=True)
-    typed = raw.copy()
+    raw = _renumbered(df)
+    typed = raw.copy(deep=False)  # typed columns replace the raw ones, never written into
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
     checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
@@ -338,8 +338,8 @@ def validate_surveys(
     """
     _require(df, "surveys")
     end = as_date(observation_end, optional=True)
-    raw = df.reset_index(drop=True)
-    typed = raw.copy()
+    raw = _renumbered(df)
+    typed = raw.copy(deep=False)  # typed columns replace the raw ones, never written into
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
     typed[s.DATE] = parse_dates(raw[s.DATE], date_format)
     checks = Checks(raw.index)
