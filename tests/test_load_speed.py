@@ -345,3 +345,18 @@ def test_match_reversals_with_customer_codes_as_without(seed):
     pd.testing.assert_frame_equal(plain[1], coded[1])
     renumbered = match_reversals(orders.reset_index(drop=True), reversals)
     np.testing.assert_array_equal(plain[0], renumbered[0])
+
+
+def test_data_fingerprint_rows_equal_pandas_hash():
+    from clvkit import datasets
+    from clvkit.report._provenance import _row_hashes
+    demo = datasets.add_quality_issues(datasets.make_demo(n_customers=300, seed=5), seed=5)
+    odd = pd.DataFrame({
+        "text": pd.Series(["x", None, np.nan, "y", "x"], dtype=object),
+        "mixed": [1, "x", 2.5, None, b"z"], "empty": pd.Series([None] * 5, dtype=object),
+        "cat": pd.Categorical(["p", "q", None, "p", "q"]),
+        "when": pd.to_datetime(["2024-01-01", None, "2024-01-02", "2024-01-03", "2024-01-04"]),
+        "count": pd.array([1, None, 3, 4, 5], dtype="Int64")})
+    for frame in (demo.transactions, demo.customers, demo.surveys, odd, odd.iloc[:0]):
+        np.testing.assert_array_equal(_row_hashes(frame),
+                                      pd.util.hash_pandas_object(frame, index=False).to_numpy())
