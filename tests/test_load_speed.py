@@ -360,3 +360,20 @@ def test_data_fingerprint_rows_equal_pandas_hash():
     for frame in (demo.transactions, demo.customers, demo.surveys, odd, odd.iloc[:0]):
         np.testing.assert_array_equal(_row_hashes(frame),
                                       pd.util.hash_pandas_object(frame, index=False).to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_preflight_buyers_equal_the_visit_count(seed):
+    from clvkit import datasets, schema
+    from clvkit._rowchecks import isin_text
+    from clvkit.report._preflight import _buyers
+    demo = datasets.make_demo(n_customers=150, seed=seed)
+    tx = demo.transactions
+    visits = tx[[schema.CUSTOMER_ID]].assign(day=tx[schema.TIMESTAMP].dt.normalize())
+    days = visits.drop_duplicates().groupby(schema.CUSTOMER_ID, sort=False).size()
+    customers, repeat, buyers = _buyers(tx)
+    assert (customers, repeat) == (int(days.size), int((days > 1).sum()))
+    assert set(buyers) == set(days.index)
+    ids = demo.surveys[schema.CUSTOMER_ID]
+    assert int(isin_text(pd.Index(ids), buyers).sum()) == int(ids.isin(days.index).sum())
+    assert _buyers(tx.iloc[:0])[:2] == (0, 0)

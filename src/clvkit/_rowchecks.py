@@ -12,8 +12,15 @@ from ._orders import id_codes
 from ._parse import as_ids as _ids
 from ._parse import is_blank, parse_numbers
 
-__all__ = ["Checks", "check_optional_numbers", "exact_duplicates", "later_duplicates",
-           "unknown", "whole_columns"]
+__all__ = [
+    "Checks",
+    "check_optional_numbers",
+    "exact_duplicates",
+    "isin_text",
+    "later_duplicates",
+    "unknown",
+    "whole_columns",
+]
 
 _INT_COLUMNS = (s.QUANTITY,)
 
@@ -107,11 +114,11 @@ def unknown(ids: pd.Series, known_customers: object,
         return pd.Series(False, index=ids.index)
     known = _ids(pd.Series(list(known_customers), dtype=object)).dropna()
     row_codes, uniques = id_codes(ids) if codes is None else codes
-    found = np.append(_isin(uniques, known), True)  # code -1 (missing): not unknown
+    found = np.append(isin_text(uniques, known), True)  # code -1 (missing): not unknown
     return pd.Series(~found[row_codes], index=ids.index)
 
 
-def _isin(values: pd.Index, among: pd.Series) -> np.ndarray:
+def isin_text(values: pd.Index, among: pd.Series) -> np.ndarray:
     """``values.isin(among)`` for strings, hashed by Arrow (a million ids in well under 1 s)."""
     import pyarrow as pa
     import pyarrow.compute as pc
