@@ -377,3 +377,26 @@ def test_preflight_buyers_equal_the_visit_count(seed):
     ids = demo.surveys[schema.CUSTOMER_ID]
     assert int(isin_text(pd.Index(ids), buyers).sum()) == int(ids.isin(days.index).sum())
     assert _buyers(tx.iloc[:0])[:2] == (0, 0)
+
+
+def test_parquet_reader_gives_pandas_frame(tmp_path):
+    from clvkit._readers import read_parquet
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({
+        "customer_id": [None if i % 97 == 0 else f"c{i % 50}" for i in range(n)],
+        "order_id": [f"o{i}" if i % 31 else None for i in range(n)],
+        "channel": pd.Series(rng.choice(["web", "shop", "", " app "], n), dtype=object),
+        "when": pd.date_range("2024-01-01", periods=n, freq="h"),
+        "amount": rng.random(n), "count": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+        "none": pd.Series([None] * n, dtype=object)})
+    frame.attrs = {"source": "test"}
+    for name, data in (("plain", frame), ("indexed", frame.set_index("order_id")),
+                       ("empty", frame.iloc[:0])):
+        path = tmp_path / f"{name}.parquet"
+        data.to_parquet(path)
+        got, expected = read_parquet(path, {}), pd.read_parquet(path)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert got.attrs == expected.attrs
+        for col in got.columns[got.dtypes == "object"]:
+            assert [type(v) for v in got[col]] == [type(v) for v in expected[col]], col
