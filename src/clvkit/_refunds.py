@@ -100,7 +100,8 @@ def _by_order_id(orders: pd.DataFrame, reversals: pd.DataFrame,
                              oid.str.slice(len(cancel_prefix)))
         tries.append(stripped)
     # only the orders of customers with a reversal can match: key those (few), not all
-    mine = np.flatnonzero(mine & orders[s.ORDER_ID].notna().to_numpy())
+    mine = np.flatnonzero(mine)
+    mine = mine[orders[s.ORDER_ID].iloc[mine].notna().to_numpy()]
     n_mine, n_rev = len(mine), len(reversals)
     # (customer, order id) pairs as integers: codes of both ids, factorized together
     customers = np.concatenate([

@@ -204,8 +204,10 @@ def validate_transactions(
     today = as_date(run_date, "run_date", optional=True) or pd.Timestamp.now().normalize()
     raw = _renumbered(df)
     typed = typed_transactions(raw, date_format)
+    # ids as integers, hashed once: order lines, duplicates, refunds and unknown ids use them
+    customer = id_codes(typed[s.CUSTOMER_ID])
     checks = Checks(raw.index)
-    checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
+    checks.set_aside("missing_customer_id", pd.Series(customer[0] < 0, index=raw.index))
     checks.set_aside("unparseable_date", typed[s.TIMESTAMP].isna())
     checks.set_aside("non_finite_amount", non_finite(raw[s.AMOUNT], typed[s.AMOUNT]))
     checks.set_aside("non_numeric_amount", typed[s.AMOUNT].isna())
@@ -226,8 +228,6 @@ def validate_transactions(
         checks.keep("zero_amount", typed[s.AMOUNT] == 0)
     else:
         checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
-    # ids as integers, hashed once: order lines, duplicates, refunds and unknown ids use them
-    customer = id_codes(typed[s.CUSTOMER_ID])
     order = (id_codes(typed[s.ORDER_ID])[0] if s.ORDER_ID in typed
              else np.full(len(typed), -1, dtype=np.int64))
     has_order = pd.Series(order >= 0, index=raw.index)
