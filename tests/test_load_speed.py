@@ -122,7 +122,37 @@ def test_order_keys_equal_the_formula_with_every_row_keyed(order_ids):
                           s.AMOUNT: [1.0, 2.0, 3.0, 4.0]}, index=[10, 11, 12, 13])
     if order_ids is not None:
         typed[s.ORDER_ID] = as_ids(pd.Series(order_ids, index=typed.index, dtype=object))
-    pd.testing.assert_series_equal(order_keys(typed), _old_order_keys(typed))
+    keys, old = order_keys(typed), _old_order_keys(typed)
+    # integer keys now: the same rows share a key, numbered in order of first appearance
+    assert keys.dtype == np.int64 and keys.index.equals(old.index)
+    np.testing.assert_array_equal(pd.factorize(keys)[0], pd.factorize(old)[0])
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_order_keys_group_rows_as_the_string_keys(seed):
+    from clvkit._orders import id_codes, is_line_level, n_shared_order_ids, order_keys
+    typed = _random_lines(seed, int(np.random.default_rng(seed).integers(0, 80)))
+    typed["customer_id"] = typed["customer_id"].fillna("c0")
+    typed = typed.astype({"customer_id": object, "order_id": object})
+    old = _old_order_keys(typed)
+    codes = (id_codes(typed["customer_id"])[0], id_codes(typed["order_id"])[0])
+    for keys in (order_keys(typed), order_keys(typed, *codes)):
+        np.testing.assert_array_equal(pd.factorize(keys)[0], pd.factorize(old)[0])
+        assert is_line_level(keys) == bool(old.duplicated().any())
+    both = typed[["order_id", "customer_id"]].dropna()
+    per_id = both.drop_duplicates().groupby("order_id", sort=False).size()
+    assert n_shared_order_ids(typed) == int(np.sum(per_id.to_numpy() > 1))
+
+
+@pytest.mark.parametrize("values", [["a", "b", None, "a", np.nan], [], [None, None],
+                                    ["x"] * 3, [1, 2, 1]])
+def test_id_codes_factorize(values):
+    from clvkit._orders import id_codes
+    series = pd.Series(values, dtype=object)
+    codes, uniques = id_codes(series)
+    expected, exp_uniques = pd.factorize(series)
+    np.testing.assert_array_equal(codes, expected)
+    assert list(uniques) == list(exp_uniques)
 
 
 class _OldChecks:
@@ -210,9 +240,12 @@ def _old_by_order_id(orders, reversals, cancel_prefix):
     target = np.full(len(reversals), -1)
     if s.ORDER_ID not in orders or s.ORDER_ID not in reversals or orders.empty:
         return target
-    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
-    position = pd.Series(np.arange(len(orders)), index=key.where(orders[s.ORDER_ID].notna()))
-    position = position[position.index.notna() & ~position.index.duplicated()]
+    # the rule of the docstring: same customer and same order id (tuples: an id holding
+    # the old key's separator "\x1f" no longer matches another customer's order)
+    key = pd.Series(list(zip(orders[s.CUSTOMER_ID], orders[s.ORDER_ID], strict=True)),
+                    dtype=object)
+    position = {k: i for i, k in reversed(list(enumerate(key)))
+                if isinstance(k[1], str)}
     oid = reversals[s.ORDER_ID].astype("string")
     tries = [oid]
     if cancel_prefix:
@@ -220,10 +253,9 @@ def _old_by_order_id(orders, reversals, cancel_prefix):
                              oid.str.slice(len(cancel_prefix)))
         tries.append(stripped)
     for ids in tries:
-        rkey = reversals[s.CUSTOMER_ID].astype(str) + "\x1f" + ids.astype(str)
-        found = rkey.where(ids.notna()).map(position).to_numpy(dtype=float, na_value=np.nan)
-        todo = (target < 0) & ~np.isnan(found)
-        target[todo] = found[todo].astype(int)
+        for i, (c, o) in enumerate(zip(reversals[s.CUSTOMER_ID], ids, strict=True)):
+            if target[i] < 0 and isinstance(o, str) and (c, o) in position:
+                target[i] = position[(c, o)]
     return target
 
 
@@ -244,3 +276,127 @@ def test_reversals_find_the_orders_they_name_as_before(seed, prefix):
                                                n_rev)})
     np.testing.assert_array_equal(_by_order_id(orders, reversals, prefix),
                                   _old_by_order_id(orders, reversals, prefix))
+
+
+def _old_as_ids(values):
+    from clvkit._parse import as_text, text_dtype
+    ids = as_text(values).astype(object).where(lambda x: x.notna(), np.nan)
+    return ids.astype(text_dtype())
+
+
+@pytest.mark.parametrize("kind", [*_columns(), "spaces", "ids"])
+def test_as_ids_equals_the_text_formula(kind):
+    from clvkit._parse import as_ids
+    if kind == "spaces":  # every character str.strip() removes, at either end or alone
+        import sys
+        spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+        values = pd.Series([*spaces, *(f"{c}a{c}" for c in spaces), "a\u200bb", "\u200b",
+                            " 中文 ", "", None, np.nan, "NA", "None", "x y"], dtype=object,
+                           name="customer_id", index=range(5, 5 + 2 * len(spaces) + 9))
+    elif kind == "ids":
+        values = pd.Series(["C1", "C2", None, " C3", "C1"], dtype=object)
+    else:
+        values = _columns()[kind]
+    got, expected = as_ids(values), _old_as_ids(values)
+    pd.testing.assert_series_equal(got, expected)
+    assert [type(v) for v in got] == [type(v) for v in expected]
+
+
+@pytest.mark.parametrize("refunds", ["net", "set_aside", "ignore"])
+def test_validation_leaves_its_input_as_it_was(refunds):
+    from clvkit import datasets
+    from clvkit.validation import validate_tables
+    demo = datasets.add_quality_issues(datasets.make_demo(n_customers=200, seed=3), seed=3)
+    frames = [demo.transactions, demo.customers, demo.surveys]
+    before = [f.copy(deep=True) for f in frames]
+    quality = validate_tables(*frames, refunds=refunds)
+    for frame, copy in zip(frames, before, strict=True):
+        pd.testing.assert_frame_equal(frame, copy)
+    clean = quality["transactions"].clean
+    assert clean.index.equals(pd.RangeIndex(len(clean)))
+    for table, frame in zip(("transactions", "customers", "surveys"), frames, strict=True):
+        mine = quality[table].clean  # the caller's own: no column shares the input's memory
+        for col in mine.columns.intersection(frame.columns):
+            assert not np.shares_memory(mine[col].to_numpy(), frame[col].to_numpy()), col
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_match_reversals_with_customer_codes_as_without(seed):
+    from clvkit import schema as s
+    from clvkit._orders import id_codes
+    from clvkit._refunds import match_reversals
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 60)), int(rng.integers(1, 20))
+    day = pd.Timestamp("2024-01-01")
+    orders = pd.DataFrame({
+        s.CUSTOMER_ID: [f"c{i}" for i in rng.integers(0, 6, n)],
+        s.ORDER_ID: [f"o{i}" for i in rng.integers(0, 30, n)],
+        s.TIMESTAMP: day + pd.to_timedelta(rng.integers(0, 40, n), unit="D"),
+        s.AMOUNT: rng.integers(1, 50, n).astype(float)}, index=rng.permutation(n) + 100)
+    reversals = pd.DataFrame({
+        s.CUSTOMER_ID: [f"c{i}" for i in rng.integers(0, 8, m)],
+        s.ORDER_ID: [f"o{i}" for i in rng.integers(0, 40, m)],
+        s.TIMESTAMP: day + pd.to_timedelta(rng.integers(0, 45, m), unit="D"),
+        s.AMOUNT: rng.integers(1, 60, m).astype(float)})
+    codes, _ = id_codes(pd.concat([orders[s.CUSTOMER_ID], reversals[s.CUSTOMER_ID]]))
+    plain = match_reversals(orders, reversals)
+    coded = match_reversals(orders, reversals, customers=(codes[:n], codes[n:]))
+    np.testing.assert_array_equal(plain[0], coded[0])
+    pd.testing.assert_frame_equal(plain[1], coded[1])
+    renumbered = match_reversals(orders.reset_index(drop=True), reversals)
+    np.testing.assert_array_equal(plain[0], renumbered[0])
+
+
+def test_data_fingerprint_rows_equal_pandas_hash():
+    from clvkit import datasets
+    from clvkit.report._provenance import _row_hashes
+    demo = datasets.add_quality_issues(datasets.make_demo(n_customers=300, seed=5), seed=5)
+    odd = pd.DataFrame({
+        "text": pd.Series(["x", None, np.nan, "y", "x"], dtype=object),
+        "mixed": [1, "x", 2.5, None, b"z"], "empty": pd.Series([None] * 5, dtype=object),
+        "cat": pd.Categorical(["p", "q", None, "p", "q"]),
+        "when": pd.to_datetime(["2024-01-01", None, "2024-01-02", "2024-01-03", "2024-01-04"]),
+        "count": pd.array([1, None, 3, 4, 5], dtype="Int64")})
+    for frame in (demo.transactions, demo.customers, demo.surveys, odd, odd.iloc[:0]):
+        np.testing.assert_array_equal(_row_hashes(frame),
+                                      pd.util.hash_pandas_object(frame, index=False).to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_preflight_buyers_equal_the_visit_count(seed):
+    from clvkit import datasets, schema
+    from clvkit._rowchecks import isin_text
+    from clvkit.report._preflight import _buyers
+    demo = datasets.make_demo(n_customers=150, seed=seed)
+    tx = demo.transactions
+    visits = tx[[schema.CUSTOMER_ID]].assign(day=tx[schema.TIMESTAMP].dt.normalize())
+    days = visits.drop_duplicates().groupby(schema.CUSTOMER_ID, sort=False).size()
+    customers, repeat, buyers = _buyers(tx)
+    assert (customers, repeat) == (int(days.size), int((days > 1).sum()))
+    assert set(buyers) == set(days.index)
+    ids = demo.surveys[schema.CUSTOMER_ID]
+    assert int(isin_text(pd.Index(ids), buyers).sum()) == int(ids.isin(days.index).sum())
+    assert _buyers(tx.iloc[:0])[:2] == (0, 0)
+
+
+def test_parquet_reader_gives_pandas_frame(tmp_path):
+    from clvkit._readers import read_parquet
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame({
+        "customer_id": [None if i % 97 == 0 else f"c{i % 50}" for i in range(n)],
+        "order_id": [f"o{i}" if i % 31 else None for i in range(n)],
+        "channel": pd.Series(rng.choice(["web", "shop", "", " app "], n), dtype=object),
+        "when": pd.date_range("2024-01-01", periods=n, freq="h"),
+        "amount": rng.random(n), "count": pd.array(rng.integers(0, 5, n), dtype="Int64"),
+        "none": pd.Series([None] * n, dtype=object)})
+    frame.attrs = {"source": "test"}
+    for name, data in (("plain", frame), ("indexed", frame.set_index("order_id")),
+                       ("empty", frame.iloc[:0])):
+        path = tmp_path / f"{name}.parquet"
+        data.to_parquet(path)
+        got, expected = read_parquet(path, {}), pd.read_parquet(path)
+        pd.testing.assert_frame_equal(got, expected, check_exact=True)
+        assert got.attrs == expected.attrs
+        for col in got.columns[got.dtypes == "object"]:
+            assert [type(v) for v in got[col]] == [type(v) for v in expected[col]], col

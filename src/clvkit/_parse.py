@@ -8,6 +8,7 @@ parse become NaT/NaN and the caller compares with the input to report them.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -152,7 +153,58 @@ def text_dtype() -> np.dtype | pd.api.extensions.ExtensionDtype:
     return pd.Series(["a"]).dtype
 
 
+#: The characters ``str.strip()`` removes (``str.isspace``).
+_SPACES = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003"
+           "\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
+#: UTF-8 bytes that can start (lead) or end (last) one of :data:`_SPACES`.
+_LEAD_BYTES = np.isin(np.arange(256), [c.encode()[0] for c in _SPACES])
+_LAST_BYTES = np.isin(np.arange(256), [c.encode()[-1] for c in _SPACES])
+
+
+def _maybe_spaced(arr: Any) -> np.ndarray:
+    """True for strings of a large_string Arrow array that are empty or whose first or
+    last byte may belong to a space character (a superset: checked in Python after)."""
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    start, end = offsets[:-1], offsets[1:]
+    empty = end <= start
+    first = data[np.where(empty, 0, start)] if data.size else np.zeros(len(start), np.uint8)
+    last = data[np.where(empty, 0, end - 1)] if data.size else np.zeros(len(start), np.uint8)
+    return empty | _LEAD_BYTES[first] | _LAST_BYTES[last]
+
+
+def _fast_ids(values: pd.Series) -> pd.Series | None:
+    """:func:`as_ids` of a column of strings and missing values, or None for other columns.
+
+    The first and last UTF-8 byte of each string (in Arrow's buffers, no Python object
+    per row) tell the few strings that may need stripping or are empty; only those are
+    stripped in Python, every other string is kept as it is.
+    """
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return None
+    import pyarrow as pa
+
+    cells = values.to_numpy()
+    try:
+        arr = pa.array(cells, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # e.g. lone surrogates
+        return None
+    out = cells.copy()
+    null = arr.is_null().to_numpy(zero_copy_only=False)
+    out[null] = np.nan
+    for i in np.flatnonzero(_maybe_spaced(arr) & ~null):
+        text = str(out[i]).strip()
+        out[i] = text if text else np.nan
+    return pd.Series(out, index=values.index, name=values.name, dtype=text_dtype())
+
+
 def as_ids(values: pd.Series) -> pd.Series:
     """Return ids as stripped strings (:func:`text_dtype`), NaN when missing or empty."""
+    fast = _fast_ids(values)
+    if fast is not None:
+        return fast
     ids = as_text(values).astype(object).where(lambda x: x.notna(), np.nan)
     return ids.astype(text_dtype())

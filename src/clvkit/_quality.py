@@ -207,9 +207,12 @@ def build_table(
     """
     kept = reason.isna()
     clean = typed[kept] if clean is None else clean
-    if sort_by is not None:
-        clean = clean.sort_values(sort_by, kind="stable")
-    clean = _as_int(clean.reset_index(drop=True), int_columns)
+    if sort_by is not None and not clean[sort_by].is_monotonic_increasing:
+        clean = clean.sort_values(sort_by, kind="stable", ignore_index=True)
+    else:  # already in order (or not sorted): renumber without copying the rows again
+        clean = clean.copy(deep=False)
+        clean.index = pd.RangeIndex(len(clean))
+    clean = _as_int(clean, int_columns)
     outcome = np.where(kept, np.where(note.notna(), note, OK), reason)
     # only the rows not OK are annotated and searched per reason (OK rows are counted)
     other = outcome != OK

@@ -82,34 +82,67 @@ def reversal_marks(
 
 
 def _by_order_id(orders: pd.DataFrame, reversals: pd.DataFrame,
-                 cancel_prefix: str | None) -> np.ndarray:
-    """Position in ``orders`` of the order each reversal names (-1 when none)."""
+                 cancel_prefix: str | None, mine: np.ndarray | None = None) -> np.ndarray:
+    """Position in ``orders`` of the order each reversal names (-1 when none).
+
+    The order must be the reversal customer's own; ``mine``: the orders of the
+    customers with a reversal (computed when not given), the only ones looked at.
+    """
     target = np.full(len(reversals), -1)
     if s.ORDER_ID not in orders or s.ORDER_ID not in reversals or orders.empty:
         return target
+    if mine is None:
+        mine = _of_customers(orders, reversals)
     oid = reversals[s.ORDER_ID].astype("string")
     tries = [oid]
     if cancel_prefix:
         stripped = oid.where(~oid.str.startswith(cancel_prefix).fillna(False),
                              oid.str.slice(len(cancel_prefix)))
         tries.append(stripped)
-    customer = reversals[s.CUSTOMER_ID].astype(str)
-    rkeys = [(customer + "\x1f" + ids.astype(str)).where(ids.notna()) for ids in tries]
-    key = orders[s.CUSTOMER_ID].astype(str) + "\x1f" + orders[s.ORDER_ID].astype(str)
-    # only the orders some reversal names can match: index those (few), not all orders
-    wanted = pd.concat(rkeys).dropna().unique()
-    named = key.isin(wanted).to_numpy() & orders[s.ORDER_ID].notna().to_numpy()
-    position = pd.Series(np.flatnonzero(named), index=key[named].to_numpy())
-    position = position[~position.index.duplicated()]
-    for rkey in rkeys:
-        found = rkey.map(position).to_numpy(dtype=float, na_value=np.nan)
-        todo = (target < 0) & ~np.isnan(found)
-        target[todo] = found[todo].astype(int)
+    # only the orders of customers with a reversal can match: key those (few), not all
+    mine = np.flatnonzero(mine)
+    mine = mine[orders[s.ORDER_ID].iloc[mine].notna().to_numpy()]
+    n_mine, n_rev = len(mine), len(reversals)
+    # (customer, order id) pairs as integers: codes of both ids, factorized together
+    customers = np.concatenate([
+        orders[s.CUSTOMER_ID].iloc[mine].to_numpy(dtype=object, na_value=None),
+        reversals[s.CUSTOMER_ID].to_numpy(dtype=object, na_value=None)])
+    c_codes, c_uniques = pd.factorize(customers)
+    ids = np.concatenate([orders[s.ORDER_ID].iloc[mine].to_numpy(dtype=object, na_value=None),
+                          *(i.to_numpy(dtype=object, na_value=None) for i in tries)])
+    o_codes = pd.factorize(ids)[0].astype(np.int64)
+    width = len(c_uniques) + 1  # customer code -1 (missing) never meets a real pair
+    key = pd.Index(o_codes[:n_mine] * width + c_codes[:n_mine])
+    first = ~key.duplicated()  # the first order holding a pair is the one named
+    key, at_order = key[first], mine[first]
+    for k in range(len(tries)):
+        codes = o_codes[n_mine + k * n_rev:n_mine + (k + 1) * n_rev]
+        at = key.get_indexer(codes * width + c_codes[n_mine:])
+        todo = (target < 0) & (codes >= 0) & (at >= 0)
+        target[todo] = at_order[at[todo]]
     return target
 
 
+def _of_customers(orders: pd.DataFrame, reversals: pd.DataFrame,
+                  customers: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Mask of the orders whose customer has a reversal (looked up by the few customers).
+
+    ``customers``: integer codes of the orders' and the reversals' customers, when known.
+    """
+    if orders.empty or reversals.empty:
+        return np.zeros(len(orders), dtype=bool)
+    if customers is not None:
+        of_orders, of_reversals = customers
+        wanted = np.zeros(max(of_orders.max(), of_reversals.max()) + 2, dtype=bool)
+        wanted[of_reversals[of_reversals >= 0]] = True
+        return wanted[of_orders]  # code -1 (missing): the last cell, never set
+    wanted = pd.unique(reversals[s.CUSTOMER_ID].to_numpy())
+    return orders[s.CUSTOMER_ID].isin(wanted).to_numpy(dtype=bool)
+
+
 def match_reversals(
-    orders: pd.DataFrame, reversals: pd.DataFrame, *, cancel_prefix: str | None = None
+    orders: pd.DataFrame, reversals: pd.DataFrame, *, cancel_prefix: str | None = None,
+    customers: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Match reversals to the orders they reverse (rules in the module docstring).
 
@@ -120,6 +153,9 @@ def match_reversals(
         order_id.
     reversals : pandas.DataFrame
         customer_id, timestamp, amount (the reversed amount, > 0), optional order_id.
+    customers : (numpy.ndarray, numpy.ndarray), optional
+        Integer codes of the customers of ``orders`` and ``reversals`` (equal ids,
+        equal codes; -1 missing), when the caller has them: saves hashing the ids.
 
     Returns
     -------
@@ -131,11 +167,14 @@ def match_reversals(
         order reduced first, -1 when none), ``netted`` and ``unmatched`` amounts.
     """
     remaining = orders[s.AMOUNT].to_numpy(dtype=float).copy()
-    named = _by_order_id(orders, reversals, cancel_prefix)
+    mine = _of_customers(orders, reversals, customers)
+    named = _by_order_id(orders, reversals, cancel_prefix, mine)
     when = orders[s.TIMESTAMP].to_numpy()
-    by_time = np.argsort(when, kind="stable")
+    # the orders of customers with a reversal (few), in time order
+    mine = np.flatnonzero(mine)
+    by_time = mine[np.argsort(when[mine], kind="stable")]
     groups = (pd.Series(by_time).groupby(orders[s.CUSTOMER_ID].to_numpy()[by_time],
-                                          sort=False).indices if len(orders) else {})
+                                          sort=False).indices if len(by_time) else {})
     r_amount = reversals[s.AMOUNT].to_numpy(dtype=float)
     r_time = reversals[s.TIMESTAMP].to_numpy()
     r_cust = reversals[s.CUSTOMER_ID].to_numpy()
@@ -184,13 +223,13 @@ def apply_reduction(
     gross = orders[s.AMOUNT].to_numpy(dtype=float)
     net = gross - reduction
     gone = (reduction > 0) & (net <= _EPS * np.maximum(gross, 1.0))
-    out = orders.copy()
+    out = orders.copy(deep=False)  # columns are replaced, never written into
     factor = np.divide(net, gross, out=np.ones_like(net), where=gross > 0)
     out[s.AMOUNT] = net
     for col in (s.GROSS_MARGIN, s.COST):
         if col in out:
             out[col] = out[col].astype(float) * factor
-    return out[~gone], gone
+    return (out[~gone] if gone.any() else out), gone
 
 
 def net_amounts(validated: ValidatedTable) -> pd.DataFrame:

@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from . import schema as s
-from ._orders import aggregate_orders, is_line_level, n_shared_order_ids, order_keys
+from ._orders import (
+    aggregate_orders,
+    is_line_level,
+    n_shared_codes,
+    n_shared_order_ids,
+    order_keys,
+)
 from ._parse import as_ids, as_text, parse_dates, parse_numbers
 from ._refunds import apply_reduction, match_reversals, reversal_marks
 
@@ -67,7 +73,7 @@ def far_from_bulk(ts: pd.Series, among: pd.Series) -> pd.Series:
 
 def typed_transactions(raw: pd.DataFrame, date_format: str | None) -> pd.DataFrame:
     """Raw rows with customer_id, order_id as ids, timestamp as dates, amount as numbers."""
-    typed = raw.copy()
+    typed = raw.copy(deep=False)  # the typed columns replace the raw ones, never written into
     typed[s.CUSTOMER_ID] = as_ids(raw[s.CUSTOMER_ID])
     typed[s.TIMESTAMP] = parse_dates(raw[s.TIMESTAMP], date_format)
     typed[s.AMOUNT] = parse_numbers(raw[s.AMOUNT])
@@ -100,13 +106,19 @@ def _orders(typed: pd.DataFrame, rows: pd.Series, keys: pd.Series,
     lines = typed[rows]
     if line_level:
         return aggregate_orders(lines, keys[rows])
-    return lines.set_axis(keys[rows].to_numpy(), axis=0)
+    lines.index = keys[rows].to_numpy()  # a fresh frame: no second copy for the index
+    return lines
 
 
-def _shape(typed: pd.DataFrame, purchase: pd.Series, n_orders: int,
-           line_level: bool) -> dict[str, Any]:
-    return {"shape": "lines" if line_level else "orders", "n_lines": int(purchase.sum()),
-            "n_orders": n_orders, "n_shared_order_ids": n_shared_order_ids(typed[purchase])}
+def _shape(typed: pd.DataFrame, purchase: pd.Series, n_orders: int, line_level: bool,
+           codes: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, Any]:
+    rows = purchase.to_numpy(dtype=bool)
+    if codes is None:
+        shared = n_shared_order_ids(typed[purchase])
+    else:
+        shared = n_shared_codes(codes[0][rows], codes[1][rows])
+    return {"shape": "lines" if line_level else "orders", "n_lines": int(rows.sum()),
+            "n_orders": n_orders, "n_shared_order_ids": shared}
 
 
 def orders_and_reversals(
@@ -117,6 +129,7 @@ def orders_and_reversals(
     *,
     mode: str,
     cancel_prefix: str | None,
+    codes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> OrderStep:
     """Sum order lines to orders and, with ``mode="net"``, net reversals against them.
 
@@ -128,12 +141,16 @@ def orders_and_reversals(
         Rows that passed every row check (purchases, and reversals in "net" mode).
     reversal, cancelled : pandas.Series
         :func:`clvkit._refunds.reversal_marks`; ``cancelled`` rows are already set aside.
+    codes : (numpy.ndarray, numpy.ndarray), optional
+        :func:`clvkit._orders.id_codes` of the customer and order ids (order: all -1
+        without an order_id column), when the caller has them.
     """
-    keys = order_keys(typed)
+    customer, order = (None, None) if codes is None else codes
+    keys = order_keys(typed, customer, order)
     purchase = ok & ~reversal
     line_level = is_line_level(keys[purchase])
     orders = _orders(typed, purchase, keys, line_level)
-    shape = _shape(typed, purchase, len(orders), line_level)
+    shape = _shape(typed, purchase, len(orders), line_level, codes)
     reasons = pd.Series(np.nan, index=typed.index, dtype=object)
     if mode != "net":
         marked = reversal | cancelled  # the caller passes those it set aside
@@ -141,14 +158,16 @@ def orders_and_reversals(
                                                                      kind="stable")
         summary = {"mode": mode, "n_reversals": int(marked.sum()),
                    "amount_set_aside": float(typed.loc[marked, s.AMOUNT].abs().sum())}
-        return OrderStep(orders.reset_index(drop=True), reasons,
+        return OrderStep(orders, reasons,  # renumbered when sorted (build_table)
                          refunds.reset_index(drop=True), summary, shape)
     rev_rows = ok & reversal
     rev_lines = typed[rev_rows].copy()
     rev_lines[s.AMOUNT] = rev_lines[s.AMOUNT].abs()
     rev = aggregate_orders(rev_lines, keys[rev_rows])
-    reduction, outcome = match_reversals(orders.reset_index(drop=True),
-                                         rev.reset_index(drop=True), cancel_prefix=cancel_prefix)
+    # matched by position: the orders are not renumbered (a copy of millions of rows)
+    reduction, outcome = match_reversals(orders, rev, cancel_prefix=cancel_prefix,
+                                         customers=_customer_codes(customer, keys, purchase,
+                                                                   rev_rows, orders, rev))
     kept, gone = apply_reduction(orders, reduction)
     netted = pd.Series(outcome["netted"].to_numpy() > 0, index=rev.index)
     reasons[rev_rows] = np.where(keys[rev_rows].map(netted).to_numpy(dtype=bool),
@@ -163,7 +182,23 @@ def orders_and_reversals(
         matched_order_id=[oid[m] if m >= 0 else None for m in matched],
         netted=outcome["netted"].to_numpy(), unmatched=outcome["unmatched"].to_numpy(),
     ).sort_values(s.TIMESTAMP, kind="stable").reset_index(drop=True)
-    return OrderStep(kept.reset_index(drop=True), reasons, refunds, summary, shape)
+    return OrderStep(kept, reasons, refunds, summary, shape)  # renumbered by build_table
+
+
+def _customer_codes(customer: np.ndarray | None, keys: pd.Series, purchase: pd.Series,
+                    rev_rows: pd.Series, orders: pd.DataFrame, rev: pd.DataFrame
+                    ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The customer codes of ``orders`` and ``rev`` (rows summed per key), or None."""
+    if customer is None:
+        return None
+    out = []
+    for rows, frame in ((purchase, orders), (rev_rows, rev)):
+        mask = rows.to_numpy(dtype=bool)
+        codes, row_keys = customer[mask], keys.to_numpy()[mask]
+        if len(codes) != len(frame):  # order lines summed: one customer per key
+            codes = pd.Series(codes).groupby(row_keys, sort=False).first().to_numpy()
+        out.append(codes)
+    return out[0], out[1]
 
 
 def _net_summary(typed: pd.DataFrame, keys: pd.Series, cancelled: pd.Series,
@@ -171,9 +206,14 @@ def _net_summary(typed: pd.DataFrame, keys: pd.Series, cancelled: pd.Series,
                  outcome: pd.DataFrame) -> dict[str, Any]:
     """Counts of the "net" step: orders reversed fully / partly, revenue reversed."""
     by_status = typed[cancelled].groupby(keys[cancelled].to_numpy(), sort=False)[s.AMOUNT].sum()
-    full = set(orders.index[gone]) | set(by_status.index.difference(orders.index))
-    partly = (set(orders.index[(reduction > 0) & ~gone])
-              | set(by_status.index.intersection(orders.index))) - full
+    # the orders cancelled by status that are also purchases: look the few cancelled keys
+    # up among the orders (hashing the few), not the other way round
+    if len(by_status):
+        both = set(orders.index[orders.index.isin(by_status.index)])
+    else:
+        both = set()
+    full = set(orders.index[gone]) | (set(by_status.index) - both)
+    partly = (set(orders.index[(reduction > 0) & ~gone]) | both) - full
     how = outcome["match"]
     return {
         "mode": "net",

@@ -58,7 +58,7 @@ def _map_columns(df: pd.DataFrame, table: str, columns: Mapping[str, str] | None
         )
         raise ConfigError(msg)
     _check_one_role_per_column(mapping, table)
-    df = df.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
+    df = _renamed(df, [str(c).strip().lstrip("\ufeff") for c in df.columns])
     present = list(df.columns)
     absent = {role: col for role, col in mapping.items() if col not in present}
     rename = {col: role for role, col in mapping.items() if col in present}
@@ -88,7 +88,14 @@ def _map_columns(df: pd.DataFrame, table: str, columns: Mapping[str, str] | None
         if absent or clash:
             raise ConfigError(msg)
         raise SourceError(msg, column=missing[0])
-    return df.rename(columns=rename)
+    return _renamed(df, [rename.get(c, c) for c in df.columns])
+
+
+def _renamed(df: pd.DataFrame, columns: list[Any]) -> pd.DataFrame:
+    """``df`` with new column names, its data not copied (frames of millions of rows)."""
+    out = df.copy(deep=False)
+    out.columns = columns
+    return out
 
 
 def _check_one_role_per_column(mapping: Mapping[str, str], table: str) -> None:
@@ -124,7 +131,7 @@ def _na_texts_missing(values: pd.Series) -> pd.Series:
 def _convert(df: pd.DataFrame, table: str, date_format: str | None) -> pd.DataFrame:
     """Type the role columns where that loses nothing; leave the rest for validation."""
     roles = set(s.TABLES[table]["required"]) | set(s.TABLES[table]["optional"])
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced below, never written into
     for col in roles.intersection((*_DATE_ROLES, *_NUMBER_ROLES)).intersection(out.columns):
         if col != s.AMOUNT:  # "nan" / "inf" amounts are reported by validation
             out[col] = _na_texts_missing(out[col])

@@ -54,6 +54,7 @@ import pandas as pd
 
 from . import schema as s
 from ._messages import require_columns
+from ._orders import id_codes
 from ._parse import as_date, is_blank, parse_dates, parse_numbers
 from ._parse import as_ids as _ids
 from ._quality import DataQuality, ValidatedTable, build_table
@@ -119,6 +120,14 @@ def _require(df: pd.DataFrame, table: str) -> None:
     require_columns(df, s.TABLES[table]["required"], table, f"validate_{table}()",
                     todo="Rename them, or load the table with "
                          "clvkit.load_table(..., columns={...}).")
+
+
+def _renumbered(df: pd.DataFrame) -> pd.DataFrame:
+    """``df.reset_index(drop=True)``, without copying the data when it already is 0..n-1."""
+    index = df.index
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1:
+        return df.copy(deep=False)
+    return df.reset_index(drop=True)
 
 
 def validate_transactions(
@@ -193,10 +202,12 @@ def validate_transactions(
         raise ParameterError(msg)
     end = as_date(observation_end, optional=True)
     today = as_date(run_date, "run_date", optional=True) or pd.Timestamp.now().normalize()
-    raw = df.reset_index(drop=True)
+    raw = _renumbered(df)
     typed = typed_transactions(raw, date_format)
+    # ids as integers, hashed once: order lines, duplicates, refunds and unknown ids use them
+    customer = id_codes(typed[s.CUSTOMER_ID])
     checks = Checks(raw.index)
-    checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
+    checks.set_aside("missing_customer_id", pd.Series(customer[0] < 0, index=raw.index))
     checks.set_aside("unparseable_date", typed[s.TIMESTAMP].isna())
     checks.set_aside("non_finite_amount", non_finite(raw[s.AMOUNT], typed[s.AMOUNT]))
     checks.set_aside("non_numeric_amount", typed[s.AMOUNT].isna())
@@ -217,10 +228,12 @@ def validate_transactions(
         checks.keep("zero_amount", typed[s.AMOUNT] == 0)
     else:
         checks.set_aside("zero_amount", typed[s.AMOUNT] == 0)
-    has_order = (typed[s.ORDER_ID].notna() if s.ORDER_ID in typed
-                 else pd.Series(False, index=raw.index))
-    checks.set_aside("duplicate_order_id", exact_duplicates(raw, checks.ok & has_order))
-    exact = exact_duplicates(raw, checks.ok & ~has_order)
+    order = (id_codes(typed[s.ORDER_ID])[0] if s.ORDER_ID in typed
+             else np.full(len(typed), -1, dtype=np.int64))
+    has_order = pd.Series(order >= 0, index=raw.index)
+    checks.set_aside("duplicate_order_id",
+                     exact_duplicates(raw, checks.ok & has_order, order))
+    exact = exact_duplicates(raw, checks.ok & ~has_order, order)
     if drop_exact_duplicates:
         checks.set_aside("exact_duplicate", exact)
     else:
@@ -229,10 +242,11 @@ def validate_transactions(
     if refunds != "net":  # reversals are set aside: hand on those, to be counted
         reversal = checks.reason.isin(["negative_amount", "cancelled_order"])
     step = orders_and_reversals(typed, checks.ok, reversal, cancelled,
-                                mode=refunds, cancel_prefix=cancel_prefix)
+                                mode=refunds, cancel_prefix=cancel_prefix,
+                                codes=(customer[0], order))
     for code in ("refund_netted", "refund_unmatched", "order_reversed"):
         checks.set_aside(code, step.reasons == code)
-    checks.keep("unknown_customer", unknown(typed[s.CUSTOMER_ID], known_customers))
+    checks.keep("unknown_customer", unknown(typed[s.CUSTOMER_ID], known_customers, customer))
     return build_table(
         "transactions", raw, typed, checks.reason, checks.note,
         reasons=REASONS["transactions"], observation_end=end,
@@ -264,8 +278,8 @@ def validate_customers(df: pd.DataFrame, *, date_format: str | None = None) -> V
         If customer_id is missing.
     """
     _require(df, "customers")
-    raw = df.reset_index(drop=True)
-    typed = raw.copy()
+    raw = _renumbered(df)
+    typed = raw.copy(deep=False)  # typed columns replace the raw ones, never written into
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
     checks = Checks(raw.index)
     checks.set_aside("missing_customer_id", typed[s.CUSTOMER_ID].isna())
@@ -324,8 +338,8 @@ def validate_surveys(
     """
     _require(df, "surveys")
     end = as_date(observation_end, optional=True)
-    raw = df.reset_index(drop=True)
-    typed = raw.copy()
+    raw = _renumbered(df)
+    typed = raw.copy(deep=False)  # typed columns replace the raw ones, never written into
     typed[s.CUSTOMER_ID] = _ids(raw[s.CUSTOMER_ID])
     typed[s.DATE] = parse_dates(raw[s.DATE], date_format)
     checks = Checks(raw.index)

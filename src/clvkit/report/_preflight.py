@@ -25,6 +25,7 @@ from typing import Any
 
 from .. import i18n, schema
 from .._readers import mask_text
+from .._rowchecks import isin_text
 from ..exceptions import ClvkitError, ReportError
 
 __all__ = ["MIN_CUSTOMERS", "MIN_HISTORY_MONTHS", "MIN_REPEAT_BUYERS", "Preflight",
@@ -157,6 +158,8 @@ def preflight(
     """
     import time
 
+    import pandas as pd
+
     from ..io import load_data
 
     started = time.perf_counter()
@@ -173,15 +176,11 @@ def preflight(
             check.add("blocked", "preflight_unusable", error=str(err))
         return Preflight(sections, {"error": str(err)}, time.perf_counter() - started)
     tx = ds.transactions
-    # distinct purchase days per customer (vectorised: 100,000 customers in well under 1 s)
-    visits = tx[[schema.CUSTOMER_ID]].assign(day=tx[schema.TIMESTAMP].dt.normalize())
-    days = visits.drop_duplicates().groupby(schema.CUSTOMER_ID, sort=False).size()
-    customers = int(days.size)
-    repeat = int((days > 1).sum())
+    customers, repeat, buyers = _buyers(tx)
     span = tx[schema.TIMESTAMP].max() - tx[schema.TIMESTAMP].min() if len(tx) else None
     months = span.days / schema.DAYS_PER_MONTH if span is not None else 0.0
     surveys = ds.surveys if ds.surveys is not None and len(ds.surveys) else None
-    matched = (int(surveys[schema.CUSTOMER_ID].isin(days.index).sum())
+    matched = (int(isin_text(pd.Index(surveys[schema.CUSTOMER_ID]), buyers).sum())
                if surveys is not None else 0)
     facts = {"customers": customers, "repeat_buyers": repeat, "history_months": round(months, 1),
              "surveys": 0 if surveys is None else len(surveys), "surveys_matched": matched}
@@ -205,6 +204,34 @@ def preflight(
             elif matched == 0:
                 check.add("degraded", "preflight_surveys_unmatched", surveys=len(surveys))
     return Preflight(sections, facts, time.perf_counter() - started, ds)
+
+
+def _buyers(tx: Any) -> tuple[int, int, Any]:
+    """(customers, repeat buyers, their ids): customers with a purchase, and those with
+    purchases on more than one day.
+
+    Customer ids are factorized once (Arrow) and (customer, day) pairs counted as
+    integers: 7 million purchases in a few seconds, not a hash of 7 million
+    (id, date) tuples.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from .._orders import id_codes
+
+    codes, uniques = id_codes(tx[schema.CUSTOMER_ID])
+    keep = codes >= 0
+    codes = codes[keep]
+    if not codes.size:
+        return 0, 0, pd.Series([], dtype=object)
+    day = tx[schema.TIMESTAMP].dt.normalize().to_numpy()[keep].astype("datetime64[D]")
+    day = day.astype(np.int64)
+    day -= day.min()
+    pairs = np.sort(codes * (int(day.max()) + 1) + day)  # numpy's hashed unique is slower
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))]
+    days = np.bincount(pairs // (int(day.max()) + 1), minlength=len(uniques))
+    present = days > 0
+    return int(present.sum()), int((days > 1).sum()), pd.Series(uniques[present])
 
 
 def _tell(progress: Callable[[str], None] | None, message: str) -> None:

@@ -15,6 +15,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
@@ -44,7 +45,36 @@ def versions() -> dict[str, str]:
 def _hash_frame(h: Any, frame: pd.DataFrame) -> None:
     h.update(json.dumps([str(c) for c in frame.columns]).encode())
     h.update(json.dumps([str(t) for t in frame.dtypes]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    h.update(_row_hashes(frame).tobytes())
+
+
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """``pandas.util.hash_pandas_object(frame, index=False)``, the same numbers, faster.
+
+    pandas hashes a column of objects by factorizing it and hashing each distinct
+    value once; here Arrow's dictionary encoding factorizes the columns of strings
+    (several times faster on millions of rows), pandas hashes the distinct values
+    and combines the columns as it does itself.
+    """
+    try:
+        from pandas.core.util.hashing import combine_hash_arrays
+    except ImportError:  # pragma: no cover - a pandas without the helper
+        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    from .._orders import id_codes
+
+    hashes = []
+    for _, values in frame.items():
+        hashed = None
+        if values.dtype == object and len(values):
+            codes, uniques = id_codes(values)
+            if uniques.dtype == object and not uniques.hasnans:
+                hashed = pd.util.hash_array(uniques.to_numpy(), categorize=False).take(
+                    np.maximum(codes, 0)) if len(uniques) else np.zeros(len(codes), np.uint64)
+                hashed[codes < 0] = np.iinfo(np.uint64).max  # missing, as pandas marks it
+        if hashed is None:
+            hashed = pd.util.hash_array(values._values)
+        hashes.append(hashed)
+    return combine_hash_arrays(iter(hashes), len(hashes))
 
 
 #: Key of ``Dataset.extra`` under which ``clvkit report`` stores the fingerprint of the
