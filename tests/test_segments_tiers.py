@@ -184,15 +184,15 @@ def test_customer_tiers_equal_the_full_customer_history():
     assert (tiers["tier"].cat.codes.to_numpy() == levels.to_numpy()).all()
 
 
-def test_sorted_codes_equal_pandas_factorize():
-    from clvkit._ids import sorted_codes
+def test_sorted_id_codes_equal_pandas_factorize():
+    from clvkit._codes import factorize_ids
 
     ids = pd.Series(["b", "a", None, "中文", "Z", "a", "é", "b", np.nan], dtype=object)
-    codes, uniques = sorted_codes(ids)
+    codes, uniques = factorize_ids(ids, sort=True)
     want_codes, want_uniques = pd.factorize(ids, sort=True)
     np.testing.assert_array_equal(codes, want_codes)
     np.testing.assert_array_equal(uniques, np.asarray(want_uniques, dtype=object))
-    assert sorted_codes(pd.Series([3, 1])) is None
+    np.testing.assert_array_equal(factorize_ids(pd.Series([3, 1]), sort=True)[0], [1, 0])
 
 
 def test_tiers_with_missing_customer_ids_equal_the_full_history():

@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["customer_codes", "date_ordinals", "period_ordinals", "plain_dates", "sorted_unique"]
+__all__ = ["date_ordinals", "factorize_ids", "period_ordinals", "plain_dates", "sorted_unique"]
 
 
-def customer_codes(ids: pd.Series | pd.Index | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Integer code per row and the distinct ids: exactly ``pandas.factorize(ids)``.
+def factorize_ids(ids: pd.Series | pd.Index | np.ndarray, *, sort: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code per row and the distinct ids: exactly ``pandas.factorize(ids, sort=sort)``.
 
-    Codes follow the order in which ids first appear; missing ids get -1. Hashing
+    This is clvkit's one factorisation of id columns (customer and order ids, in the
+    data load, the scoring run and the pages). Codes follow the order in which ids first
+    appear, or the sorted order of the ids with ``sort=True``; missing ids get -1. Hashing
     millions of Python strings is the slow part of grouping a log by customer, and a
     log read from Parquet or a pickle holds one string object per distinct id, so the
     rows are first grouped by object identity (the objects' addresses: integers, fast
@@ -26,14 +29,14 @@ def customer_codes(ids: pd.Series | pd.Index | np.ndarray) -> tuple[np.ndarray, 
     """
     values = ids.to_numpy() if isinstance(ids, pd.Series | pd.Index) else np.asarray(ids)
     if values.dtype != object or values.ndim != 1 or values.size == 0:
-        codes, uniques = pd.factorize(values)
+        codes, uniques = pd.factorize(values, sort=sort)
         return codes.astype(np.intp, copy=False), np.asarray(uniques)
     values = np.ascontiguousarray(values)
     address = np.frombuffer(memoryview(values), dtype=np.intp)
     by_object, _ = pd.factorize(address)  # same object, same code (first-seen order)
     running = np.maximum.accumulate(by_object)
     first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])  # first row per object
-    by_value, uniques = pd.factorize(values[first])
+    by_value, uniques = pd.factorize(values[first], sort=sort)
     return by_value.astype(np.intp, copy=False)[by_object], np.asarray(uniques)
 
 

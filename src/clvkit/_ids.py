@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["by_text_id", "positions", "sorted_codes", "take_by_id"]
+__all__ = ["by_text_id", "positions", "take_by_id"]
 
 
 def _all_text(values: pd.Index | pd.Series, *, missing: bool) -> bool:
@@ -42,32 +42,6 @@ def take_by_id(ids: pd.Series, values: pd.Series) -> pd.Series:
     each row's id, missing when the id has none; categories and dtypes as ``map`` keeps them."""
     found = values.array.take(positions(values.index, ids), allow_fill=True)
     return pd.Series(found, index=ids.index, name=ids.name)
-
-
-def sorted_codes(ids: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """``pandas.factorize(ids, sort=True)`` for text ids, through Arrow: codes (int64,
-    -1 for a missing id) into the distinct ids in sorted order (an object array).
-
-    Arrow orders text by its UTF-8 bytes, which is the order of the characters' code
-    points, as Python compares strings. None when the ids are not all text (use pandas).
-    """
-    if not _all_text(ids, missing=True):
-        return None
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        encoded = pc.dictionary_encode(pa.array(ids.to_numpy(), type=pa.string(),
-                                                from_pandas=True))
-    except (pa.ArrowException, TypeError, ValueError):
-        return None
-    order = pc.sort_indices(encoded.dictionary).to_numpy()
-    rank = np.empty(len(order) + 1, dtype=np.int64)
-    rank[order] = np.arange(len(order))
-    rank[-1] = -1  # a missing id
-    first_seen = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-    codes = rank[first_seen.astype(np.int64)]
-    return codes, encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
 
 
 def by_text_id(values: pd.Series) -> pd.Series:

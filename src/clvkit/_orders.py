@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from . import schema as s
+from ._codes import factorize_ids
 
 __all__ = ["SUMMED", "aggregate_orders", "id_codes", "is_line_level", "line_counts",
            "n_shared_codes", "n_shared_order_ids", "order_keys"]
@@ -24,24 +24,12 @@ SUMMED = (s.AMOUNT, s.QUANTITY, s.GROSS_MARGIN, s.COST)
 
 
 def id_codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Return (codes, uniques): one int64 per row, equal for equal ids, -1 where missing.
-
-    Ids of :func:`clvkit._parse.as_ids` (strings or missing). Strings are hashed by
-    Arrow (UTF-8 bytes, a few times faster than hashing 7 million Python strings);
-    anything else by :func:`pandas.factorize`. ``uniques[codes[i]] == values[i]``.
-    """
-    if values.dtype == object:
-        try:
-            arr = pa.array(values.to_numpy(), type=pa.large_string(), from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            arr = None
-        if arr is not None:
-            enc = arr.dictionary_encode()
-            codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-            uniques = pd.Index(enc.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-            return codes.astype(np.int64), uniques
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    return codes.astype(np.int64), pd.Index(uniques)
+    """Return (codes, uniques): one int64 per row, equal for equal ids, -1 where missing;
+    ``uniques[codes[i]] == values[i]``. :func:`clvkit._codes.factorize_ids` (ids of
+    :func:`clvkit._parse.as_ids`: strings or missing), the distinct ids as an Index."""
+    codes, uniques = factorize_ids(values)
+    return (codes.astype(np.int64, copy=False),
+            pd.Index(uniques, dtype=object if values.dtype == object else None))
 
 
 def _per_code_spread(order: np.ndarray, customer: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from clvkit import schema as s
+from clvkit._codes import factorize_ids
 from clvkit._messages import examples
 from clvkit._parse import as_date
 from clvkit._sorted_summary import Aggregates, sorted_aggregates
@@ -190,7 +191,7 @@ def _customer_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's customer code (0..n-1 in sorted id order) and the sorted unique ids.
 
     A log already sorted by a numeric customer id (a common export order) is coded by
-    one comparison of neighbours; any other log by :func:`pandas.factorize`.
+    one comparison of neighbours; any other log by :func:`clvkit._codes.factorize_ids`.
     """
     if ids.dtype.kind in "iuf" and ids.size and bool(np.all(ids[1:] >= ids[:-1])):
         change = np.empty(ids.size, dtype=bool)
@@ -199,8 +200,8 @@ def _customer_codes(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         codes = np.cumsum(change)
         codes -= 1
         return codes, ids[change]
-    codes, customers = pd.factorize(ids, sort=True)
-    return codes.astype(np.int64, copy=False), np.asarray(customers)
+    codes, customers = factorize_ids(ids, sort=True)
+    return codes.astype(np.int64, copy=False), customers
 
 
 def _customer_periods(tx: pd.DataFrame, freq: str) -> tuple:

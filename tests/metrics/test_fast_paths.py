@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
-from clvkit._codes import customer_codes, period_ordinals, plain_dates, sorted_unique
+from clvkit._codes import factorize_ids, period_ordinals, plain_dates, sorted_unique
 from clvkit.metrics import _spells
 
 
@@ -29,21 +29,23 @@ def _log(n_customers: int = 400, seed: int = 3) -> pd.DataFrame:
     return frame
 
 
-def test_customer_codes_equal_pandas_factorize():
+@pytest.mark.parametrize("sort", [False, True])
+def test_factorize_ids_equal_pandas_factorize(sort):
     a, b = "x", "".join(["x"])  # equal text, distinct objects
     values = np.array([a, "y", b, None, "y", float("nan"), a, "z"], dtype=object)
-    codes, uniques = customer_codes(values)
-    expected_codes, expected_uniques = pd.factorize(values)
+    codes, uniques = factorize_ids(values, sort=sort)
+    expected_codes, expected_uniques = pd.factorize(values, sort=sort)
     np.testing.assert_array_equal(codes, expected_codes)
     assert list(uniques) == list(expected_uniques)
     log = _log()
-    codes, uniques = customer_codes(log["customer_id"])
-    expected_codes, expected_uniques = pd.factorize(log["customer_id"].to_numpy())
+    codes, uniques = factorize_ids(log["customer_id"], sort=sort)
+    expected_codes, expected_uniques = pd.factorize(log["customer_id"].to_numpy(), sort=sort)
     np.testing.assert_array_equal(codes, expected_codes)
     np.testing.assert_array_equal(uniques, expected_uniques)
     ints = np.array([5, 3, 5, 9])
-    np.testing.assert_array_equal(customer_codes(ints)[0], pd.factorize(ints)[0])
-    assert customer_codes(np.array([], dtype=object))[0].size == 0
+    np.testing.assert_array_equal(factorize_ids(ints, sort=sort)[0],
+                                  pd.factorize(ints, sort=sort)[0])
+    assert factorize_ids(np.array([], dtype=object))[0].size == 0
 
 
 def test_sorted_unique_and_period_ordinals_equal_numpy_and_pandas():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._codes import customer_codes, date_ordinals, period_ordinals, plain_dates, sorted_unique
+from .._codes import date_ordinals, factorize_ids, period_ordinals, plain_dates, sorted_unique
 from .._messages import examples
 from ..exceptions import DataValidationError
 from ..schema import CHURN_DATE, CONTRACT, CUSTOMER_ID, SIGNUP_DATE, TIMESTAMP
@@ -78,7 +78,7 @@ def spell_arrays(
     stamps = transactions[TIMESTAMP]
     if not plain_dates(stamps):
         return None
-    codes, ids = customer_codes(transactions[CUSTOMER_ID])
+    codes, ids = factorize_ids(transactions[CUSTOMER_ID])
     if codes.size and codes.min() < 0:
         return None
     day = stamps.to_numpy().astype("datetime64[D]").astype(np.int64)
@@ -238,7 +238,7 @@ def activity_counts(tx: pd.DataFrame, end: pd.Timestamp,
     stamps = tx[TIMESTAMP]
     codes = None
     if plain_dates(stamps):
-        codes, _ = customer_codes(tx[CUSTOMER_ID])
+        codes, _ = factorize_ids(tx[CUSTOMER_ID])
     if codes is None or (codes.size and codes.min() < 0):
         return _activity_counts_general(tx, end, freq)
     keep = (stamps <= end + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")).to_numpy()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._codes import customer_codes
+from .._codes import factorize_ids
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
@@ -312,6 +312,6 @@ def margin_per_active_customer(
         raise DataValidationError(msg, n_failed=0)
     margin = (tx[GROSS_MARGIN].loc[inside] if GROSS_MARGIN in tx.columns
               else tx[AMOUNT].loc[inside] * margin_share).sum()
-    codes, _ = customer_codes(tx[CUSTOMER_ID].to_numpy()[inside])  # nunique, by integer codes
+    codes, _ = factorize_ids(tx[CUSTOMER_ID].to_numpy()[inside])  # nunique, by integer codes
     customers = int(codes.max()) + 1 if codes.size else 0
     return float(margin / customers * 12 / months)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
-from .._codes import customer_codes, period_ordinals, plain_dates, sorted_unique
+from .._codes import factorize_ids, period_ordinals, plain_dates, sorted_unique
 from .._messages import require_columns
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import CUSTOMER_ID, FREQUENCY, MONETARY_VALUE, RECENCY, TIMESTAMP, T
@@ -305,7 +305,7 @@ def _repeat_periods(
     ordinals = period_ordinals(ts.to_numpy()[keep], freq) if plain_dates(ts) else None
     if ordinals is None:  # time zones, missing dates or another freq: pandas Periods
         ordinals = pd.PeriodIndex(ts[keep], freq=freq).asi8
-    ids = customer_codes(transactions[customer_col].to_numpy()[keep])[0]
+    ids = factorize_ids(transactions[customer_col].to_numpy()[keep])[0]
     low = ordinals.min() if ordinals.size else 0
     span = int(ordinals.max() - low + 1) if ordinals.size else 1
     key = sorted_unique(ids.astype(np.int64) * span + (ordinals - low))  # one per customer-period

@@ -100,14 +100,14 @@ def _sample_ids(transactions: pd.DataFrame, observation_end: Any, max_customers:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from .._codes import customer_codes, plain_dates
+    from .._codes import factorize_ids, plain_dates
 
     stamps = transactions[schema.TIMESTAMP]
     if (schema.AMOUNT not in transactions or not plain_dates(stamps)
             or transactions[schema.AMOUNT].isna().any()
             or stamps.max() >= pd.Timestamp(observation_end).normalize() + pd.Timedelta(days=1)):
         return None
-    codes, ids = customer_codes(transactions[schema.CUSTOMER_ID])
+    codes, ids = factorize_ids(transactions[schema.CUSTOMER_ID])
     if len(ids) <= max_customers or codes.min() < 0 or pd.api.types.infer_dtype(
             ids, skipna=False) != "string":
         return None

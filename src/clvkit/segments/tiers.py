@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._ids import positions, sorted_codes
+from .._codes import factorize_ids
+from .._ids import positions
 from ..exceptions import ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN
 from ..tables import Dataset
@@ -122,15 +123,11 @@ def _value_history(transactions: pd.DataFrame, end: pd.Timestamp | None) -> pd.D
         return customer_history(transactions, end)
     tx, end = clean_transactions(transactions, end)
     columns = [AMOUNT, GROSS_MARGIN] if GROSS_MARGIN in tx else [AMOUNT]
-    coded = sorted_codes(tx[CUSTOMER_ID])
-    if coded is None:
-        sums = tx.groupby(CUSTOMER_ID, sort=True)[columns].sum()
-    else:  # text ids: the same per-customer sums, grouped by their sorted codes
-        codes, ids = coded
-        known = codes >= 0
-        amounts = tx[columns] if known.all() else tx.loc[known, columns]
-        sums = amounts.groupby(codes[known], sort=True).sum()
-        sums.index = pd.Index(ids[sums.index.to_numpy()], name=CUSTOMER_ID)
+    codes, ids = factorize_ids(tx[CUSTOMER_ID], sort=True)  # groupby(sort=True)'s order
+    known = codes >= 0
+    amounts = tx[columns] if known.all() else tx.loc[known, columns]
+    sums = amounts.groupby(codes[known], sort=True).sum()
+    sums.index = pd.Index(ids[sums.index.to_numpy()], name=CUSTOMER_ID)
     out = pd.DataFrame({"revenue": sums[AMOUNT].astype("float64")})
     out["margin"] = sums[GROSS_MARGIN].astype("float64") if GROSS_MARGIN in tx else np.nan
     out.index.name = CUSTOMER_ID
