@@ -63,7 +63,9 @@ def test_plot_tier_shares_leaves_out_missing_future_value():
     assert len(ax.patches) == 3 * len(tiers)  # customers, revenue, margin
     np.testing.assert_allclose([p.get_height() for p in ax.patches[:4]],
                                tiers["share_customers"])
-    assert [t.get_text() for t in ax.get_xticklabels()] == tiers["tier_label"].astype(str).tolist()
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert [s.replace("\n", " ") for s in shown] == tiers["tier_label"].astype(str).tolist()
+    assert shown[1] == "Next 4%\n(top 1-5%)"  # the range on its own line: names never overlap
     assert ax.get_ylabel() == "Share (%)"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,9 @@ def plot_tier_shares(tiers: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     for i, measure in enumerate(measures):
         ax.bar(x + (i - (len(measures) - 1) / 2) * width, tiers[measure], width,
                color=PALETTE[i], label=t(f"segments.plot.{measure}"))
-    ax.set_xticks(x, [plain(s) for s in tiers["tier_label"]])
+    # "Next 4% (top 1-5%)": the range in brackets on a second line, so names never overlap
+    names = [str(s).replace(" (", "\n(", 1).replace("（", "\n（", 1) for s in tiers["tier_label"]]
+    ax.set_xticks(x, [plain(n) for n in names])
     ax.yaxis.set_major_formatter(percent_formatter())
     ax.set(xlabel=t("segments.plot.tier"), ylabel=t("segments.plot.share"))
     ax.legend()
@@ -283,7 +286,6 @@ def _card_facts(card: CustomerCard, ax: Axes, lang: str | None, currency: str) -
             transform=ax.transAxes)
     advice = recommendation(str(card.facts["action"]), lang)
     if advice:
-        import textwrap
 
         width = 24 if zh else 48
         ax.text(0.0, 0.02, plain(textwrap.fill(advice, width)), va="bottom",
