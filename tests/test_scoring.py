@@ -227,6 +227,31 @@ def test_report_scores_cache_and_settings_check(tmp_path, monkeypatch, demo):
         ck.report.scores(other, demo)
 
 
+def test_report_scores_refuse_other_data_and_trust_the_runs_own(tmp_path, monkeypatch, demo):
+    import dataclasses
+
+    from clvkit.report._provenance import RUN_SHA256
+    from clvkit.report._run_steps import RUN_DATA, write_run_data
+
+    monkeypatch.setenv("CLVKIT_CACHE", str(tmp_path / "cache"))
+    ck.report.scores(ck.report.setup({"churn_classifier": False}), demo)
+    folder = next((tmp_path / "cache").iterdir())
+    params = {"scores_dir": str(folder), "churn_classifier": False}
+    # one customer's purchases moved to a new id: as many orders, one customer more
+    tx = demo.transactions.copy()
+    tx.loc[tx.index[-1], "customer_id"] = "someone-else"
+    other = dataclasses.replace(demo, transactions=tx)
+    with pytest.raises(ck.ParameterError, match="computed on other data"):
+        ck.report.scores(ck.report.setup(dict(params)), other)
+    write_run_data(demo, folder / RUN_DATA)  # what clvkit report hands every page
+    run_data = ck.report.load_data(ck.report.setup(dict(params)))
+    assert RUN_SHA256 in run_data.extra
+    sc = ck.report.scores(ck.report.setup(dict(params)), run_data)
+    assert sc.kpi("customers") == demo.transactions["customer_id"].nunique()
+    with pytest.raises(ck.ParameterError, match="computed on other data"):
+        ck.report.scores(ck.report.setup(dict(params)), other)  # not the run's own data
+
+
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_three_scheduled_runs_build_a_history_a_trend_and_alerts(tmp_path):

@@ -70,6 +70,17 @@ def load_data(ctx: ReportContext, source: Any = "demo", **kwargs: Any) -> Any:
     return load(source, **kwargs)
 
 
+def _run_data(ds: Any, folder: str) -> bool:
+    """Whether ``ds`` is the data ``clvkit report`` stored beside the scores in ``folder``
+    (fingerprinted by the same run): then counting its customers again is not needed."""
+    from ._provenance import RUN_SHA256
+    from ._run_steps import RUN_DATA
+
+    extra = getattr(ds, "extra", None)
+    return (bool(folder) and isinstance(extra, dict) and RUN_SHA256 in extra
+            and (Path(folder) / RUN_DATA).exists())
+
+
 def scores(ctx: ReportContext, ds: Any) -> Scores:
     """Return the run's one scoring result for this notebook.
 
@@ -111,7 +122,9 @@ def scores(ctx: ReportContext, ds: Any) -> Scores:
             except OSError:  # a read-only home: scores still work, just not cached
                 pass
     orders, customers = result.kpi("orders"), result.kpi("customers")
-    if (orders, customers) != (len(ds.transactions), ds.transactions["customer_id"].nunique()):
+    same_run = _run_data(ds, folder)  # else count the customers: the data may be others
+    if orders != len(ds.transactions) or (
+            not same_run and customers != ds.transactions["customer_id"].nunique()):
         msg = (f"the scores in {folder!r} were computed on other data ({customers:,} customers, "
                f"{orders:,} purchases; this notebook loaded "
                f"{ds.transactions['customer_id'].nunique():,} and {len(ds.transactions):,}); "

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._codes import factorize_ids
 from ..exceptions import ParameterError
 from ._notes import Note
 from ._settings import ScoreSettings
@@ -117,7 +118,7 @@ class Scores:
         cols = ["clv", "p_alive", "expected_purchases", "expected_spend", "churn_risk"]
         frame = self.customers.set_index("customer_id")[cols]
         if ids is not None:
-            own = pd.Index(pd.unique(pd.Series(ids).dropna()))
+            own = pd.Index(factorize_ids(pd.Series(ids))[1])  # distinct ids, first seen first
             frame = frame.reindex(own.astype(str))
             frame.index = own.rename("customer_id")
         margin = self.assumptions.get("margin_rate", {}).get("value")
