@@ -274,9 +274,13 @@ def _run_all(
     errors: dict[str, BaseException] = {}
     pool = ProcessPoolExecutor(max_workers=max(1, min(jobs, n)), mp_context=context,
                                initializer=worker_init, initargs=(os.getpid(),))
+    numbered = list(enumerate(paths, start=1))
+    if jobs > 1:  # the slowest pages of the previous run first: the run ends sooner
+        last = _previous_seconds(out_dir)
+        numbered.sort(key=lambda item: -last.get(item[1].stem, 0.0))
     try:
         futures = {}
-        for i, src in enumerate(paths, start=1):
+        for i, src in numbered:
             params = {**per_notebook[src.stem], "output_dir": str(staging)}
             futures[pool.submit(execute_notebook, src, executed_dir / src.name, params, kernel,
                                 timeout)] = (i, src.stem)
@@ -309,6 +313,15 @@ def _run_all(
     return [NotebookRun(p.stem, p.stem, seconds[p.stem], f"{p.stem}.html",
                         read_provenance(executed_dir / p.name),
                         read_skipped(executed_dir / p.name)) for p in paths]
+
+
+def _previous_seconds(out_dir: Path) -> dict[str, float]:
+    """Seconds per notebook of the report in ``out_dir`` (its run.json), else empty."""
+    try:
+        record = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
+        return {str(r["name"]): float(r["seconds"]) for r in record.get("notebooks", [])}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _render_all(runs: list[NotebookRun], staging: Path, lang: str, audience: str,
