@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._codes import customer_codes, subset_codes
 from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -47,15 +48,17 @@ def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
     return as_date(cutoff, name) + _DAY
 
 
-def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame:
+def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp,
+                       coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """RFM, inter-purchase times and spend trend per customer from pre-cutoff rows.
 
     Customers are grouped by integer codes (``pandas.factorize(..., sort=True)``, so the
     codes sort like the ids) instead of the id strings: every group-by and sort below
     then works on integers, and the reductions are pandas' own, so the values are the
-    same to the last bit as grouping by the ids.
+    same to the last bit as grouping by the ids. ``coded`` (codes of ``tx``'s rows,
+    sorted unique ids) skips the factorisation when the caller has them.
     """
-    codes, ids = pd.factorize(tx[schema.CUSTOMER_ID], sort=True)
+    codes, ids = coded if coded is not None else customer_codes(tx)
     key = "_customer"
     ts = tx[schema.TIMESTAMP]
     tx = pd.DataFrame({key: codes, schema.TIMESTAMP: ts, schema.AMOUNT: tx[schema.AMOUNT],
@@ -175,14 +178,26 @@ def churn_feature_table(
         ``cutoff`` is not a date.
     """
     transactions, customers, surveys, _ = unpack(transactions, customers, surveys)
+    out, _ = _feature_table(transactions, _boundary(cutoff), customers, surveys)
+    return out
+
+
+def _feature_table(transactions: pd.DataFrame, boundary: pd.Timestamp,
+                   customers: pd.DataFrame | None, surveys: pd.DataFrame | None
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`churn_feature_table`, and the customer code (of
+    :func:`~clvkit._codes.customer_codes` of ``transactions``) of each of its rows."""
     require_columns(transactions, (schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT),
                     "transactions", "churn_feature_table()")
-    boundary = _boundary(cutoff)
-    tx = transactions[pd.to_datetime(transactions[schema.TIMESTAMP]) < boundary]
-    tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
+    codes, ids = customer_codes(transactions)
+    keep = (pd.to_datetime(transactions[schema.TIMESTAMP]) < boundary).to_numpy()
     if customers is not None:
         require_columns(customers, (schema.CUSTOMER_ID,), "customers")
-        tx = tx[~tx[schema.CUSTOMER_ID].isin(_lost_before(customers, boundary))]
+        lost = pd.Index(ids).isin(_lost_before(customers, boundary))
+        if lost.any():  # (code -1, a missing id, is never lost)
+            keep &= ~np.append(lost, False)[codes]
+    tx = transactions[keep]
+    tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
     if tx.empty:
         first = pd.to_datetime(transactions[schema.TIMESTAMP]).min()
         msg = (
@@ -190,13 +205,14 @@ def churn_feature_table(
             f"{first:%Y-%m-%d}); choose a later cutoff."
         )
         raise DataValidationError(msg, column=schema.TIMESTAMP)
-    out = _purchase_features(tx, boundary)
+    present, row_ids, row_codes = subset_codes(codes[keep], ids)
+    out = _purchase_features(tx, boundary, (present, row_ids))
     out = _customer_features(out, customers if customers is not None else pd.DataFrame(
         {schema.CUSTOMER_ID: []}), boundary)
     if surveys is not None:
         out = _survey_features(out, surveys, boundary)
     out.index.name = schema.CUSTOMER_ID
-    return out
+    return out, row_codes
 
 
 def _lost_before(customers: pd.DataFrame, boundary: pd.Timestamp) -> pd.Index:
@@ -239,11 +255,25 @@ def churn_labels(
     pandas.Series
         0/1 integers named ``churned``, indexed by ``index`` (customer_id).
     """
-    boundary = _boundary(cutoff)
+    return _labels(transactions, index, None, _boundary(cutoff), churn_window_days, customers)
+
+
+def _labels(transactions: pd.DataFrame, index: pd.Index, index_codes: np.ndarray | None,
+            boundary: pd.Timestamp, churn_window_days: int,
+            customers: pd.DataFrame | None) -> pd.Series:
+    """:func:`churn_labels`; with ``index_codes`` (the customer code of each entry of
+    ``index``, see :func:`_feature_table`) the buyers are found by code, not by id."""
     end = boundary + pd.Timedelta(days=churn_window_days)
     ts = pd.to_datetime(transactions[schema.TIMESTAMP])
-    buyers = transactions.loc[((ts >= boundary) & (ts < end)).to_numpy(), schema.CUSTOMER_ID]
-    churned = pd.Series(~index.isin(buyers.unique()), index=index, name="churned")
+    window = ((ts >= boundary) & (ts < end)).to_numpy()
+    if index_codes is not None:
+        codes, ids = customer_codes(transactions)
+        bought = np.zeros(len(ids) + 1, dtype=bool)
+        bought[codes[window]] = True
+        churned = pd.Series(~bought[index_codes], index=index, name="churned")
+    else:
+        buyers = transactions.loc[window, schema.CUSTOMER_ID]
+        churned = pd.Series(~index.isin(buyers.unique()), index=index, name="churned")
     if customers is not None and {schema.CONTRACT, schema.CHURN_DATE} <= set(customers.columns):
         cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
         cust = cust.reindex(index)
@@ -314,7 +344,6 @@ def make_churn_features(
             f"cutoff on or before {latest:%Y-%m-%d} or a shorter window."
         )
         raise ParameterError(msg)
-    X = churn_feature_table(transactions, cutoff=cutoff, customers=customers, surveys=surveys)
-    y = churn_labels(transactions, X.index, cutoff=cutoff, churn_window_days=churn_window_days,
-                     customers=customers)
+    X, codes = _feature_table(transactions, boundary, customers, surveys)
+    y = _labels(transactions, X.index, codes, boundary, churn_window_days, customers)
     return X, y

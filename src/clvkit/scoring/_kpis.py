@@ -18,7 +18,7 @@ from ..schema import AMOUNT, NPS
 from ._notes import Notes, _plain
 from ._settings import ScoreSettings
 
-__all__ = ["at_risk_mask", "headline_kpis"]
+__all__ = ["active_mask", "at_risk_mask", "headline_kpis"]
 
 
 def _kpi(value: Any, unit: str, variant_of: str | None = None, **values: Any) -> dict[str, Any]:
@@ -76,8 +76,15 @@ def at_risk_mask(customers: pd.DataFrame, s: ScoreSettings) -> pd.Series:
     churn rate, not as at risk: they are win-back targets, and listing them would put
     the same customers in both numbers.
     """
-    active = customers["recency_days"].le(s.inactivity_days)
+    active = active_mask(customers, s.inactivity_days)
     return (customers["churn_risk"].ge(s.at_risk_threshold) & active).astype(bool)
+
+
+def active_mask(customers: pd.DataFrame, inactivity_days: int) -> pd.Series:
+    """Which customers are still active by the headline churn definition: their last
+    purchase is at most ``inactivity_days`` days before the observation end
+    (``recency_days <= inactivity_days``); the others count as lost."""
+    return customers["recency_days"].le(inactivity_days).astype(bool)
 
 
 def headline_kpis(

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._codes import shared_codes
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
@@ -121,9 +122,6 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
     ParameterError
         Invalid settings.
     """
-    from ..segments.export import scored_customers
-    from ..summary import rfm_summary
-
     if not isinstance(data, Dataset):
         msg = f"score() needs a clvkit Dataset (clvkit.load_data(...)); got {type(data).__name__}"
         raise ParameterError(msg)
@@ -135,8 +133,20 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
         msg = "score() got no transactions: nothing to score. Check the data source."
         raise DataValidationError(msg, column=CUSTOMER_ID)
     end = as_date(data.observation_end, optional=True) or tx[TIMESTAMP].max().normalize()
+    start = time.perf_counter()  # the coding below counts in the first step's time
+    with shared_codes(tx):  # the customer ids factorised once for every step below
+        return _run(data, s, tx, end, start)
+
+
+def _run(data: Dataset, s: ScoreSettings, tx: pd.DataFrame, end: pd.Timestamp,
+         start: float) -> Scores:
+    """The steps of :func:`score` on checked inputs (``start``: perf_counter at the start)."""
+    from ..segments.actions import matrix_of
+    from ..segments.export import scored_with_actions
+    from ..summary import rfm_summary
+
     notes, tables, timings, models = Notes(), {}, {}, {}
-    clock = time.perf_counter()
+    clock = start
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -183,17 +193,14 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
             notes.add("actions_profit_is_revenue", "06")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scored = scored_customers(
+        scored, assigned = scored_with_actions(
             data, observation_end=end, customer_value=value, churn_risk=risk.values,
             matrix=axes, margin_rate=matrix_margin)
     for w in caught:
         if issubclass(w.category, UserWarning):
             notes.add("segments_message", "06", message=str(w.message))
-    from ..segments.actions import action_matrix
-
-    matrix = action_matrix(data, observation_end=end, customer_value=value, matrix=axes,
-                           margin_rate=matrix_margin)
-    tables["action_matrix"] = matrix.reset_index()
+    # the matrix of the very placement behind the table's actions (no second pass)
+    tables["action_matrix"] = matrix_of(assigned).reset_index()
     scored["churn_risk_basis"] = risk.source
     scored["at_risk"] = at_risk_mask(scored, s)
     spend_by_id = (value["expected_spend"] if value is not None

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes
 from .._messages import examples, require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -148,7 +149,11 @@ def customer_history(
     if shared is not None and shared[0] is transactions and end == shared[1]:
         return shared[2].copy()
     tx, end = clean_transactions(transactions, end)
-    grouped = tx.groupby(CUSTOMER_ID, sort=True)
+    # grouped by customer code (sorted like the ids; shared within a scoring run, see
+    # clvkit._codes): the same groups in the same order without hashing the ids again
+    codes, ids = customer_codes(tx)
+    coded = not (codes < 0).any()  # a missing id: group by the column (drops it)
+    grouped = tx.groupby(codes if coded else tx[CUSTOMER_ID], sort=True)
     out = pd.DataFrame(
         {
             "first_purchase": grouped[TIMESTAMP].min(),
@@ -165,6 +170,8 @@ def customer_history(
     out["recency_days"] = (end - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
     tenure = (end - out["first_purchase"].dt.normalize()).dt.days
     out["tenure_years"] = tenure.astype("float64") / DAYS_PER_YEAR
+    if coded:
+        out.index = pd.Index(ids[out.index.to_numpy()])
     out.index.name = CUSTOMER_ID
     out.attrs["observation_end"] = end.date().isoformat()
     return out

@@ -1,0 +1,74 @@
+"""Customer codes: the customer ids of a transaction table factorised once per run.
+
+A scoring run groups the same transactions by customer in a dozen places (the holdout
+split, three churn feature tables and their labels, the BG/NBD churn baseline, the
+customer history behind the segments). Each :func:`pandas.factorize` of a million
+customers' id strings over seven million rows hashes and sorts those strings again
+(most of the run's time at that size). :func:`shared_codes` lets the steps of one run
+share a single factorisation: inside the ``with`` block, :func:`customer_codes` of
+that very frame (``is``) returns the stored codes; any other frame is factorised as
+before. Codes are ``pandas.factorize(ids, sort=True)``: 0..n-1 in the sorted order of
+the ids, so anything grouped or sorted by code comes out in the order of the ids, and
+a row subset keeps that order (its codes are a subset of the same ranks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import numpy as np
+import pandas as pd
+
+from .schema import CUSTOMER_ID
+
+__all__ = ["customer_codes", "shared_codes", "subset_codes"]
+
+#: (frame, column, codes, sorted unique ids) of the enclosing :func:`shared_codes`.
+_SHARED: ContextVar[tuple[pd.DataFrame, str, np.ndarray, np.ndarray] | None] = ContextVar(
+    "clvkit_shared_codes", default=None)
+
+
+def _factorize(ids: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(ids, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques)
+
+
+def customer_codes(frame: pd.DataFrame, column: str = CUSTOMER_ID
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's customer code and the sorted unique ids (``ids[codes]`` gives the
+    column back): ``pandas.factorize(frame[column], sort=True)``, shared inside
+    :func:`shared_codes` of this frame. Missing ids get code -1, as in pandas."""
+    shared = _SHARED.get()
+    if shared is not None and shared[0] is frame and shared[1] == column:
+        return shared[2], shared[3]
+    return _factorize(frame[column])
+
+
+def subset_codes(codes: np.ndarray, uniques: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes renumbered 0..m-1 over the customers present in ``codes`` (a row subset),
+    their ids (what :func:`pandas.factorize` ``(sort=True)`` of the subset's ids gives,
+    without hashing the ids again) and their codes in ``uniques`` (sorted)."""
+    present = np.zeros(len(uniques) + 1, dtype=bool)
+    present[codes] = True  # -1 (missing id) lands in the last slot
+    keep = present[:-1]
+    rank = np.cumsum(keep) - 1
+    out = np.where(codes >= 0, rank[codes], -1)
+    return out.astype(np.int64, copy=False), uniques[keep], np.flatnonzero(keep)
+
+
+@contextmanager
+def shared_codes(frame: pd.DataFrame, column: str = CUSTOMER_ID) -> Iterator[None]:
+    """Factorise ``frame[column]`` once; :func:`customer_codes` of this frame reuses it
+    inside the ``with`` block. The frame must not be changed inside the block."""
+    shared = _SHARED.get()
+    if shared is not None and shared[0] is frame and shared[1] == column:
+        yield  # already shared by an enclosing block
+        return
+    token = _SHARED.set((frame, column, *_factorize(frame[column])))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
