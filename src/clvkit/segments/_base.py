@@ -158,7 +158,9 @@ def customer_history(
         {
             "first_purchase": grouped[TIMESTAMP].min(),
             "last_purchase": grouped[TIMESTAMP].max(),
-            "orders": grouped[ORDER_ID].nunique() if ORDER_ID in tx else grouped.size(),
+            "orders": (_distinct_orders(codes, len(ids), tx[ORDER_ID]) if coded and ORDER_ID in tx
+                       else grouped[ORDER_ID].nunique() if ORDER_ID in tx
+                       else grouped.size()),
             "revenue": grouped[AMOUNT].sum().astype("float64"),
         }
     )
@@ -175,6 +177,15 @@ def customer_history(
     out.index.name = CUSTOMER_ID
     out.attrs["observation_end"] = end.date().isoformat()
     return out
+
+
+def _distinct_orders(codes: np.ndarray, n: int, orders: pd.Series) -> np.ndarray:
+    """Distinct non-missing order ids of each customer code 0..n-1 (``nunique`` of the
+    groups): one factorisation of the order ids and a sort of integer pairs."""
+    order, uniques = pd.factorize(orders)
+    known = order >= 0
+    pair = np.unique(codes[known] * np.int64(max(len(uniques), 1)) + order[known])
+    return np.bincount(pair // max(len(uniques), 1), minlength=n)
 
 
 #: (transactions, observation_end, history) of the enclosing :func:`shared_history`.
@@ -275,6 +286,8 @@ def _as_frame(obj: pd.DataFrame | pd.Series, name: str, what: str) -> pd.DataFra
 
 def _aligned(values: pd.Series, index: pd.Index, what: str) -> pd.Series:
     """Reindex model output to the customers; every customer must be covered."""
+    if values.index.equals(index):  # the usual case: no hashing of the ids
+        return pd.Series(values.astype("float64").to_numpy(), index=index, name=values.name)
     if values.index.has_duplicates:
         dup = values.index[values.index.duplicated()].unique()
         msg = (
@@ -374,10 +387,28 @@ def per_value(values: Any, make: Any) -> list:
 
 def rank_desc(values: pd.Series) -> pd.Series:
     """Rank 1 = highest value; ties broken by customer_id (ascending), deterministically."""
-    order = pd.DataFrame({"v": values.to_numpy(), "id": values.index.to_numpy()})
+    ids = values.index.to_numpy()
+    if _increasing(ids) and values.dtype.kind == "f":
+        # ids already ascending and unique: ties by id are ties by position, which a
+        # stable sort of the values alone keeps (descending, NaN last, as below)
+        order = np.argsort(-values.to_numpy(), kind="stable")
+        ranks = np.empty(len(order), dtype="int64")
+        ranks[order] = np.arange(1, len(order) + 1)
+        return pd.Series(ranks, index=values.index)
+    order = pd.DataFrame({"v": values.to_numpy(), "id": ids})
     order = order.sort_values(["v", "id"], ascending=[False, True], kind="mergesort")
     ranks = pd.Series(np.arange(1, len(order) + 1), index=order["id"].to_numpy())
     return ranks.reindex(values.index).astype("int64")
+
+
+def _increasing(ids: np.ndarray) -> bool:
+    """Whether ``ids`` are strictly increasing (hence unique), compared as a sort would."""
+    if len(ids) < 2:
+        return True
+    try:
+        return bool(np.all(ids[1:] > ids[:-1]))
+    except TypeError:  # ids of mixed types: leave it to the general sort
+        return False
 
 
 def cut_levels(values: pd.Series, cuts: Sequence[float], what: str) -> pd.Series:
