@@ -108,3 +108,15 @@ def test_active_mask_is_the_rule_behind_at_risk():
     s = ScoreSettings(inactivity_days=30, at_risk_threshold=0.5)
     np.testing.assert_array_equal(active_mask(customers, 30), [True, True, False, False])
     np.testing.assert_array_equal(at_risk_mask(customers, s), active_mask(customers, 30))
+
+
+def test_values_by_position_equal_mapping_by_text_id():
+    from clvkit.scoring._intervals import by_position, id_positions
+
+    scored = pd.DataFrame({"customer_id": ["3", "1", "9", "2"]})
+    values = pd.Series([0.5, np.nan, 2.0], index=pd.Index([1, 2, 3], name="customer_id"))
+    want = scored["customer_id"].map(values.set_axis(values.index.astype(str))).astype(float)
+    got = by_position(values, id_positions(scored, values.index))
+    np.testing.assert_array_equal(got, want.to_numpy())
+    empty = pd.Series([], dtype=float, index=pd.Index([], name="customer_id"))
+    assert np.isnan(by_position(empty, id_positions(scored, empty.index))).all()

@@ -23,11 +23,11 @@ import pandas as pd
 
 from .schema import CUSTOMER_ID
 
-__all__ = ["customer_codes", "shared_codes", "subset_codes"]
+__all__ = ["customer_codes", "rows_by_code", "shared_codes", "subset_codes"]
 
-#: (frame, column, codes, sorted unique ids) of the enclosing :func:`shared_codes`.
-_SHARED: ContextVar[tuple[pd.DataFrame, str, np.ndarray, np.ndarray] | None] = ContextVar(
-    "clvkit_shared_codes", default=None)
+#: (frame, column, codes, sorted unique ids, memo) of the enclosing :func:`shared_codes`.
+_SHARED: ContextVar[tuple[pd.DataFrame, str, np.ndarray, np.ndarray, dict] | None] = \
+    ContextVar("clvkit_shared_codes", default=None)
 
 
 def _factorize(ids: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +59,24 @@ def subset_codes(codes: np.ndarray, uniques: np.ndarray
     return out.astype(np.int64, copy=False), uniques[keep], np.flatnonzero(keep)
 
 
+def rows_by_code(table: pd.DataFrame, frame: pd.DataFrame, column: str = CUSTOMER_ID
+                 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """``table`` without repeated ids (first row kept) and, for each customer code of
+    ``frame`` (:func:`customer_codes`), its row there (-1 when absent). Kept for the
+    run inside :func:`shared_codes` of ``frame``, so a side table is matched once."""
+    shared = _SHARED.get()
+    memo = shared[4] if shared is not None and shared[0] is frame else None
+    key = ("rows_by_code", id(table), column)
+    if memo is not None and key in memo and memo[key][0] is table:
+        return memo[key][1], memo[key][2]
+    _, ids = customer_codes(frame, column)
+    unique = table.drop_duplicates(column)
+    rows = pd.Index(unique[column]).get_indexer(ids)
+    if memo is not None:
+        memo[key] = (table, unique, rows)  # the table itself keeps its id from reuse
+    return unique, rows
+
+
 @contextmanager
 def shared_codes(frame: pd.DataFrame, column: str = CUSTOMER_ID) -> Iterator[None]:
     """Factorise ``frame[column]`` once; :func:`customer_codes` of this frame reuses it
@@ -67,7 +85,7 @@ def shared_codes(frame: pd.DataFrame, column: str = CUSTOMER_ID) -> Iterator[Non
     if shared is not None and shared[0] is frame and shared[1] == column:
         yield  # already shared by an enclosing block
         return
-    token = _SHARED.set((frame, column, *_factorize(frame[column])))
+    token = _SHARED.set((frame, column, *_factorize(frame[column]), {}))
     try:
         yield
     finally:

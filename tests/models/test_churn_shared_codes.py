@@ -90,3 +90,19 @@ def test_evaluation_is_unchanged_by_an_enclosing_shared_coding(demo):
         b = evaluate_churn_model(demo, churn_window_days=90, n_repeats=2)
     for name in ("metrics", "calibration", "importance", "scores"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+
+
+def test_purchase_days_by_integer_keys_equal_the_frame_path(demo):
+    from clvkit.models.churn_features import _purchase_days
+
+    tx = demo.transactions
+    codes, _ = customer_codes(tx)
+    n_days, gaps = _purchase_days(codes, tx["timestamp"])
+    # a time-zone-aware column takes the frame path (drop_duplicates, sort, diff)
+    n_tz, gaps_tz = _purchase_days(codes, tx["timestamp"].dt.tz_localize("UTC"))
+    pd.testing.assert_series_equal(n_days, n_tz, check_exact=True, check_index_type=False,
+                                   check_names=False)
+    for how in ("mean", "std", "size"):
+        a, b = getattr(gaps, how)(), getattr(gaps_tz, how)()
+        pd.testing.assert_series_equal(a, b, check_exact=True, check_names=False,
+                                       check_index_type=False)

@@ -8,11 +8,13 @@ holdout row would let the model "see" the answer.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._codes import customer_codes, subset_codes
+from .._codes import customer_codes, rows_by_code, subset_codes
 from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -72,10 +74,8 @@ def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp,
         "total_spend": g[schema.AMOUNT].sum(),
     })
     out["avg_order_value"] = out["total_spend"] / out["n_orders"]
-    days = tx.assign(_day=ts.dt.normalize()).drop_duplicates([key, "_day"])
-    gaps = days.sort_values([key, "_day"]).groupby(key)["_day"]
-    gaps = gaps.diff().dt.days.dropna().groupby(days[key])
-    out["n_purchase_days"] = days.groupby(key).size().astype(float)
+    n_days, gaps = _purchase_days(tx[key].to_numpy(), ts)
+    out["n_purchase_days"] = n_days
     out["ipt_mean_days"] = gaps.mean()
     out["ipt_std_days"] = gaps.std()  # NaN with fewer than two gaps
     out["recency_over_ipt"] = out["recency_days"] / out["ipt_mean_days"]
@@ -99,11 +99,47 @@ def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp,
     return out
 
 
+def _purchase_days(codes: np.ndarray, ts: pd.Series) -> tuple[pd.Series, Any]:
+    """Purchase days per customer code (float) and the days between a customer's
+    purchase days, grouped by code (a groupby to take ``mean`` / ``std`` of).
+
+    The distinct (customer, day) pairs are one sort of integer keys; the gaps come in
+    customer-then-day order, the order the reductions saw when the pairs were found by
+    ``drop_duplicates`` and sorted, so the means and deviations are the same numbers.
+    """
+    if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M") or len(codes) == 0:
+        # time-zone aware: days are local days, found by the frame
+        frame = pd.DataFrame({"k": codes, "_day": ts.dt.normalize().array})
+        days = frame.drop_duplicates(["k", "_day"])
+        gaps = days.sort_values(["k", "_day"]).groupby("k")["_day"]
+        gaps = gaps.diff().dt.days.dropna().groupby(days["k"])
+        return days.groupby("k").size().astype(float), gaps
+    day = ts.to_numpy().astype("datetime64[D]").astype(np.int64)
+    first = day.min()
+    span = np.int64(day.max() - first + 1)
+    pair = np.unique(codes.astype(np.int64) * span + (day - first))
+    cust, on = np.divmod(pair, span)
+    same = cust[1:] == cust[:-1]
+    gaps = np.diff(on)[same].astype(np.float64)
+    n_days = pd.Series(np.bincount(cust), dtype=float)
+    n_days = n_days[n_days > 0]
+    return n_days, pd.Series(gaps).groupby(cust[1:][same])
+
+
 def _customer_features(out: pd.DataFrame, customers: pd.DataFrame,
-                       boundary: pd.Timestamp) -> pd.DataFrame:
-    """Tenure from signup, acquisition channel, region and contract (static attributes)."""
-    cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
-    cust = cust.reindex(out.index)
+                       boundary: pd.Timestamp,
+                       coded: tuple[pd.DataFrame, np.ndarray] | None = None) -> pd.DataFrame:
+    """Tenure from signup, acquisition channel, region and contract (static attributes).
+
+    ``coded``: the transactions and the customer code of each row of ``out``: the
+    customer table is then matched by code (once per scoring run), not by id."""
+    if coded is not None:
+        unique, rows = rows_by_code(customers, coded[0])
+        cust = unique.drop(columns=schema.CUSTOMER_ID).reset_index(drop=True)
+        cust = cust.reindex(rows[coded[1]]).set_axis(out.index)
+    else:
+        cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
+        cust = cust.reindex(out.index)
     start = out.pop("first_purchase")
     if schema.SIGNUP_DATE in cust.columns:
         signup = pd.to_datetime(cust[schema.SIGNUP_DATE])
@@ -208,7 +244,7 @@ def _feature_table(transactions: pd.DataFrame, boundary: pd.Timestamp,
     present, row_ids, row_codes = subset_codes(codes[keep], ids)
     out = _purchase_features(tx, boundary, (present, row_ids))
     out = _customer_features(out, customers if customers is not None else pd.DataFrame(
-        {schema.CUSTOMER_ID: []}), boundary)
+        {schema.CUSTOMER_ID: []}), boundary, (transactions, row_codes))
     if surveys is not None:
         out = _survey_features(out, surveys, boundary)
     out.index.name = schema.CUSTOMER_ID

@@ -10,12 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._codes import shared_codes
+from .._codes import customer_codes, shared_codes
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
-from ._intervals import METHOD, add_bounds, customer_value_with_intervals, total_interval
+from ._intervals import (
+    METHOD,
+    add_bounds,
+    by_position,
+    customer_value_with_intervals,
+    id_positions,
+    total_interval,
+)
 from ._kpis import at_risk_mask, headline_kpis
 from ._models import LABELS, choose_purchase_model, churn_risk, fit_purchase, fit_spend
 from ._notes import Notes
@@ -89,6 +96,21 @@ def _assumptions(ds: Dataset, s: ScoreSettings, end: pd.Timestamp, basis: tuple[
     return a
 
 
+def _summary(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """``rfm_summary(tx, observation_end=end)``, summarised by the run's customer codes
+    (sorted like the ids, so the same rows in the same order) and indexed by the ids."""
+    from ..summary import rfm_summary
+
+    codes, ids = customer_codes(tx)
+    if (codes < 0).any() or AMOUNT not in tx.columns:  # let rfm_summary say what is wrong
+        return rfm_summary(tx, observation_end=end)
+    coded = pd.DataFrame({CUSTOMER_ID: codes, TIMESTAMP: tx[TIMESTAMP].array,
+                          AMOUNT: tx[AMOUNT].array})
+    summary = rfm_summary(coded, observation_end=end)
+    summary.index = pd.Index(ids[summary.index.to_numpy()], name=CUSTOMER_ID)
+    return summary
+
+
 def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: Any) -> Scores:
     """Fit the models once and score every customer: the one result a report reads.
 
@@ -143,7 +165,6 @@ def _run(data: Dataset, s: ScoreSettings, tx: pd.DataFrame, end: pd.Timestamp,
     """The steps of :func:`score` on checked inputs (``start``: perf_counter at the start)."""
     from ..segments.actions import matrix_of
     from ..segments.export import scored_with_actions
-    from ..summary import rfm_summary
 
     notes, tables, timings, models = Notes(), {}, {}, {}
     clock = start
@@ -154,7 +175,7 @@ def _run(data: Dataset, s: ScoreSettings, tx: pd.DataFrame, end: pd.Timestamp,
         timings[name] = round(now - clock, 3)
         clock = now
 
-    summary = rfm_summary(tx, observation_end=end)
+    summary = _summary(tx, end)
     basis = _value_basis(tx, s)
     lap("summary")
     choice = choose_purchase_model(tx, end, s, notes)
@@ -205,9 +226,10 @@ def _run(data: Dataset, s: ScoreSettings, tx: pd.DataFrame, end: pd.Timestamp,
     scored["at_risk"] = at_risk_mask(scored, s)
     spend_by_id = (value["expected_spend"] if value is not None
                    else pd.Series(np.nan, index=pd.Index([], name=CUSTOMER_ID)))
-    scored["expected_spend"] = scored[CUSTOMER_ID].map(
-        spend_by_id.set_axis(spend_by_id.index.astype(str))).astype(float)
-    add_bounds(scored, valued, tables)  # NaN bounds when intervals are off or impossible
+    positions = (spend_by_id.index, id_positions(scored, spend_by_id.index))
+    scored["expected_spend"] = by_position(spend_by_id, positions[1])
+    # NaN bounds when intervals are off or impossible
+    add_bounds(scored, valued, tables, positions)
     lap("segments")
     assumptions = _assumptions(data, s, end, basis, choice, spend, risk.source)
     kpis = headline_kpis(data, end, scored, s, notes, tables, basis[0])
