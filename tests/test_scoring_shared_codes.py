@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 import clvkit as ck
-from clvkit._codes import shared_codes
+from clvkit._codes import distinct_per_code, shared_codes
 from clvkit.metrics.churn import churn_rate, churn_series
 from clvkit.scoring import ScoreSettings
 from clvkit.scoring._kpis import _coded, active_mask, at_risk_mask
-from clvkit.segments._base import _distinct_orders, customer_history, rank_desc
+from clvkit.segments._base import customer_history, rank_desc
 from clvkit.segments.actions import action_matrix, assign_actions, matrix_of
 from clvkit.segments.export import scored_customers, scored_with_actions
 from clvkit.summary import calibration_holdout_split
@@ -54,7 +54,7 @@ def test_distinct_orders_equal_nunique_with_missing_and_repeated_orders():
     ids = pd.Series(["b", "a", "b", "c", "a", "b", "c"])
     orders = pd.Series(["o1", "o2", "o1", None, "o3", "o4", "o5"])
     codes, uniques = pd.factorize(ids, sort=True)
-    got = _distinct_orders(codes.astype(np.int64), len(uniques), orders)
+    got = distinct_per_code(codes.astype(np.int64), len(uniques), orders)
     want = orders.groupby(ids).nunique()
     np.testing.assert_array_equal(got, want.to_numpy())
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .schema import CUSTOMER_ID
 
-__all__ = ["customer_codes", "rows_by_code", "shared_codes", "subset_codes"]
+__all__ = ["customer_codes", "distinct_per_code", "rows_by_code", "shared_codes", "subset_codes"]
 
 #: (frame, column, codes, sorted unique ids, memo) of the enclosing :func:`shared_codes`.
 _SHARED: ContextVar[tuple[pd.DataFrame, str, np.ndarray, np.ndarray, dict] | None] = \
@@ -57,6 +57,16 @@ def subset_codes(codes: np.ndarray, uniques: np.ndarray
     rank = np.cumsum(keep) - 1
     out = np.where(codes >= 0, rank[codes], -1)
     return out.astype(np.int64, copy=False), uniques[keep], np.flatnonzero(keep)
+
+
+def distinct_per_code(codes: np.ndarray, n: int, values: pd.Series) -> np.ndarray:
+    """Distinct non-missing ``values`` of each customer code 0..n-1 (a group-by
+    ``nunique``): one factorisation of the values and a sort of integer pairs."""
+    value, uniques = pd.factorize(values)
+    known = value >= 0
+    width = np.int64(max(len(uniques), 1))
+    pair = np.unique(codes[known] * width + value[known])
+    return np.bincount(pair // width, minlength=n)
 
 
 def rows_by_code(table: pd.DataFrame, frame: pd.DataFrame, column: str = CUSTOMER_ID

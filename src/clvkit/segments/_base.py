@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._codes import customer_codes
+from .._codes import customer_codes, distinct_per_code
 from .._messages import examples, require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -158,7 +158,7 @@ def customer_history(
         {
             "first_purchase": grouped[TIMESTAMP].min(),
             "last_purchase": grouped[TIMESTAMP].max(),
-            "orders": (_distinct_orders(codes, len(ids), tx[ORDER_ID]) if coded and ORDER_ID in tx
+            "orders": (distinct_per_code(codes, len(ids), tx[ORDER_ID]) if coded and ORDER_ID in tx
                        else grouped[ORDER_ID].nunique() if ORDER_ID in tx
                        else grouped.size()),
             "revenue": grouped[AMOUNT].sum().astype("float64"),
@@ -177,15 +177,6 @@ def customer_history(
     out.index.name = CUSTOMER_ID
     out.attrs["observation_end"] = end.date().isoformat()
     return out
-
-
-def _distinct_orders(codes: np.ndarray, n: int, orders: pd.Series) -> np.ndarray:
-    """Distinct non-missing order ids of each customer code 0..n-1 (``nunique`` of the
-    groups): one factorisation of the order ids and a sort of integer pairs."""
-    order, uniques = pd.factorize(orders)
-    known = order >= 0
-    pair = np.unique(codes[known] * np.int64(max(len(uniques), 1)) + order[known])
-    return np.bincount(pair // max(len(uniques), 1), minlength=n)
 
 
 #: (transactions, observation_end, history) of the enclosing :func:`shared_history`.
