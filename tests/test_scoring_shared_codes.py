@@ -120,3 +120,11 @@ def test_values_by_position_equal_mapping_by_text_id():
     np.testing.assert_array_equal(got, want.to_numpy())
     empty = pd.Series([], dtype=float, index=pd.Index([], name="customer_id"))
     assert np.isnan(by_position(empty, id_positions(scored, empty.index))).all()
+
+
+@pytest.mark.parametrize("keys", [[], [7], [3, 1, 3, -2, 1, 9, 9], list(range(50, 0, -3))])
+def test_sorted_unique_equals_numpy_unique(keys):
+    from clvkit._codes import sorted_unique
+
+    keys = np.asarray(keys, dtype=np.int64)
+    np.testing.assert_array_equal(sorted_unique(keys), np.unique(keys))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
-from .._codes import customer_codes, rows_by_code, subset_codes
+from .._codes import customer_codes, rows_by_code, sorted_unique, subset_codes
 from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -117,7 +117,7 @@ def _purchase_days(codes: np.ndarray, ts: pd.Series) -> tuple[pd.Series, Any]:
     day = ts.to_numpy().astype("datetime64[D]").astype(np.int64)
     first = day.min()
     span = np.int64(day.max() - first + 1)
-    pair = np.unique(codes.astype(np.int64) * span + (day - first))
+    pair = sorted_unique(codes.astype(np.int64) * span + (day - first))
     cust, on = np.divmod(pair, span)
     same = cust[1:] == cust[:-1]
     gaps = np.diff(on)[same].astype(np.float64)
