@@ -128,3 +128,28 @@ def test_sorted_unique_equals_numpy_unique(keys):
 
     keys = np.asarray(keys, dtype=np.int64)
     np.testing.assert_array_equal(sorted_unique(keys), np.unique(keys))
+
+
+@pytest.mark.parametrize("ids", [
+    ["b", "a", None, "é", "e", "z", "ü", "a", np.nan, "", "😀", "ÿ", "Z", "a"],
+    ["C2", "C10", "C1", "C2"],
+    [],
+])
+def test_text_ids_coded_by_pyarrow_equal_pandas_factorize(ids):
+    from clvkit._codes import _factorize_text
+
+    series = pd.Series(ids, dtype=object)
+    codes, uniques = _factorize_text(series)
+    want_codes, want_uniques = pd.factorize(series, sort=True)
+    np.testing.assert_array_equal(codes, want_codes)
+    assert list(uniques) == list(np.asarray(want_uniques))
+
+
+@pytest.mark.parametrize("ids", [[1, 2, 1], [1, "a"], [b"a", "b"]])
+def test_ids_that_are_not_all_text_are_left_to_pandas(ids):
+    from clvkit._codes import _factorize_text, customer_codes
+
+    assert _factorize_text(pd.Series(ids, dtype=object)) is None
+    frame = pd.DataFrame({"customer_id": pd.Series(ids, dtype=object)})
+    codes, _ = customer_codes(frame)
+    np.testing.assert_array_equal(codes, pd.factorize(frame["customer_id"], sort=True)[0])

@@ -32,8 +32,45 @@ _SHARED: ContextVar[tuple[pd.DataFrame, str, np.ndarray, np.ndarray, dict] | Non
 
 
 def _factorize(ids: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    fast = _factorize_text(ids)
+    if fast is not None:
+        return fast
     codes, uniques = pd.factorize(ids, sort=True)
     return codes.astype(np.int64, copy=False), np.asarray(uniques)
+
+
+def _factorize_text(ids: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pandas.factorize(ids, sort=True)`` of text ids with pyarrow's dictionary
+    encoding (C++, several times faster on millions of strings); None when the ids are
+    not all text (or pyarrow cannot take them): the caller uses pandas.
+
+    The same codes: pyarrow sorts strings by their UTF-8 bytes, and UTF-8 byte order
+    is code-point order, which is how Python (and so pandas) compares ``str``; missing
+    ids get -1 in both."""
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    series = pd.Series(ids, copy=False)
+    if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+        return None
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return None
+    try:
+        arr = pa.array(series, type=pa.string(), from_pandas=True)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        encoded = pc.dictionary_encode(arr)
+        order = pc.array_sort_indices(encoded.dictionary).to_numpy()
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order), dtype=np.int64)
+        index = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        codes = np.where(index >= 0, rank[index], -1).astype(np.int64, copy=False)
+        uniques = encoded.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False)
+    except (pa.ArrowException, ValueError, TypeError):
+        return None
+    return codes, np.asarray(uniques, dtype=object)
 
 
 def customer_codes(frame: pd.DataFrame, column: str = CUSTOMER_ID
