@@ -232,6 +232,7 @@ def evaluate_churn_model(
 def _evaluate(transactions: pd.DataFrame, train_cutoff: pd.Timestamp,
               test_cutoff: pd.Timestamp, kw: dict, baseline: bool, n_repeats: int,
               random_state: int | None, max_train_customers: int | None) -> ChurnEvaluation:
+    """The steps of :func:`evaluate_churn_model` (inside one shared customer coding)."""
     churn_window_days = kw["churn_window_days"]
     X_train, y_train = make_churn_features(transactions, cutoff=train_cutoff, **kw)
     X_test, y_test = make_churn_features(transactions, cutoff=test_cutoff, **kw)

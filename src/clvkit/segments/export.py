@@ -163,6 +163,7 @@ def _scored(data: Dataset | pd.DataFrame, customers: pd.DataFrame | None,
             actions: Mapping[tuple[str, str], str] | None, value_basis: str,
             id_transform: Callable[[pd.Series], Any] | None,
             costs: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scored table and the action placement behind it (see the two callers)."""
     tables = as_tables(data, customers, surveys, observation_end)
     tx, end = clean_transactions(tables.transactions, tables.observation_end)
     hist = customer_history(tx, end)
