@@ -516,6 +516,8 @@ def _split(transactions: pd.DataFrame, calibration_end: Any, observation_end: An
            customer_col: str, datetime_col: str, monetary_col: str | None,
            freq_multiplier: float) -> pd.DataFrame:
     """calibration_holdout_split in pandas."""
+    from ._codes import customer_codes
+
     func = "calibration_holdout_split"
     tx = _prepare(transactions, customer_col, datetime_col, monetary_col, func)
     cal_end = as_date(calibration_end, "calibration_end").normalize()
@@ -532,9 +534,16 @@ def _split(transactions: pd.DataFrame, calibration_end: Any, observation_end: An
                    f"calibration_end={cal_end.date()}, observation_end={obs_end.date()}). "
                    f"Choose dates inside the data.")
             raise DataValidationError(msg, column=s.TIMESTAMP, n_failed=0)
-    cal = _summarise(tx[in_cal], int(_period(cal_end, freq)), freq, freq_multiplier)
-    hold = _holdout(tx[~in_cal], freq)
+    # customers as integer codes in id order (shared within a scoring run): the two
+    # summaries and their join then never hash the id strings; ids are put back at the end
+    codes, ids = customer_codes(transactions, customer_col)
+    if len(codes) != len(tx):  # rows after observation_end were left out
+        codes = codes[tx.index.to_numpy()]
+    coded = tx.assign(**{s.CUSTOMER_ID: codes})
+    cal = _summarise(coded[in_cal], int(_period(cal_end, freq)), freq, freq_multiplier)
+    hold = _holdout(coded[~in_cal], freq)
     out = cal.add_suffix("_cal").join(hold, how="left").fillna(0)
+    out.index = pd.Index(ids[out.index.to_numpy()], name=s.CUSTOMER_ID)
     out["frequency_holdout"] = out["frequency_holdout"].astype("int64")
     end_gap = int(_period(obs_end, freq)) - int(_period(cal_end, freq))
     out["duration_holdout"] = end_gap / _divisor(freq, freq_multiplier)

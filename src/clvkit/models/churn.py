@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._codes import customer_codes, shared_codes
 from ..exceptions import ParameterError
 from ..tables import Dataset
 from .churn_classifier import (
@@ -64,8 +65,14 @@ def _bgnbd_churn_score(transactions: pd.DataFrame, index: pd.Index, cutoff,
 
     boundary = _boundary(cutoff)
     ts = pd.to_datetime(transactions[schema.TIMESTAMP])
-    summary = rfm_summary(transactions[(ts < boundary).to_numpy()],
-                          observation_end=boundary - pd.Timedelta(days=1))
+    before = (ts < boundary).to_numpy()
+    # summarised by customer code (sorted like the ids, see clvkit._codes): the same
+    # summary without hashing the id strings again; the ids are put back after
+    codes, ids = customer_codes(transactions)
+    coded = pd.DataFrame({schema.CUSTOMER_ID: codes[before], schema.TIMESTAMP: ts.array[before],
+                          schema.AMOUNT: transactions[schema.AMOUNT].array[before]})
+    summary = rfm_summary(coded, observation_end=boundary - pd.Timedelta(days=1))
+    summary.index = pd.Index(ids[summary.index.to_numpy()], name=schema.CUSTOMER_ID)
     days = summary_unit(summary)["days"]
     summary = summary.loc[summary.index.isin(index)]
     model = fit_bgnbd(summary)
@@ -217,6 +224,16 @@ def evaluate_churn_model(
     train_cutoff = test_cutoff - pd.Timedelta(days=churn_window_days)
     kw = {"churn_window_days": churn_window_days, "customers": customers, "surveys": surveys,
           "observation_end": observation_end}
+    with shared_codes(transactions):  # both snapshots and baselines group one coding
+        return _evaluate(transactions, train_cutoff, test_cutoff, kw, baseline, n_repeats,
+                         random_state, max_train_customers)
+
+
+def _evaluate(transactions: pd.DataFrame, train_cutoff: pd.Timestamp,
+              test_cutoff: pd.Timestamp, kw: dict, baseline: bool, n_repeats: int,
+              random_state: int | None, max_train_customers: int | None) -> ChurnEvaluation:
+    """The steps of :func:`evaluate_churn_model` (inside one shared customer coding)."""
+    churn_window_days = kw["churn_window_days"]
     X_train, y_train = make_churn_features(transactions, cutoff=train_cutoff, **kw)
     X_test, y_test = make_churn_features(transactions, cutoff=test_cutoff, **kw)
     X_test = X_test[X_train.columns]
@@ -229,9 +246,9 @@ def evaluate_churn_model(
         scores = pd.DataFrame({"churned": y_test,
                                "churn_probability": classifier.predict_proba(X_test)[:, 1]})
         with _threads(0):  # thousands of small predictions: one thread (churn_classifier)
-            importance = _permutation_importance(pipeline, X_test, y_test,
-                                                 random_state=random_state,
-                                                 n_repeats=n_repeats)
+            importance = _permutation_importance(
+                pipeline, X_test, y_test, random_state=random_state, n_repeats=n_repeats,
+                proba=scores["churn_probability"].to_numpy())
     metrics = [churn_metrics(y_train, p_train, split="train"),
                churn_metrics(y_test, scores["churn_probability"], split="test")]
     calibration = [churn_calibration_table(y_test, scores["churn_probability"]).assign(

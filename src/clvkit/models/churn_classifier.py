@@ -40,10 +40,12 @@ SINGLE_THREAD_ROWS = 20_000
 _FORMAT = "clvkit-churn-classifier"
 
 
-# Predictions run on one OpenMP thread (``_threads(0)``). Scoring is cheap per call but
-# permutation importance makes thousands of calls, and OpenMP's spinning worker threads
-# then fight any other process for the cores: on a loaded 2-core machine the 100,000
-# customer evaluation took 104 s with two threads and 28-36 s with one.
+# Small predictions run on one OpenMP thread. Scoring is cheap per call but permutation
+# importance makes thousands of calls (it runs inside ``_threads(0)``), and OpenMP's
+# spinning worker threads then fight any other process for the cores: on a loaded
+# 2-core machine the 100,000 customer evaluation took 104 s with two threads and 28-36 s
+# with one. One call on SINGLE_THREAD_ROWS rows or more (the test split, today's
+# customers) is long enough to use the cores, like a fit.
 
 
 def _threads(n_rows: int):
@@ -203,7 +205,9 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         """Return class probabilities, one row per customer (column 1: churn)."""
         check_is_fitted(self)
         frame = self._frame(X, reset=False)
-        with _threads(0):  # one thread for predictions (see above _threads)
+        # one thread for small predictions (see above _threads); a large table (scoring
+        # every customer) uses the cores, as a fit does: each row's trees are the same
+        with _threads(frame.shape[0]):
             return self.pipeline_.predict_proba(frame)
 
     def predict(self, X: Any) -> np.ndarray:

@@ -8,10 +8,13 @@ holdout row would let the model "see" the answer.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from .. import schema
+from .._codes import customer_codes, rows_by_code, sorted_unique, subset_codes
 from .._messages import require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -47,15 +50,17 @@ def _boundary(cutoff, name: str = "cutoff") -> pd.Timestamp:
     return as_date(cutoff, name) + _DAY
 
 
-def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame:
+def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp,
+                       coded: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
     """RFM, inter-purchase times and spend trend per customer from pre-cutoff rows.
 
     Customers are grouped by integer codes (``pandas.factorize(..., sort=True)``, so the
     codes sort like the ids) instead of the id strings: every group-by and sort below
     then works on integers, and the reductions are pandas' own, so the values are the
-    same to the last bit as grouping by the ids.
+    same to the last bit as grouping by the ids. ``coded`` (codes of ``tx``'s rows,
+    sorted unique ids) skips the factorisation when the caller has them.
     """
-    codes, ids = pd.factorize(tx[schema.CUSTOMER_ID], sort=True)
+    codes, ids = coded if coded is not None else customer_codes(tx)
     key = "_customer"
     ts = tx[schema.TIMESTAMP]
     tx = pd.DataFrame({key: codes, schema.TIMESTAMP: ts, schema.AMOUNT: tx[schema.AMOUNT],
@@ -69,10 +74,8 @@ def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame
         "total_spend": g[schema.AMOUNT].sum(),
     })
     out["avg_order_value"] = out["total_spend"] / out["n_orders"]
-    days = tx.assign(_day=ts.dt.normalize()).drop_duplicates([key, "_day"])
-    gaps = days.sort_values([key, "_day"]).groupby(key)["_day"]
-    gaps = gaps.diff().dt.days.dropna().groupby(days[key])
-    out["n_purchase_days"] = days.groupby(key).size().astype(float)
+    n_days, gaps = _purchase_days(tx[key].to_numpy(), ts)
+    out["n_purchase_days"] = n_days
     out["ipt_mean_days"] = gaps.mean()
     out["ipt_std_days"] = gaps.std()  # NaN with fewer than two gaps
     out["recency_over_ipt"] = out["recency_days"] / out["ipt_mean_days"]
@@ -96,11 +99,47 @@ def _purchase_features(tx: pd.DataFrame, boundary: pd.Timestamp) -> pd.DataFrame
     return out
 
 
+def _purchase_days(codes: np.ndarray, ts: pd.Series) -> tuple[pd.Series, Any]:
+    """Purchase days per customer code (float) and the days between a customer's
+    purchase days, grouped by code (a groupby to take ``mean`` / ``std`` of).
+
+    The distinct (customer, day) pairs are one sort of integer keys; the gaps come in
+    customer-then-day order, the order the reductions saw when the pairs were found by
+    ``drop_duplicates`` and sorted, so the means and deviations are the same numbers.
+    """
+    if not (isinstance(ts.dtype, np.dtype) and ts.dtype.kind == "M") or len(codes) == 0:
+        # time-zone aware: days are local days, found by the frame
+        frame = pd.DataFrame({"k": codes, "_day": ts.dt.normalize().array})
+        days = frame.drop_duplicates(["k", "_day"])
+        gaps = days.sort_values(["k", "_day"]).groupby("k")["_day"]
+        gaps = gaps.diff().dt.days.dropna().groupby(days["k"])
+        return days.groupby("k").size().astype(float), gaps
+    day = ts.to_numpy().astype("datetime64[D]").astype(np.int64)
+    first = day.min()
+    span = np.int64(day.max() - first + 1)
+    pair = sorted_unique(codes.astype(np.int64) * span + (day - first))
+    cust, on = np.divmod(pair, span)
+    same = cust[1:] == cust[:-1]
+    gaps = np.diff(on)[same].astype(np.float64)
+    n_days = pd.Series(np.bincount(cust), dtype=float)
+    n_days = n_days[n_days > 0]
+    return n_days, pd.Series(gaps).groupby(cust[1:][same])
+
+
 def _customer_features(out: pd.DataFrame, customers: pd.DataFrame,
-                       boundary: pd.Timestamp) -> pd.DataFrame:
-    """Tenure from signup, acquisition channel, region and contract (static attributes)."""
-    cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
-    cust = cust.reindex(out.index)
+                       boundary: pd.Timestamp,
+                       coded: tuple[pd.DataFrame, np.ndarray] | None = None) -> pd.DataFrame:
+    """Tenure from signup, acquisition channel, region and contract (static attributes).
+
+    ``coded``: the transactions and the customer code of each row of ``out``: the
+    customer table is then matched by code (once per scoring run), not by id."""
+    if coded is not None:
+        unique, rows = rows_by_code(customers, coded[0])
+        cust = unique.drop(columns=schema.CUSTOMER_ID).reset_index(drop=True)
+        cust = cust.reindex(rows[coded[1]]).set_axis(out.index)
+    else:
+        cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
+        cust = cust.reindex(out.index)
     start = out.pop("first_purchase")
     if schema.SIGNUP_DATE in cust.columns:
         signup = pd.to_datetime(cust[schema.SIGNUP_DATE])
@@ -175,14 +214,26 @@ def churn_feature_table(
         ``cutoff`` is not a date.
     """
     transactions, customers, surveys, _ = unpack(transactions, customers, surveys)
+    out, _ = _feature_table(transactions, _boundary(cutoff), customers, surveys)
+    return out
+
+
+def _feature_table(transactions: pd.DataFrame, boundary: pd.Timestamp,
+                   customers: pd.DataFrame | None, surveys: pd.DataFrame | None
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`churn_feature_table`, and the customer code (of
+    :func:`~clvkit._codes.customer_codes` of ``transactions``) of each of its rows."""
     require_columns(transactions, (schema.CUSTOMER_ID, schema.TIMESTAMP, schema.AMOUNT),
                     "transactions", "churn_feature_table()")
-    boundary = _boundary(cutoff)
-    tx = transactions[pd.to_datetime(transactions[schema.TIMESTAMP]) < boundary]
-    tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
+    codes, ids = customer_codes(transactions)
+    keep = (pd.to_datetime(transactions[schema.TIMESTAMP]) < boundary).to_numpy()
     if customers is not None:
         require_columns(customers, (schema.CUSTOMER_ID,), "customers")
-        tx = tx[~tx[schema.CUSTOMER_ID].isin(_lost_before(customers, boundary))]
+        lost = pd.Index(ids).isin(_lost_before(customers, boundary))
+        if lost.any():  # (code -1, a missing id, is never lost)
+            keep &= ~np.append(lost, False)[codes]
+    tx = transactions[keep]
+    tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
     if tx.empty:
         first = pd.to_datetime(transactions[schema.TIMESTAMP]).min()
         msg = (
@@ -190,13 +241,14 @@ def churn_feature_table(
             f"{first:%Y-%m-%d}); choose a later cutoff."
         )
         raise DataValidationError(msg, column=schema.TIMESTAMP)
-    out = _purchase_features(tx, boundary)
+    present, row_ids, row_codes = subset_codes(codes[keep], ids)
+    out = _purchase_features(tx, boundary, (present, row_ids))
     out = _customer_features(out, customers if customers is not None else pd.DataFrame(
-        {schema.CUSTOMER_ID: []}), boundary)
+        {schema.CUSTOMER_ID: []}), boundary, (transactions, row_codes))
     if surveys is not None:
         out = _survey_features(out, surveys, boundary)
     out.index.name = schema.CUSTOMER_ID
-    return out
+    return out, row_codes
 
 
 def _lost_before(customers: pd.DataFrame, boundary: pd.Timestamp) -> pd.Index:
@@ -239,11 +291,25 @@ def churn_labels(
     pandas.Series
         0/1 integers named ``churned``, indexed by ``index`` (customer_id).
     """
-    boundary = _boundary(cutoff)
+    return _labels(transactions, index, None, _boundary(cutoff), churn_window_days, customers)
+
+
+def _labels(transactions: pd.DataFrame, index: pd.Index, index_codes: np.ndarray | None,
+            boundary: pd.Timestamp, churn_window_days: int,
+            customers: pd.DataFrame | None) -> pd.Series:
+    """:func:`churn_labels`; with ``index_codes`` (the customer code of each entry of
+    ``index``, see :func:`_feature_table`) the buyers are found by code, not by id."""
     end = boundary + pd.Timedelta(days=churn_window_days)
     ts = pd.to_datetime(transactions[schema.TIMESTAMP])
-    buyers = transactions.loc[((ts >= boundary) & (ts < end)).to_numpy(), schema.CUSTOMER_ID]
-    churned = pd.Series(~index.isin(buyers.unique()), index=index, name="churned")
+    window = ((ts >= boundary) & (ts < end)).to_numpy()
+    if index_codes is not None:
+        codes, ids = customer_codes(transactions)
+        bought = np.zeros(len(ids) + 1, dtype=bool)
+        bought[codes[window]] = True
+        churned = pd.Series(~bought[index_codes], index=index, name="churned")
+    else:
+        buyers = transactions.loc[window, schema.CUSTOMER_ID]
+        churned = pd.Series(~index.isin(buyers.unique()), index=index, name="churned")
     if customers is not None and {schema.CONTRACT, schema.CHURN_DATE} <= set(customers.columns):
         cust = customers.drop_duplicates(schema.CUSTOMER_ID).set_index(schema.CUSTOMER_ID)
         cust = cust.reindex(index)
@@ -314,7 +380,6 @@ def make_churn_features(
             f"cutoff on or before {latest:%Y-%m-%d} or a shorter window."
         )
         raise ParameterError(msg)
-    X = churn_feature_table(transactions, cutoff=cutoff, customers=customers, surveys=surveys)
-    y = churn_labels(transactions, X.index, cutoff=cutoff, churn_window_days=churn_window_days,
-                     customers=customers)
+    X, codes = _feature_table(transactions, boundary, customers, surveys)
+    y = _labels(transactions, X.index, codes, boundary, churn_window_days, customers)
     return X, y

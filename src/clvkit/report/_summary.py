@@ -90,7 +90,9 @@ class ExecutiveSummary:
     @property
     def active_customers(self) -> int:
         """Customers not yet lost: a purchase within ``inactivity_days`` of the end."""
-        return int(self.scored["recency_days"].le(self.inactivity_days).sum())
+        from ..scoring._kpis import active_mask
+
+        return int(active_mask(self.scored, self.inactivity_days).sum())
 
     @property
     def has_value(self) -> bool:
@@ -143,7 +145,9 @@ def at_risk_facts(ctx: ReportContext, sc: Scores, *, top: int) -> dict[str, str]
     and the value at stake, and how many are listed."""
     risky = sc.at_risk
     days = sc.settings.inactivity_days
-    active = int(sc.customers["recency_days"].le(days).sum())
+    from ..scoring._kpis import active_mask
+
+    active = int(active_mask(sc.customers, days).sum())
     return {"n": ctx.num(len(risky)), "customers": ctx.num(len(sc.customers)),
             "active": ctx.num(active), "days": ctx.num(days),
             "threshold": ctx.pct(sc.settings.at_risk_threshold, 0),

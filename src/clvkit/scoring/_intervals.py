@@ -88,17 +88,35 @@ def group_totals(result: ValueResult, scored: pd.DataFrame, column: str) -> pd.D
     return table.reset_index()
 
 
+def id_positions(scored: pd.DataFrame, index: pd.Index) -> np.ndarray:
+    """Position in ``index`` (model output, ids in their own type) of each row of the
+    scored table (text ids); -1 where the model has no such customer."""
+    return pd.Index(index.astype(str)).get_indexer(scored["customer_id"])
+
+
+def by_position(values: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """``values`` at ``positions`` as floats, NaN at -1: what
+    ``scored["customer_id"].map(values with text ids)`` gives, hashing the ids once."""
+    known = values.to_numpy(dtype=float, na_value=np.nan)
+    return np.append(known, np.nan)[positions]  # -1: the NaN at the end
+
+
 def add_bounds(scored: pd.DataFrame, result: ValueResult | None,
-               tables: dict[str, pd.DataFrame]) -> None:
+               tables: dict[str, pd.DataFrame],
+               positions: tuple[pd.Index, np.ndarray] | None = None) -> None:
     """Add ``clv_low`` and ``clv_high`` to the scored table (NaN without an interval) and
-    the per-segment and per-tier totals with their intervals to ``tables``."""
+    the per-segment and per-tier totals with their intervals to ``tables``.
+
+    ``positions``: (index, :func:`id_positions` of it), reused when the bounds are
+    indexed the same."""
     for column in BOUNDS:
         if result is None or result.bounds is None:
             scored[column] = np.nan
             continue
         by_id = result.bounds[column]
-        scored[column] = scored["customer_id"].map(
-            by_id.set_axis(by_id.index.astype(str))).astype(float)
+        if positions is None or not positions[0].equals(by_id.index):
+            positions = (by_id.index, id_positions(scored, by_id.index))
+        scored[column] = by_position(by_id, positions[1])
     if result is not None and result.intervals is not None:
         for column in ("segment", "tier"):
             tables[f"clv_by_{column}"] = group_totals(result, scored, column)

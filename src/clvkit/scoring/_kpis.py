@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes
 from ..exceptions import ClvkitError
-from ..schema import AMOUNT, NPS
+from ..schema import AMOUNT, CUSTOMER_ID, NPS, TIMESTAMP
 from ._notes import Notes, _plain
 from ._settings import ScoreSettings
 
-__all__ = ["at_risk_mask", "headline_kpis"]
+__all__ = ["active_mask", "at_risk_mask", "headline_kpis"]
 
 
 def _kpi(value: Any, unit: str, variant_of: str | None = None, **values: Any) -> dict[str, Any]:
@@ -30,17 +31,30 @@ def _kpi(value: Any, unit: str, variant_of: str | None = None, **values: Any) ->
     return record
 
 
+def _coded(tx: pd.DataFrame) -> pd.DataFrame:
+    """customer_id (as its code: sorted like the ids, shared within a scoring run) and
+    timestamp of the transactions: the churn rates count spells per customer, so they
+    are the same numbers, without sorting the id strings."""
+    if not isinstance(tx, pd.DataFrame) or not {CUSTOMER_ID, TIMESTAMP} <= set(tx.columns):
+        return tx  # churn_rate says what is missing
+    codes, _ = customer_codes(tx)
+    if (codes < 0).any():  # a missing id: leave the table as it is
+        return tx
+    return pd.DataFrame({CUSTOMER_ID: codes, TIMESTAMP: tx[TIMESTAMP].array})
+
+
 def _churn(ds: Any, end: pd.Timestamp, s: ScoreSettings, notes: Notes,
            tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, Any]]:
     from ..metrics.churn import churn_rate, churn_series
 
     out: dict[str, dict[str, Any]] = {}
+    data = _coded(ds.transactions)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            churn = churn_rate(ds, period_months=s.period_months,
+            churn = churn_rate(data, period_months=s.period_months,
                                inactivity_days=s.inactivity_days, observation_end=end)
-            monthly = churn_series(ds, period_months=1, inactivity_days=s.inactivity_days,
+            monthly = churn_series(data, period_months=1, inactivity_days=s.inactivity_days,
                                    observation_end=end)
     except ClvkitError as err:
         notes.add("churn_unavailable", "02", months=s.period_months,
@@ -76,8 +90,15 @@ def at_risk_mask(customers: pd.DataFrame, s: ScoreSettings) -> pd.Series:
     churn rate, not as at risk: they are win-back targets, and listing them would put
     the same customers in both numbers.
     """
-    active = customers["recency_days"].le(s.inactivity_days)
+    active = active_mask(customers, s.inactivity_days)
     return (customers["churn_risk"].ge(s.at_risk_threshold) & active).astype(bool)
+
+
+def active_mask(customers: pd.DataFrame, inactivity_days: int) -> pd.Series:
+    """Which customers are still active by the headline churn definition: their last
+    purchase is at most ``inactivity_days`` days before the observation end
+    (``recency_days <= inactivity_days``); the others count as lost."""
+    return customers["recency_days"].le(inactivity_days).astype(bool)
 
 
 def headline_kpis(

@@ -10,11 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes, shared_codes
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CUSTOMER_ID, GROSS_MARGIN, TIMESTAMP
 from ..tables import Dataset
-from ._intervals import METHOD, add_bounds, customer_value_with_intervals, total_interval
+from ._intervals import (
+    METHOD,
+    add_bounds,
+    by_position,
+    customer_value_with_intervals,
+    id_positions,
+    total_interval,
+)
 from ._kpis import at_risk_mask, headline_kpis
 from ._models import LABELS, choose_purchase_model, churn_risk, fit_purchase, fit_spend
 from ._notes import Notes
@@ -88,6 +96,21 @@ def _assumptions(ds: Dataset, s: ScoreSettings, end: pd.Timestamp, basis: tuple[
     return a
 
 
+def _summary(tx: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
+    """``rfm_summary(tx, observation_end=end)``, summarised by the run's customer codes
+    (sorted like the ids, so the same rows in the same order) and indexed by the ids."""
+    from ..summary import rfm_summary
+
+    codes, ids = customer_codes(tx)
+    if (codes < 0).any() or AMOUNT not in tx.columns:  # let rfm_summary say what is wrong
+        return rfm_summary(tx, observation_end=end)
+    coded = pd.DataFrame({CUSTOMER_ID: codes, TIMESTAMP: tx[TIMESTAMP].array,
+                          AMOUNT: tx[AMOUNT].array})
+    summary = rfm_summary(coded, observation_end=end)
+    summary.index = pd.Index(ids[summary.index.to_numpy()], name=CUSTOMER_ID)
+    return summary
+
+
 def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: Any) -> Scores:
     """Fit the models once and score every customer: the one result a report reads.
 
@@ -121,9 +144,6 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
     ParameterError
         Invalid settings.
     """
-    from ..segments.export import scored_customers
-    from ..summary import rfm_summary
-
     if not isinstance(data, Dataset):
         msg = f"score() needs a clvkit Dataset (clvkit.load_data(...)); got {type(data).__name__}"
         raise ParameterError(msg)
@@ -135,8 +155,19 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
         msg = "score() got no transactions: nothing to score. Check the data source."
         raise DataValidationError(msg, column=CUSTOMER_ID)
     end = as_date(data.observation_end, optional=True) or tx[TIMESTAMP].max().normalize()
+    start = time.perf_counter()  # the coding below counts in the first step's time
+    with shared_codes(tx):  # the customer ids factorised once for every step below
+        return _run(data, s, tx, end, start)
+
+
+def _run(data: Dataset, s: ScoreSettings, tx: pd.DataFrame, end: pd.Timestamp,
+         start: float) -> Scores:
+    """The steps of :func:`score` on checked inputs (``start``: perf_counter at the start)."""
+    from ..segments.actions import matrix_of
+    from ..segments.export import scored_with_actions
+
     notes, tables, timings, models = Notes(), {}, {}, {}
-    clock = time.perf_counter()
+    clock = start
 
     def lap(name: str) -> None:
         nonlocal clock
@@ -144,7 +175,7 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
         timings[name] = round(now - clock, 3)
         clock = now
 
-    summary = rfm_summary(tx, observation_end=end)
+    summary = _summary(tx, end)
     basis = _value_basis(tx, s)
     lap("summary")
     choice = choose_purchase_model(tx, end, s, notes)
@@ -183,24 +214,22 @@ def score(data: Dataset, settings: ScoreSettings | None = None, /, **overrides: 
             notes.add("actions_profit_is_revenue", "06")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scored = scored_customers(
+        scored, assigned = scored_with_actions(
             data, observation_end=end, customer_value=value, churn_risk=risk.values,
             matrix=axes, margin_rate=matrix_margin)
     for w in caught:
         if issubclass(w.category, UserWarning):
             notes.add("segments_message", "06", message=str(w.message))
-    from ..segments.actions import action_matrix
-
-    matrix = action_matrix(data, observation_end=end, customer_value=value, matrix=axes,
-                           margin_rate=matrix_margin)
-    tables["action_matrix"] = matrix.reset_index()
+    # the matrix of the very placement behind the table's actions (no second pass)
+    tables["action_matrix"] = matrix_of(assigned).reset_index()
     scored["churn_risk_basis"] = risk.source
     scored["at_risk"] = at_risk_mask(scored, s)
     spend_by_id = (value["expected_spend"] if value is not None
                    else pd.Series(np.nan, index=pd.Index([], name=CUSTOMER_ID)))
-    scored["expected_spend"] = scored[CUSTOMER_ID].map(
-        spend_by_id.set_axis(spend_by_id.index.astype(str))).astype(float)
-    add_bounds(scored, valued, tables)  # NaN bounds when intervals are off or impossible
+    positions = (spend_by_id.index, id_positions(scored, spend_by_id.index))
+    scored["expected_spend"] = by_position(spend_by_id, positions[1])
+    # NaN bounds when intervals are off or impossible
+    add_bounds(scored, valued, tables, positions)
     lap("segments")
     assumptions = _assumptions(data, s, end, basis, choice, spend, risk.source)
     kpis = headline_kpis(data, end, scored, s, notes, tables, basis[0])

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._codes import customer_codes, distinct_per_code
 from .._messages import examples, require_columns
 from .._parse import as_date
 from ..exceptions import DataValidationError, ParameterError
@@ -148,12 +149,18 @@ def customer_history(
     if shared is not None and shared[0] is transactions and end == shared[1]:
         return shared[2].copy()
     tx, end = clean_transactions(transactions, end)
-    grouped = tx.groupby(CUSTOMER_ID, sort=True)
+    # grouped by customer code (sorted like the ids; shared within a scoring run, see
+    # clvkit._codes): the same groups in the same order without hashing the ids again
+    codes, ids = customer_codes(tx)
+    coded = not (codes < 0).any()  # a missing id: group by the column (drops it)
+    grouped = tx.groupby(codes if coded else tx[CUSTOMER_ID], sort=True)
     out = pd.DataFrame(
         {
             "first_purchase": grouped[TIMESTAMP].min(),
             "last_purchase": grouped[TIMESTAMP].max(),
-            "orders": grouped[ORDER_ID].nunique() if ORDER_ID in tx else grouped.size(),
+            "orders": (distinct_per_code(codes, len(ids), tx[ORDER_ID]) if coded and ORDER_ID in tx
+                       else grouped[ORDER_ID].nunique() if ORDER_ID in tx
+                       else grouped.size()),
             "revenue": grouped[AMOUNT].sum().astype("float64"),
         }
     )
@@ -165,6 +172,8 @@ def customer_history(
     out["recency_days"] = (end - out["last_purchase"].dt.normalize()).dt.days.astype("int64")
     tenure = (end - out["first_purchase"].dt.normalize()).dt.days
     out["tenure_years"] = tenure.astype("float64") / DAYS_PER_YEAR
+    if coded:
+        out.index = pd.Index(ids[out.index.to_numpy()])
     out.index.name = CUSTOMER_ID
     out.attrs["observation_end"] = end.date().isoformat()
     return out
@@ -268,6 +277,8 @@ def _as_frame(obj: pd.DataFrame | pd.Series, name: str, what: str) -> pd.DataFra
 
 def _aligned(values: pd.Series, index: pd.Index, what: str) -> pd.Series:
     """Reindex model output to the customers; every customer must be covered."""
+    if values.index.equals(index):  # the usual case: no hashing of the ids
+        return pd.Series(values.astype("float64").to_numpy(), index=index, name=values.name)
     if values.index.has_duplicates:
         dup = values.index[values.index.duplicated()].unique()
         msg = (
@@ -367,10 +378,28 @@ def per_value(values: Any, make: Any) -> list:
 
 def rank_desc(values: pd.Series) -> pd.Series:
     """Rank 1 = highest value; ties broken by customer_id (ascending), deterministically."""
-    order = pd.DataFrame({"v": values.to_numpy(), "id": values.index.to_numpy()})
+    ids = values.index.to_numpy()
+    if _increasing(ids) and values.dtype.kind == "f":
+        # ids already ascending and unique: ties by id are ties by position, which a
+        # stable sort of the values alone keeps (descending, NaN last, as below)
+        order = np.argsort(-values.to_numpy(), kind="stable")
+        ranks = np.empty(len(order), dtype="int64")
+        ranks[order] = np.arange(1, len(order) + 1)
+        return pd.Series(ranks, index=values.index)
+    order = pd.DataFrame({"v": values.to_numpy(), "id": ids})
     order = order.sort_values(["v", "id"], ascending=[False, True], kind="mergesort")
     ranks = pd.Series(np.arange(1, len(order) + 1), index=order["id"].to_numpy())
     return ranks.reindex(values.index).astype("int64")
+
+
+def _increasing(ids: np.ndarray) -> bool:
+    """Whether ``ids`` are strictly increasing (hence unique), compared as a sort would."""
+    if len(ids) < 2:
+        return True
+    try:
+        return bool(np.all(ids[1:] > ids[:-1]))
+    except TypeError:  # ids of mixed types: leave it to the general sort
+        return False
 
 
 def cut_levels(values: pd.Series, cuts: Sequence[float], what: str) -> pd.Series:

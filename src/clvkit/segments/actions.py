@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_ACTIONS",
     "action_matrix",
     "assign_actions",
+    "matrix_of",
 ]
 
 Matrix = Literal["value_profit", "value_alive"]
@@ -198,9 +199,15 @@ def action_matrix(
     >>> demo = ck.datasets.make_demo(300, seed=1)  # doctest: +SKIP
     >>> ck.segments.action_matrix(demo)[["customers", "action"]]  # doctest: +SKIP
     """
-    assigned = assign_actions(data, **kwargs)
+    return matrix_of(assign_actions(data, **kwargs), kwargs.get("actions"))
+
+
+def matrix_of(assigned: pd.DataFrame,
+              actions: Mapping[tuple[str, str], str] | None = None) -> pd.DataFrame:
+    """:func:`action_matrix` from customers already placed by :func:`assign_actions`
+    (its output, in its order: the sums are taken in that order)."""
     matrix = assigned.attrs["matrix"]
-    cells = action_cells(matrix, kwargs.get("actions"))
+    cells = action_cells(matrix, actions)
     index = pd.MultiIndex.from_tuples(list(cells), names=["value_level", "second_level"])
     grouped = assigned.groupby(["value_level", "second_level"])
     out = pd.DataFrame(

@@ -26,7 +26,8 @@ from .rfm import RuleTable, rfm_segments
 from .tiers import DEFAULT_TIER_CUTS, customer_tiers
 from .views import customer_attributes
 
-__all__ = ["REQUIRED_SCORED_COLUMNS", "SCORED_COLUMNS", "scored_customers", "write_scored"]
+__all__ = ["REQUIRED_SCORED_COLUMNS", "SCORED_COLUMNS", "scored_customers", "scored_with_actions",
+           "write_scored"]
 
 # Column -> dtype of the scored table, in order. The first seven are the contract a
 # CRM import relies on; the rest are documented extras.
@@ -134,6 +135,35 @@ def scored_customers(
     ParameterError
         Invalid settings.
     """
+    return _scored(data, customers, surveys, observation_end, customer_value, churn_risk,
+                   rules, tier_cuts, matrix, value_cuts, actions, value_basis, id_transform,
+                   costs)[0]
+
+
+def scored_with_actions(data: Dataset | pd.DataFrame, **kwargs: Any
+                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`scored_customers` (same keywords) and the :func:`assign_actions` frame
+    behind its ``action`` column (customer order, with ``second_level``): the action
+    matrix of the same customers is ``matrix_of(assigned)``, without placing every
+    customer a second time."""
+    names = ("customers", "surveys", "observation_end", "customer_value", "churn_risk",
+             "rules", "tier_cuts", "matrix", "value_cuts", "actions", "value_basis",
+             "id_transform")
+    defaults = {"rules": None, "tier_cuts": DEFAULT_TIER_CUTS, "matrix": "value_profit",
+                "value_cuts": (0.2, 0.5), "value_basis": "auto"}
+    args = [kwargs.pop(n, defaults.get(n)) for n in names]
+    return _scored(data, *args, kwargs)
+
+
+def _scored(data: Dataset | pd.DataFrame, customers: pd.DataFrame | None,
+            surveys: pd.DataFrame | None, observation_end: Any,
+            customer_value: pd.DataFrame | pd.Series | None,
+            churn_risk: pd.Series | pd.DataFrame | None, rules: RuleTable,
+            tier_cuts: Sequence[float], matrix: Matrix, value_cuts: Sequence[float],
+            actions: Mapping[tuple[str, str], str] | None, value_basis: str,
+            id_transform: Callable[[pd.Series], Any] | None,
+            costs: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scored table and the action placement behind it (see the two callers)."""
     tables = as_tables(data, customers, surveys, observation_end)
     tx, end = clean_transactions(tables.transactions, tables.observation_end)
     hist = customer_history(tx, end)
@@ -171,7 +201,7 @@ def scored_customers(
     out.attrs = {"observation_end": end.date().isoformat(),
                  "value_basis": tiers.attrs["value_basis"],
                  "churn_risk_basis": str(models["churn_risk_basis"].iloc[0])}
-    return out
+    return out, act
 
 
 def _transformed_ids(ids: pd.Series, transform: Callable[[pd.Series], Any]) -> pd.Series:
