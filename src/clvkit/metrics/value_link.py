@@ -185,9 +185,8 @@ def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
     ``inactivity_days`` or more; the customer is lost ``inactivity_days`` after its
     last day).
     """
-    rows = (tx[TIMESTAMP] < end + pd.Timedelta(days=1)).to_numpy()
     position = positions(latest.index, tx[CUSTOMER_ID])
-    rows &= position >= 0
+    rows = (tx[TIMESTAMP] < end + pd.Timedelta(days=1)).to_numpy() & (position >= 0)
     code = position[rows].astype(np.int64)
     # the same per-group (compensated) sums as grouping all transactions by customer
     spend = tx[AMOUNT][rows].groupby(code).sum()

@@ -231,7 +231,7 @@ def _feature_table(transactions: pd.DataFrame, boundary: pd.Timestamp,
         require_columns(customers, (schema.CUSTOMER_ID,), "customers")
         lost = pd.Index(ids).isin(_lost_before(customers, boundary))
         if lost.any():  # (code -1, a missing id, is never lost)
-            keep &= ~np.append(lost, False)[codes]
+            keep = keep & ~np.append(lost, False)[codes]  # (a new array: pandas 3's are read-only)
     tx = transactions[keep]
     tx = tx.assign(**{schema.TIMESTAMP: pd.to_datetime(tx[schema.TIMESTAMP])})
     if tx.empty:

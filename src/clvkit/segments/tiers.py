@@ -179,16 +179,16 @@ def _scored_tiers(scored: pd.DataFrame, *, observation_end: Any, customer_value:
         raise ParameterError(msg)
     cuts = check_cuts(cuts, "cuts")
     codes = tier_codes(cuts)
-    tier = pd.Categorical(scored["tier"], categories=codes, ordered=True)
-    if tier.isna().any():  # a tier of other cuts, or none
-        odd = pd.unique(scored["tier"][tier.isna()].astype(str))
-        msg = (f"{int(tier.isna().sum()):,} customers of the scored table have a tier that "
+    unknown = ~scored["tier"].astype(object).isin(codes).to_numpy()
+    if unknown.any():  # a tier of other cuts, or none
+        odd = pd.unique(scored["tier"][unknown].astype(str))
+        msg = (f"{int(unknown.sum()):,} customers of the scored table have a tier that "
                f"cuts {tuple(cuts)} do not make (e.g. {', '.join(odd[:5])}; expected "
                f"{', '.join(codes)}); pass the cuts the table was made with.")
         raise ParameterError(msg)
     tiers = scored[["revenue", "margin", "clv", "value"]].set_axis(
         pd.Index(scored[CUSTOMER_ID], name=CUSTOMER_ID))
-    tiers["tier"] = tier
+    tiers["tier"] = pd.Categorical(scored["tier"].astype(object), categories=codes, ordered=True)
     basis = str(scored["value_basis"].iloc[0]) if len(scored) else "auto"
     tiers.attrs = {"value_basis": basis, "cuts": tuple(cuts)}
     return tiers
