@@ -148,3 +148,33 @@ def test_with_run_previews_without_writing(tmp_path):
     assert list(read_history(path)["run_id"]) == ["r1"]  # the file is unchanged
     assert kpi_changes(preview).set_index(["kpi", "lookback"]).loc[
         ("customers", 1), "change"] == 10
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_kpi_changes_table_names_the_kpis_and_keeps_their_units(tmp_path, lang):
+    import clvkit as ck
+
+    history = _three_runs(tmp_path / "report-history.csv")
+    ctx = ck.report.setup({"lang": lang, "currency": "¥"})
+    table = ck.report.kpi_changes_table(ctx, kpi_changes(history))
+    t = ctx.t
+    assert list(table.columns) == [t("trends.col.kpi"), t("trends.col.compared"),
+                                   t("trends.col.now"), t("trends.col.then"),
+                                   t("trends.col.change"), t("trends.col.relative")]
+    assert len(table) == 7  # 7 KPIs x the previous run; 3 runs are too few for "4 before"
+    rows = table.set_index(t("trends.col.kpi"))
+    assert set(table[t("trends.col.compared")]) == {t("trends.previous_run")}
+    customers = rows.loc[t("trends.kpi.customers")]
+    assert (customers[t("trends.col.now")], customers[t("trends.col.then")],
+            customers[t("trends.col.change")]) == ("1,030", "1,010", "+20")
+    churn = rows.loc[t("trends.kpi.churn_rate")]
+    assert (churn[t("trends.col.now")], churn[t("trends.col.then")]) == ("26.0%", "21.0%")
+    assert churn[t("trends.col.change")] == "+5.0" + t("fmt.points")
+    assert churn[t("trends.col.relative")] == "+23.8%"
+    risk = rows.loc[t("trends.kpi.at_risk_value")]
+    assert (risk[t("trends.col.now")], risk[t("trends.col.change")]) == ("¥12,000", "+¥3,500")
+    assert rows.loc[t("trends.kpi.revenue")][t("trends.col.change")] == "-¥1,000"
+    nps = rows.loc[t("trends.kpi.nps")]  # not surveyed this run
+    assert (nps[t("trends.col.now")], nps[t("trends.col.change")]) == ("–", "–")
+    assert "orders" not in rows.index  # an extra KPI the previous run did not have
+    assert not any("_" in str(c) for c in table.columns)

@@ -29,7 +29,8 @@ import pandas as pd
 from ..exceptions import ParameterError, SourceError
 
 __all__ = ["DEFAULT_ALERTS", "KPI_COLUMNS", "alerts", "append_history", "history_path",
-           "kpi_changes", "read_history", "run_history", "run_kpis", "with_run"]
+           "kpi_changes", "kpi_changes_table", "read_history", "run_history", "run_kpis",
+           "with_run"]
 
 #: Known KPIs, in column order: customers (count), revenue (currency), churn_rate
 #: (share), nps (-100..100), clv_total (currency), at_risk_customers (count),
@@ -247,6 +248,52 @@ def kpi_changes(history: pd.DataFrame, *, lookback: Sequence[int] = (1, 4)) -> p
                             "base_value": base_value, "change": change,
                             "relative_change": rel})
     return pd.DataFrame.from_records(records)
+
+
+#: The unit each known KPI is shown in (the KPI definitions of the scoring run).
+_KPI_KIND = {"customers": "count", "at_risk_customers": "count", "revenue": "money",
+             "clv_total": "money", "at_risk_value": "money", "churn_rate": "share",
+             "nps": "score"}
+
+
+def kpi_changes_table(ctx: Any, changes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`kpi_changes` for a reader: one row per KPI and earlier run it is compared
+    with (comparisons the history is too short for are left out), the KPI named in the
+    report language, its values in its own unit (a count, money in the report
+    currency, the churn rate as a percentage, NPS in points), the change signed in
+    that unit (percentage points for the churn rate, NPS points) and relative to the
+    earlier value. ``ctx`` is the page's :class:`ReportContext`."""
+    def shown(kpi: str, value: float, *, signed: bool = False) -> str:
+        if not math.isfinite(value):
+            return "–"
+        kind = _KPI_KIND.get(kpi, "number")
+        sign = "+" if signed and value > 0 else ""
+        if kind == "money":
+            return sign + ctx.money(value)
+        if kind == "count":
+            return sign + ctx.num(value)
+        if kind == "share":
+            return (f"{100 * value:+.1f}{ctx.t('fmt.points')}" if signed
+                    else ctx.pct(value))
+        return f"{value:+.1f}" + (ctx.t("fmt.points") if signed else "")  # NPS, others
+
+    rows = []
+    for row in changes.itertuples(index=False):
+        if not math.isfinite(float(row.base_value)):
+            continue
+        kpi = str(row.kpi)
+        name = ctx.t(f"trends.kpi.{kpi}")  # a KPI without a label keeps its own name
+        rel = float(row.relative_change)
+        rows.append({
+            ctx.t("trends.col.kpi"): kpi if name == f"trends.kpi.{kpi}" else name,
+            ctx.t("trends.col.compared"): (ctx.t("trends.previous_run") if row.lookback == 1
+                                          else ctx.t("trends.runs_ago", n=int(row.lookback))),
+            ctx.t("trends.col.now"): shown(kpi, float(row.value)),
+            ctx.t("trends.col.then"): shown(kpi, float(row.base_value)),
+            ctx.t("trends.col.change"): shown(kpi, float(row.change), signed=True),
+            ctx.t("trends.col.relative"): f"{100 * rel:+.1f}%" if math.isfinite(rel) else "–",
+        })
+    return pd.DataFrame(rows)
 
 
 def alerts(changes: pd.DataFrame, thresholds: Mapping[str, float], *,
