@@ -395,6 +395,8 @@ def test_parquet_reader_gives_pandas_frame(tmp_path):
         "none": pd.Series([None] * n, dtype=object)})
     frame.attrs = {"source": "test"}
     for name, data in (("plain", frame), ("indexed", frame.set_index("order_id")),
+                       ("repeated_index", frame.set_index("customer_id")),
+                       ("two_levels", frame.set_index(["channel", "customer_id"])),
                        ("empty", frame.iloc[:0])):
         path = tmp_path / f"{name}.parquet"
         data.to_parquet(path)

@@ -317,21 +317,30 @@ def read_parquet(path: Path, kwargs: dict[str, Any]) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, use_pandas_metadata=True)
+    meta = table.schema.pandas_metadata or {}
+    index = {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    # the frame's columns are the fields that do not become the index, in schema order
+    position = {i: k for k, i in enumerate(
+        i for i, field in enumerate(table.schema) if field.name not in index)}
     repeated = []
     for i, field in enumerate(table.schema):
+        if i not in position:
+            continue  # an index column: pandas builds the index from it as it would itself
         if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
             head = table.column(i).slice(0, _SAMPLE_ROWS)
             if len(head) and pc.count_distinct(head).as_py() <= 0.9 * len(head):
                 table = table.set_column(i, field.name, table.column(i).dictionary_encode())
                 repeated.append(i)
     df = table.to_pandas(deduplicate_objects=False)
+    if df.shape[1] != len(position):  # a layout this reader does not know: pandas reads it
+        return pd.read_parquet(path)
     for i in repeated:
-        cat = df.iloc[:, i].array
+        cat = df.iloc[:, position[i]].array
         codes = np.asarray(cat.codes)
         values = cat.categories.to_numpy(dtype=object)
         out = values.take(codes) if len(values) else np.full(len(codes), None, dtype=object)
         out[codes < 0] = None
-        df.isetitem(i, out)
+        df.isetitem(position[i], out)
     if table.schema.metadata and b"PANDAS_ATTRS" in table.schema.metadata:
         df.attrs = json.loads(table.schema.metadata[b"PANDAS_ATTRS"])
     return df
