@@ -88,17 +88,27 @@ def spell_arrays(
     if late.any():
         keep = ~late
         codes, day = codes[keep], day[keep]
+    window = int(inactivity_days)
+    customer, start, last = coded_spells(codes, day, window)
+    return SpellArrays(customer=customer.astype(np.intp), ids=ids, start=start, last=last,
+                       window=window, dtype=stamps.dtype)
+
+
+def coded_spells(codes: np.ndarray, day: np.ndarray, window: int
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Activity spells of rows given as integer customer codes (>= 0) and day numbers:
+    per spell its customer code, first and last purchase day, ordered by customer then
+    start. A new spell starts after a gap of ``window`` days or more; one sort of the
+    distinct (customer, day) keys."""
     low = int(day.min()) if day.size else 0
     span = int(day.max()) - low + 1 if day.size else 1
     key = sorted_unique(codes.astype(np.int64) * span + (day - low))  # one per customer-day
     customer, day = key // span, key % span + low
-    window = int(inactivity_days)
     new = np.ones(key.size, dtype=bool)
     new[1:] = (customer[1:] != customer[:-1]) | (day[1:] - day[:-1] >= window)
     starts = np.flatnonzero(new)
     ends = np.r_[starts[1:] - 1, key.size - 1] if starts.size else starts
-    return SpellArrays(customer=customer[starts].astype(np.intp), ids=ids, start=day[starts],
-                       last=day[ends], window=window, dtype=stamps.dtype)
+    return customer[starts], day[starts], day[ends]
 
 
 def inactivity_spells(

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .._codes import period_ordinals
 from .._ids import positions
 from ..exceptions import DataValidationError, ParameterError
 from ..schema import AMOUNT, CES, CUSTOMER_ID, DATE, DAYS_PER_YEAR, NPS, TIMESTAMP
@@ -31,6 +32,7 @@ from ._common import (
     transactions_of,
 )
 from ._resample import bootstrap, churn, mean, pack_churn
+from ._spells import coded_spells
 from .churn import shift_months
 from .effort import effort_groups
 from .satisfaction import nps_groups
@@ -166,11 +168,6 @@ def _satisfaction_table(data, surveys, *, observation_end, period_months, inacti
     return table, end
 
 
-def _day_numbers(stamps: np.ndarray) -> np.ndarray:
-    """Whole days since 1970-01-01 (floor), the integer form of ``Series.dt.normalize``."""
-    return stamps.astype("datetime64[D]").astype(np.int64)
-
-
 def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
                      start: pd.Timestamp, inactivity_days: int) -> pd.DataFrame:
     """``latest`` (one row per surveyed customer) joined with spend and churn pieces.
@@ -190,31 +187,24 @@ def _money_and_churn(tx: pd.DataFrame, latest: pd.DataFrame, end: pd.Timestamp,
     code = position[rows].astype(np.int64)
     # the same per-group (compensated) sums as grouping all transactions by customer
     spend = tx[AMOUNT][rows].groupby(code).sum()
-    day = _day_numbers(tx[TIMESTAMP].to_numpy()[rows])
+    day = period_ordinals(tx[TIMESTAMP].to_numpy()[rows], "D")  # whole days since 1970
     if not code.size:
         return latest.iloc[:0]  # no surveyed customer bought anything: the caller says so
-    low = int(day.min())
-    span = int(day.max()) - low + 1
-    key = np.sort(code * span + (day - low))
-    key = key[np.append(True, key[1:] != key[:-1])]  # distinct (customer, day), sorted
-    cust, day = key // span, key % span + low
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = cust[1:] != cust[:-1]
-    new_spell = first.copy()
-    new_spell[1:] |= np.diff(day) >= inactivity_days
-    starts = np.flatnonzero(new_spell)
-    spell_cust, spell_start = cust[starts], day[starts]
-    spell_end = day[np.append(starts[1:] - 1, key.size - 1)] + inactivity_days
+    spell_cust, spell_start, spell_last = coded_spells(code, day, inactivity_days)
+    spell_end = spell_last + inactivity_days
+    first = np.ones(spell_cust.size, dtype=bool)  # each customer's first spell
+    first[1:] = spell_cust[1:] != spell_cust[:-1]
     # a spell [start day, end day) is active at t when start <= t < end: compare days
-    t0, t1 = (int(_day_numbers(np.array([t.to_datetime64()]))[0]) for t in (start, end))
-    have = cust[first]
+    t0, t1 = (int(period_ordinals(np.array([t.to_datetime64()]), "D")[0])
+              for t in (start, end))
+    have = spell_cust[first]
 
     def count(mask: np.ndarray) -> np.ndarray:
         return np.bincount(spell_cust[mask], minlength=len(latest))[have]
 
     table = latest.iloc[have].copy()
     table["spend"] = spend.to_numpy()
-    years = (t1 - day[first]) / DAYS_PER_YEAR
+    years = (t1 - spell_start[first]) / DAYS_PER_YEAR
     table["tenure_years"] = np.maximum(years, 1.0)
     table["spend_per_year"] = table["spend"] / table["tenure_years"]
     table["active_start"] = count((spell_start <= t0) & (spell_end > t0))
