@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _ids
 from ._notes import Notes, _plain
 from ._settings import ScoreSettings
 
@@ -91,7 +92,7 @@ def group_totals(result: ValueResult, scored: pd.DataFrame, column: str) -> pd.D
 def id_positions(scored: pd.DataFrame, index: pd.Index) -> np.ndarray:
     """Position in ``index`` (model output, ids in their own type) of each row of the
     scored table (text ids); -1 where the model has no such customer."""
-    return pd.Index(index.astype(str)).get_indexer(scored["customer_id"])
+    return _ids.positions(pd.Index(index.astype(str)), scored["customer_id"])
 
 
 def by_position(values: pd.Series, positions: np.ndarray) -> np.ndarray:
